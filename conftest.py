@@ -1,0 +1,3 @@
+"""Root conftest: shared fixtures over real infrastructure for every test directory."""
+
+pytest_plugins = ["tuneway.core.testing.fixtures"]

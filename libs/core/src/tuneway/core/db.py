@@ -1,0 +1,40 @@
+"""Async SQLAlchemy engine and sessions, and Alembic upgrades run from service start-up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+
+def sqlite_url(data_dir: Path, name: str) -> str:
+    """The embedded default database of a service: var/<name>.db."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return f"sqlite+aiosqlite:///{(data_dir / f'{name}.db').as_posix()}"
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """An async engine; SQLite gets a busy timeout so several writers wait instead of failing."""
+    if url.startswith("sqlite"):
+        return create_async_engine(url, connect_args={"timeout": 30})
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _alembic_config(script_location: Path, url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(script_location))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+async def upgrade_database(url: str, script_location: Path) -> None:
+    """Applies every migration; runs in a thread because Alembic's async env.py owns an event loop."""
+    await asyncio.to_thread(command.upgrade, _alembic_config(script_location, url), "head")

@@ -1,0 +1,88 @@
+"""Domain errors shared by every service; mapped once to gRPC codes here and to HTTP in the gateway."""
+
+from __future__ import annotations
+
+import grpc
+
+
+class DomainError(Exception):
+    """Base of the errors a service raises on purpose; `param` names the offending field if any."""
+
+    grpc_code = grpc.StatusCode.INTERNAL
+
+    def __init__(self, message: str, *, param: str | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.param = param
+        self.code = code
+
+
+class InvalidArgumentError(DomainError):
+    grpc_code = grpc.StatusCode.INVALID_ARGUMENT
+
+
+class NotFoundError(DomainError):
+    grpc_code = grpc.StatusCode.NOT_FOUND
+
+
+class AlreadyExistsError(DomainError):
+    grpc_code = grpc.StatusCode.ALREADY_EXISTS
+
+
+class PermissionDeniedError(DomainError):
+    grpc_code = grpc.StatusCode.PERMISSION_DENIED
+
+
+class FailedPreconditionError(DomainError):
+    grpc_code = grpc.StatusCode.FAILED_PRECONDITION
+
+
+class ResourceExhaustedError(DomainError):
+    grpc_code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+
+class UnavailableError(DomainError):
+    grpc_code = grpc.StatusCode.UNAVAILABLE
+
+
+class DeadlineExceededError(DomainError):
+    grpc_code = grpc.StatusCode.DEADLINE_EXCEEDED
+
+
+_BY_CODE: dict[grpc.StatusCode, type[DomainError]] = {
+    cls.grpc_code: cls
+    for cls in (
+        InvalidArgumentError,
+        NotFoundError,
+        AlreadyExistsError,
+        PermissionDeniedError,
+        FailedPreconditionError,
+        ResourceExhaustedError,
+        UnavailableError,
+        DeadlineExceededError,
+    )
+}
+
+# Trailing metadata keys that carry `param` and `code` across the wire.
+PARAM_KEY = "tuneway-param"
+CODE_KEY = "tuneway-code"
+
+
+def trailing_metadata(error: DomainError) -> tuple[tuple[str, str], ...]:
+    """Metadata that lets the client rebuild `error` with its param and code."""
+    items = []
+    if error.param:
+        items.append((PARAM_KEY, error.param))
+    if error.code:
+        items.append((CODE_KEY, error.code))
+    return tuple(items)
+
+
+def from_rpc_error(error: grpc.aio.AioRpcError) -> DomainError:
+    """Rebuilds the domain error a peer raised (or an UnavailableError for transport failures)."""
+    meta = {key: value for key, value in (error.trailing_metadata() or ()) if isinstance(value, str)}
+    cls = _BY_CODE.get(error.code(), DomainError)
+    message = error.details() or error.code().name.lower()
+    if error.code() == grpc.StatusCode.CANCELLED:
+        cls = UnavailableError
+    return cls(message, param=meta.get(PARAM_KEY), code=meta.get(CODE_KEY))

@@ -1,0 +1,55 @@
+"""Prometheus helpers: metric naming per service, the gRPC server metrics and the metrics endpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prometheus_client import Counter, Histogram, start_http_server
+
+# Buckets that resolve both sub-millisecond RPCs and multi-second generations.
+LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+def metric_name(service: str, name: str) -> str:
+    """`tuneway_<service>_<name>` with the service name made Prometheus-safe."""
+    return f"tuneway_{service.replace('-', '_')}_{name}"
+
+
+@dataclass(frozen=True)
+class GrpcMetrics:
+    """Requests and latency of the RPCs a service serves."""
+
+    requests: Counter
+    latency: Histogram
+
+    @classmethod
+    def for_service(cls, service: str) -> GrpcMetrics:
+        """One instance per service and process (Prometheus refuses duplicate names)."""
+        cache = _GRPC_METRICS
+        if service not in cache:
+            cache[service] = cls(
+                requests=Counter(
+                    metric_name(service, "grpc_requests_total"), "RPCs handled", ["method", "code"]
+                ),
+                latency=Histogram(
+                    metric_name(service, "grpc_request_seconds"),
+                    "RPC handling time",
+                    ["method"],
+                    buckets=LATENCY_BUCKETS,
+                ),
+            )
+        return cache[service]
+
+    def observe(self, method: str, code: str, seconds: float) -> None:
+        """Records one finished RPC."""
+        self.requests.labels(method, code).inc()
+        self.latency.labels(method).observe(seconds)
+
+
+_GRPC_METRICS: dict[str, GrpcMetrics] = {}
+
+
+def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
+    """Starts the Prometheus endpoint on its own thread (port 0 disables it)."""
+    if port:
+        start_http_server(port, addr=host)

@@ -1,0 +1,54 @@
+"""pytest fixtures over real infrastructure: a private NATS server and throwaway PostgreSQL databases."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tuneway.core.testing.processes import free_port, port_open, start_nats_server, stop_process
+
+POSTGRES_ADMIN_URL = os.environ.get("TUNEWAY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a private nats-server with JetStream, started for this test session."""
+    if shutil.which("nats-server") is None:
+        pytest.skip("nats-server is not on PATH")
+    port = free_port()
+    root = tmp_path_factory.mktemp("nats")
+    process = start_nats_server(port, root / "store", root / "nats.log")
+    yield f"nats://127.0.0.1:{port}"
+    stop_process(process)
+
+
+@pytest.fixture
+async def postgres_url() -> AsyncIterator[str]:
+    """An asyncpg URL of a fresh PostgreSQL database, dropped afterwards; skips without a server."""
+    asyncpg = pytest.importorskip("asyncpg")
+    if not port_open("127.0.0.1", 5432):
+        pytest.skip("PostgreSQL does not answer on 127.0.0.1:5432")
+    name = f"tuneway_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    yield f"{base}/{name}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """An aiosqlite URL of a database file in the test's temporary directory."""
+    return f"sqlite+aiosqlite:///{(tmp_path / 'test.db').as_posix()}"

@@ -1,0 +1,176 @@
+"""Starts the whole stack as `make run` does: NATS if none answers, then every service, then waits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import httpx
+
+from tuneway.core.testing.processes import port_open, start_nats_server, stop_process
+
+
+@dataclass
+class StackConfig:
+    """Where the stack keeps its data and which ports its services take."""
+
+    data_dir: Path = Path("var")
+    nats_url: str = "nats://127.0.0.1:4222"
+    gateway_host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    inference_port: int = 50053
+    inference_metrics_port: int = 9103
+    model: str = ""
+    bootstrap_key: str = ""
+    # Extra environment for every service (tests pass engine and timeout settings here).
+    env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> StackConfig:
+        """The embedded defaults, overridable by the same variables the services read."""
+        env = os.environ
+        return cls(
+            data_dir=Path(env.get("TUNEWAY_DATA_DIR", "var")),
+            nats_url=env.get("TUNEWAY_NATS_URL", "nats://127.0.0.1:4222"),
+            gateway_port=int(env.get("GATEWAY_PORT", "8080")),
+            inference_port=int(env.get("INFERENCE_GRPC_PORT", "50053")),
+            inference_metrics_port=int(env.get("INFERENCE_METRICS_PORT", "9103")),
+            model=env.get("INFERENCE_MODEL", ""),
+            bootstrap_key=env.get("TUNEWAY_BOOTSTRAP_KEY", ""),
+        )
+
+
+class StackError(RuntimeError):
+    """A service could not start; the message holds the end of its log."""
+
+
+class Stack:
+    """The running processes of one stack; `start()` returns once the gateway is ready."""
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.data_dir = config.data_dir.resolve()
+        self.log_dir = self.data_dir / "logs"
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self._nats: subprocess.Popen[bytes] | None = None
+
+    @property
+    def gateway_url(self) -> str:
+        """Base URL of the gateway."""
+        return f"http://{self.config.gateway_host}:{self.config.gateway_port}"
+
+    def admin_key(self) -> str:
+        """The bootstrap key if configured, else the one the gateway generated into the data dir."""
+        if self.config.bootstrap_key:
+            return self.config.bootstrap_key
+        key_file = self.data_dir / "admin_key"
+        return key_file.read_text().strip() if key_file.exists() else ""
+
+    def _service_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            {
+                "TUNEWAY_DATA_DIR": str(self.data_dir),
+                "TUNEWAY_NATS_URL": self.config.nats_url,
+                "GATEWAY_HOST": self.config.gateway_host,
+                "GATEWAY_PORT": str(self.config.gateway_port),
+                "GATEWAY_INFERENCE_TARGET": f"127.0.0.1:{self.config.inference_port}",
+                "INFERENCE_GRPC_PORT": str(self.config.inference_port),
+                "INFERENCE_METRICS_PORT": str(self.config.inference_metrics_port),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        if self.config.model:
+            env["INFERENCE_MODEL"] = self.config.model
+        if self.config.bootstrap_key:
+            env["TUNEWAY_BOOTSTRAP_KEY"] = self.config.bootstrap_key
+        env.update(self.config.env)
+        return env
+
+    def _ensure_nats(self) -> None:
+        url = urlparse(self.config.nats_url)
+        host, port = url.hostname or "127.0.0.1", url.port or 4222
+        if port_open(host, port):
+            return
+        if host not in ("127.0.0.1", "localhost"):
+            raise StackError(f"NATS does not answer at {self.config.nats_url}")
+        nats_dir = self.data_dir / "nats"
+        self._nats = start_nats_server(port, nats_dir / "jetstream", self.log_dir / "nats.log")
+
+    def start_service(self, name: str, module: str) -> None:
+        """Starts `python -m module` in its own process group, logging to data_dir/logs/<name>.log."""
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log = (self.log_dir / f"{name}.log").open("ab")
+        # Own process group: stopping a service also stops the engine processes vLLM spawned.
+        self.processes[name] = subprocess.Popen(
+            [sys.executable, "-m", module], env=self._service_env(), stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def start(self, timeout: float = 300) -> None:
+        """Starts NATS (if needed) and every service, and waits until the gateway is ready."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._ensure_nats()
+        self.start_service("inference", "tuneway.inference")
+        self.start_service("gateway", "tuneway.gateway")
+        try:
+            self.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_ready(self, timeout: float) -> None:
+        """Polls the gateway's /readyz; fails early, with the log, if a service exits."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            try:
+                if httpx.get(f"{self.gateway_url}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        raise StackError(f"the stack was not ready after {timeout:.0f} s\n{self._log_tails()}")
+
+    def check_alive(self) -> None:
+        """Raises StackError if any service has exited."""
+        for name, process in self.processes.items():
+            if process.poll() is not None:
+                raise StackError(f"{name} exited with code {process.returncode}\n{self.log_tail(name)}")
+
+    def log_tail(self, name: str, lines: int = 40) -> str:
+        """The end of a service's log."""
+        path = self.log_dir / f"{name}.log"
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def _log_tails(self) -> str:
+        return "\n".join(f"--- {name} ---\n{self.log_tail(name)}" for name in self.processes)
+
+    def stop_service(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        """Signals a service's process group and waits; SIGKILL if it does not exit in time."""
+        process = self.processes.pop(name, None)
+        if process is None or process.poll() is not None:
+            return
+        try:
+            os.killpg(process.pid, sig)
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        except ProcessLookupError:
+            pass
+
+    def stop(self) -> None:
+        """Stops the gateway first (no new requests), then the rest, then a NATS we started."""
+        for name in ["gateway", *[n for n in self.processes if n != "gateway"]]:
+            self.stop_service(name)
+        if self._nats is not None:
+            stop_process(self._nats)
+            self._nats = None

@@ -1,0 +1,1 @@
+"""tuneway gateway: the OpenAI-compatible HTTP API in front of every service."""

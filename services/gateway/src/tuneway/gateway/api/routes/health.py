@@ -1,0 +1,42 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+import orjson
+from fastapi import APIRouter
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from starlette.responses import Response
+
+from tuneway.gateway.deps import AllServices
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", summary="Liveness")
+async def healthz() -> Response:
+    """The process is up."""
+    return Response(b'{"status":"ok"}', media_type="application/json")
+
+
+@router.get("/readyz", summary="Readiness")
+async def readyz(services: AllServices) -> Response:
+    """200 when the database and every downstream service answer, else 503 naming what is down."""
+    checks: dict[str, bool] = {}
+    try:
+        async with services.db.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+        checks["database"] = True
+    except Exception:  # noqa: BLE001 - any failure means not ready
+        checks["database"] = False
+    checks["inference"] = await services.inference.ready()
+    ready = all(checks.values())
+    body = orjson.dumps({"status": "ready" if ready else "not_ready", "checks": checks})
+    headers = None if ready else {"Retry-After": str(services.settings.retry_after_seconds)}
+    return Response(body, 200 if ready else 503, headers, media_type="application/json")
+
+
+@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics() -> Response:
+    """Prometheus exposition of this process's metrics."""
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

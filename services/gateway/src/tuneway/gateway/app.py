@@ -1,0 +1,59 @@
+"""create_app: the gateway's composition root for HTTP (database, keys, clients, routes, middleware)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI
+
+from tuneway.core.db import create_engine, session_factory, upgrade_database
+from tuneway.core.lifecycle import retry_forever
+from tuneway.gateway.api.routes import admin, chat, health, models
+from tuneway.gateway.auth import KeyStore
+from tuneway.gateway.clients import InferenceClient
+from tuneway.gateway.deps import Services
+from tuneway.gateway.errors import install_error_handlers
+from tuneway.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
+from tuneway.gateway.settings import GatewaySettings
+
+log = logging.getLogger(__name__)
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """The FastAPI app; its lifespan migrates the database, bootstraps the admin key and opens clients."""
+    settings = settings or GatewaySettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        url = settings.db_url()
+        await retry_forever("gateway database", lambda: upgrade_database(url, MIGRATIONS))
+        engine = create_engine(url)
+        keys = KeyStore(session_factory(engine), settings.key_cache_seconds)
+        generated = await keys.bootstrap(settings.bootstrap_key, settings.admin_key_file())
+        if generated:
+            # Printed once, on the run that created it; it is also in the key file (mode 0600).
+            print(f"tuneway admin key (shown once, saved to {settings.admin_key_file()}): {generated}", flush=True)
+        inference = InferenceClient(settings.inference_target, settings.rpc_timeout_seconds)
+        app.state.services = Services(settings=settings, db=engine, keys=keys, inference=inference)
+        try:
+            yield
+        finally:
+            await inference.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="tuneway",
+        summary="Customise an LLM by prompts, fine-tuning and retrieval; serve it behind one OpenAI-compatible API.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app, settings.retry_after_seconds)
+    for router in (health.router, models.router, chat.router, admin.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
+    return app

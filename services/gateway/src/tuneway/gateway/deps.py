@@ -1,0 +1,74 @@
+"""FastAPI dependency aliases: the wired services on app.state and the caller's principal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tuneway.core.errors import PermissionDeniedError
+from tuneway.gateway.auth import KeyStore, Principal
+from tuneway.gateway.clients import InferenceClient
+from tuneway.gateway.errors import AuthenticationError
+from tuneway.gateway.settings import GatewaySettings
+
+
+@dataclass
+class Services:
+    """What create_app wires; routes reach it through the aliases below."""
+
+    settings: GatewaySettings
+    db: AsyncEngine
+    keys: KeyStore
+    inference: InferenceClient
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def get_services(request: Request) -> Services:
+    return _services(request)
+
+
+def get_settings(request: Request) -> GatewaySettings:
+    return _services(request).settings
+
+
+def get_keys(request: Request) -> KeyStore:
+    return _services(request).keys
+
+
+def get_inference(request: Request) -> InferenceClient:
+    return _services(request).inference
+
+
+AllServices = Annotated[Services, Depends(get_services)]
+Settings = Annotated[GatewaySettings, Depends(get_settings)]
+Keys = Annotated[KeyStore, Depends(get_keys)]
+Inference = Annotated[InferenceClient, Depends(get_inference)]
+
+
+async def current_principal(request: Request) -> Principal:
+    """The tenant and role behind the request's `Authorization: Bearer` key."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError(
+            "You didn't provide an API key. You need to provide your API key in an Authorization header "
+            "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        )
+    return await _services(request).keys.authenticate(token.strip())
+
+
+async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    """The principal, if its key has the admin role."""
+    if principal.role != "admin":
+        raise PermissionDeniedError("This endpoint requires an admin key.", code="insufficient_permissions")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+AdminPrincipal = Annotated[Principal, Depends(admin_principal)]

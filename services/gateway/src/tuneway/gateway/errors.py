@@ -1,0 +1,106 @@
+"""Every error leaves the gateway in OpenAI's envelope: {"error": {message, type, param, code}}."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from tuneway.core import errors as core
+
+log = logging.getLogger(__name__)
+
+# Domain error class -> (HTTP status, OpenAI error type).
+_STATUS: dict[type[core.DomainError], tuple[int, str]] = {
+    core.InvalidArgumentError: (400, "invalid_request_error"),
+    core.NotFoundError: (404, "invalid_request_error"),
+    core.AlreadyExistsError: (409, "invalid_request_error"),
+    core.FailedPreconditionError: (409, "invalid_request_error"),
+    core.PermissionDeniedError: (403, "permission_error"),
+    core.ResourceExhaustedError: (429, "rate_limit_error"),
+    core.UnavailableError: (503, "server_error"),
+    core.DeadlineExceededError: (504, "server_error"),
+}
+
+
+class AuthenticationError(core.DomainError):
+    """Missing, unknown or revoked API key (401)."""
+
+
+def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> bytes:
+    """The JSON bytes of OpenAI's error envelope."""
+    return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
+
+
+def error_response(
+    status: int, message: str, type_: str, param: str | None = None, code: str | None = None, retry_after: int = 1
+) -> Response:
+    """An envelope response; 429 and 503 carry Retry-After."""
+    headers = {"Retry-After": str(retry_after)} if status in (429, 503) else None
+    return Response(error_body(message, type_, param, code), status, headers, media_type="application/json")
+
+
+def domain_error_response(error: core.DomainError, retry_after: int = 1) -> Response:
+    """Maps a domain error to its status and envelope."""
+    if isinstance(error, AuthenticationError):
+        return error_response(401, error.message, "invalid_request_error", error.param, error.code)
+    status, type_ = next(
+        ((s, t) for cls, (s, t) in _STATUS.items() if isinstance(error, cls)), (500, "server_error")
+    )
+    return error_response(status, error.message, type_, error.param, error.code, retry_after)
+
+
+def _param(loc: tuple[Any, ...]) -> str | None:
+    """('body', 'messages', 0, 'role') -> 'messages[0].role'."""
+    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or None
+
+
+def validation_error_response(error: RequestValidationError) -> Response:
+    """400 naming the first offending field the way OpenAI does."""
+    first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request", "type": ""}
+    param = _param(tuple(first.get("loc", ())))
+    kind = first.get("type", "")
+    if kind == "missing":
+        message, code = f"Missing required parameter: '{param}'.", "missing_required_parameter"
+    elif kind == "json_invalid":
+        message, code = f"We could not parse the JSON body of your request: {first.get('msg')}", None
+        param = None
+    elif kind == "extra_forbidden":
+        message, code = f"Unrecognized request argument supplied: {param}", "unknown_parameter"
+    elif kind.endswith("_type") or kind in ("model_attributes_type", "list_type", "dict_type"):
+        message, code = f"Invalid type for '{param}': {first.get('msg')}.", "invalid_type"
+    else:
+        message, code = f"Invalid value for '{param}': {first.get('msg')}.", "invalid_value"
+    return error_response(400, message, "invalid_request_error", param, code)
+
+
+def install_error_handlers(app: FastAPI, retry_after: int) -> None:
+    """Routes every exception the app can raise through the envelope."""
+
+    @app.exception_handler(core.DomainError)
+    async def _domain(_: Request, error: core.DomainError) -> Response:
+        return domain_error_response(error, retry_after)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, error: RequestValidationError) -> Response:
+        return validation_error_response(error)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, error: StarletteHTTPException) -> Response:
+        code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code)
+        type_ = "invalid_request_error" if error.status_code < 500 else "server_error"
+        return error_response(error.status_code, str(error.detail), type_, None, code, retry_after)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, error: Exception) -> Response:
+        log.exception("unhandled error", exc_info=error)
+        return error_response(500, "The server had an error while processing your request.", "server_error")

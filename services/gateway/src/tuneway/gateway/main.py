@@ -1,0 +1,24 @@
+"""Entry of the gateway process: settings, logging, uvicorn."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from tuneway.core.logging import configure_logging
+from tuneway.gateway.app import create_app
+from tuneway.gateway.settings import GatewaySettings
+
+
+def main() -> None:
+    """`python -m tuneway.gateway`."""
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        # Graceful drain: uvicorn stops accepting on SIGTERM and lets open requests finish.
+        timeout_graceful_shutdown=10,
+    )

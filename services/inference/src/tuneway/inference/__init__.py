@@ -1,0 +1,1 @@
+"""tuneway inference service: vLLM AsyncLLM with hot-registered LoRA adapters, over gRPC."""

@@ -1,0 +1,192 @@
+"""Chat generation on the engine: model resolution, chat template, sampling, streaming and usage."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from tuneway.core.errors import InvalidArgumentError, NotFoundError
+from tuneway.inference.adapters import Adapter, AdapterSet
+from tuneway.inference.metrics import IN_FLIGHT, LATENCY, REQUESTS, TIME_TO_FIRST_TOKEN, TOKENS
+
+
+@dataclass(frozen=True)
+class ChatTurn:
+    role: str
+    content: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Sampling:
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    ignore_eos: bool = False
+    presence_penalty: float | None = None
+    frequency_penalty: float | None = None
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    tenant_id: str
+    model: str
+    messages: tuple[ChatTurn, ...]
+    sampling: Sampling = field(default_factory=Sampling)
+    request_id: str = ""
+    # "text", "json_object" or "json_schema" (with `json_schema` holding the schema as JSON).
+    response_format: str = "text"
+    json_schema: str = ""
+
+
+@dataclass(frozen=True)
+class GenerationChunk:
+    text: str
+    finish_reason: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    id: str
+    kind: str
+    base_model: str
+    tenant_id: str
+    created_at: int
+
+
+class InferenceService:
+    """Runs generations for the base model and the tenant's adapters; aborts them when cancelled."""
+
+    def __init__(self, engine: Any, adapters: AdapterSet, base_model: str, max_model_len: int) -> None:
+        self._engine = engine
+        self._adapters = adapters
+        self._base_model = base_model
+        self._max_model_len = max_model_len
+        self._tokenizer = engine.get_tokenizer()
+        self._started_at = int(time.time())
+
+    def list_models(self, tenant_id: str) -> list[ModelEntry]:
+        """The base model, then the tenant's adapters."""
+        models = [ModelEntry(self._base_model, "base", self._base_model, "", self._started_at)]
+        for adapter in sorted(self._adapters.all(), key=lambda a: a.created_at):
+            if adapter.tenant_id == tenant_id:
+                models.append(ModelEntry(adapter.model, "adapter", adapter.base_model, tenant_id, adapter.created_at))
+        return models
+
+    def _resolve(self, model: str, tenant_id: str) -> Adapter | None:
+        if model == self._base_model:
+            return None
+        adapter = self._adapters.by_model(model)
+        # Another tenant's adapter is reported exactly like one that does not exist.
+        if adapter is None or adapter.tenant_id != tenant_id:
+            raise NotFoundError(
+                f"The model `{model}` does not exist or you do not have access to it.",
+                param="model",
+                code="model_not_found",
+            )
+        return adapter
+
+    def _prompt_ids(self, messages: tuple[ChatTurn, ...]) -> list[int]:
+        if not messages:
+            raise InvalidArgumentError("messages must hold at least one message", param="messages")
+        turns = [{"role": m.role, "content": m.content} | ({"name": m.name} if m.name else {}) for m in messages]
+        try:
+            ids = self._tokenizer.apply_chat_template(turns, add_generation_prompt=True, tokenize=True)
+        except Exception as error:  # templates raise on conversations they do not support
+            raise InvalidArgumentError(f"the model's chat template rejected messages: {error}", param="messages")
+        if isinstance(ids, dict):  # transformers 5 may return a BatchEncoding
+            ids = ids["input_ids"]
+        return list(ids)
+
+    def _sampling_params(self, request: GenerationRequest, prompt_len: int) -> Any:
+        from vllm.sampling_params import RequestOutputKind, SamplingParams, StructuredOutputsParams
+
+        room = self._max_model_len - prompt_len
+        s = request.sampling
+        if room <= 0 or (s.max_tokens is not None and s.max_tokens > room):
+            wanted = s.max_tokens or 1
+            raise InvalidArgumentError(
+                f"This model's maximum context length is {self._max_model_len} tokens. However, you requested "
+                f"{prompt_len + wanted} tokens ({prompt_len} in the messages, {wanted} in the completion).",
+                param="messages",
+                code="context_length_exceeded",
+            )
+        structured = None
+        if request.response_format == "json_object":
+            structured = StructuredOutputsParams(json_object=True)
+        elif request.response_format == "json_schema":
+            try:
+                structured = StructuredOutputsParams(json=json.loads(request.json_schema))
+            except ValueError as error:
+                raise InvalidArgumentError(
+                    f"response_format.json_schema.schema is not valid JSON: {error}",
+                    param="response_format.json_schema.schema",
+                ) from error
+        return SamplingParams(
+            temperature=1.0 if s.temperature is None else s.temperature,
+            top_p=1.0 if s.top_p is None else s.top_p,
+            max_tokens=room if s.max_tokens is None else s.max_tokens,
+            stop=list(s.stop) or None,
+            seed=s.seed,
+            ignore_eos=s.ignore_eos,
+            presence_penalty=s.presence_penalty or 0.0,
+            frequency_penalty=s.frequency_penalty or 0.0,
+            structured_outputs=structured,
+            output_kind=RequestOutputKind.DELTA,
+        )
+
+    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+        """Streams text deltas; the last chunk carries finish_reason and token usage."""
+        adapter = self._resolve(request.model, request.tenant_id)
+        prompt_ids = self._prompt_ids(request.messages)
+        params = self._sampling_params(request, len(prompt_ids))
+        lora = None
+        if adapter is not None:
+            from vllm.lora.request import LoRARequest
+
+            lora = LoRARequest(lora_name=adapter.model, lora_int_id=adapter.lora_int_id, lora_path=adapter.path)
+        kind = "adapter" if adapter else "base"
+        started = time.perf_counter()
+        first_token_at: float | None = None
+        completion_tokens, outcome = 0, "cancelled"
+        IN_FLIGHT.inc()
+        try:
+            stream = self._engine.generate(
+                {"prompt_token_ids": prompt_ids},
+                params,
+                request.request_id or uuid.uuid4().hex,
+                lora_request=lora,
+            )
+            async for output in stream:
+                choice = output.outputs[0]
+                completion_tokens += len(choice.token_ids)
+                if first_token_at is None and choice.token_ids:
+                    first_token_at = time.perf_counter()
+                    TIME_TO_FIRST_TOKEN.observe(first_token_at - started)
+                if output.finished:
+                    outcome = "finished"
+                    yield GenerationChunk(
+                        text=choice.text,
+                        finish_reason="length" if choice.finish_reason == "length" else "stop",
+                        prompt_tokens=len(prompt_ids),
+                        completion_tokens=completion_tokens,
+                    )
+                elif choice.text:
+                    yield GenerationChunk(text=choice.text)
+        except Exception:
+            outcome = "error"
+            raise
+        finally:
+            IN_FLIGHT.dec()
+            REQUESTS.labels(outcome, kind).inc()
+            LATENCY.observe(time.perf_counter() - started)
+            TOKENS.labels("prompt").inc(len(prompt_ids))
+            TOKENS.labels("completion").inc(completion_tokens)

@@ -1,0 +1,82 @@
+"""gRPC InferenceService: converts between protobuf and the domain service; no logic here."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+
+from tuneway.api.inference.v1 import inference_pb2 as pb
+from tuneway.api.inference.v1 import inference_pb2_grpc
+from tuneway.inference.adapters import AdapterSet
+from tuneway.inference.service import ChatTurn, GenerationRequest, InferenceService, Sampling
+
+
+def _request_from_proto(message: pb.GenerateRequest) -> GenerationRequest:
+    p = message.params
+    return GenerationRequest(
+        tenant_id=message.tenant_id,
+        model=message.model,
+        messages=tuple(ChatTurn(m.role, m.content, m.name) for m in message.messages),
+        sampling=Sampling(
+            temperature=p.temperature if p.HasField("temperature") else None,
+            top_p=p.top_p if p.HasField("top_p") else None,
+            max_tokens=p.max_tokens if p.HasField("max_tokens") else None,
+            stop=tuple(p.stop),
+            seed=p.seed if p.HasField("seed") else None,
+            ignore_eos=p.ignore_eos,
+            presence_penalty=p.presence_penalty if p.HasField("presence_penalty") else None,
+            frequency_penalty=p.frequency_penalty if p.HasField("frequency_penalty") else None,
+        ),
+        request_id=message.request_id,
+        response_format=message.response_format.type or "text",
+        json_schema=message.response_format.json_schema,
+    )
+
+
+class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
+    """Serves Generate, ListModels and ListAdapters."""
+
+    def __init__(self, service: InferenceService, adapters: AdapterSet) -> None:
+        self._service = service
+        self._adapters = adapters
+
+    async def Generate(  # noqa: N802 - gRPC method name
+        self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.GenerateResponse]:
+        async for chunk in self._service.generate(_request_from_proto(request)):
+            if chunk.finish_reason is None:
+                yield pb.GenerateResponse(text_delta=chunk.text)
+            else:
+                yield pb.GenerateResponse(
+                    text_delta=chunk.text,
+                    finish_reason=chunk.finish_reason,
+                    usage=pb.Usage(prompt_tokens=chunk.prompt_tokens, completion_tokens=chunk.completion_tokens),
+                )
+
+    async def ListModels(  # noqa: N802
+        self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListModelsResponse:
+        return pb.ListModelsResponse(
+            models=[
+                pb.ModelInfo(id=m.id, kind=m.kind, base_model=m.base_model, tenant_id=m.tenant_id, created_at=m.created_at)
+                for m in self._service.list_models(request.tenant_id)
+            ]
+        )
+
+    async def ListAdapters(  # noqa: N802
+        self, request: pb.ListAdaptersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAdaptersResponse:
+        return pb.ListAdaptersResponse(
+            adapters=[
+                pb.LoadedAdapter(
+                    key=a.key,
+                    model=a.model,
+                    tenant_id=a.tenant_id,
+                    base_model=a.base_model,
+                    sha256=a.sha256,
+                    loaded_at=a.loaded_at,
+                )
+                for a in self._adapters.all()
+            ]
+        )

@@ -1,0 +1,41 @@
+"""Settings of the inference service (env prefix INFERENCE_)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tuneway.core.settings import ServiceSettings, service_config
+
+
+class InferenceSettings(ServiceSettings):
+    """Engine, serving and adapter settings; defaults run the tiny demo model on a small CPU machine."""
+
+    model_config = service_config("INFERENCE_")
+
+    # A Hugging Face model directory or hub id; empty means the demo model under the data dir.
+    model: str = ""
+    # The name clients use; empty means the model directory's name (tuneway-tiny for the demo).
+    served_model_name: str = ""
+    host: str = "0.0.0.0"
+    grpc_port: int = 50053
+    metrics_port: int = 9103
+    dtype: str = "auto"
+    max_model_len: int = 2048
+    max_num_seqs: int = 64
+    # LoRA capacity: adapters in one batch, adapters kept in CPU memory, and the largest rank served.
+    max_loras: int = 8
+    max_cpu_loras: int = 32
+    max_lora_rank: int = 64
+    # vLLM's CPU backend refuses to start on a small machine without an explicit KV cache size (GiB).
+    cpu_kvcache_space_gib: int = 1
+    seed: int = 0
+    # Seconds to let in-flight generations finish on SIGTERM before they are cancelled.
+    drain_seconds: float = 10.0
+
+    def model_path(self) -> str:
+        """The model to load: INFERENCE_MODEL, or the demo model built by `make model`."""
+        return self.model or str(self.data_dir / "models" / "tuneway-tiny")
+
+    def model_name(self) -> str:
+        """The base model's public name."""
+        return self.served_model_name or Path(self.model_path().rstrip("/")).name

@@ -1,0 +1,132 @@
+"""Fixtures of the cross-service tests: the stack started by `python -m tuneway.devstack run`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import openai
+import pytest
+
+from tuneway.core.testing.processes import free_port
+from tuneway.devstack.demo_model import build_demo_model
+
+REPO = Path(__file__).resolve().parents[1]
+ADMIN_KEY = "sk-tw-e2e-admin-0123456789abcdef0123456789abcdef"
+
+
+@dataclass
+class RunningStack:
+    """What the tests need to reach the stack that `make run` started."""
+
+    gateway_url: str
+    admin_key: str
+    nats_url: str
+    inference_metrics_url: str
+    data_dir: Path
+
+    def client(self, key: str) -> openai.OpenAI:
+        """An OpenAI SDK client for `key` (no retries, so error statuses reach the test)."""
+        return openai.OpenAI(base_url=f"{self.gateway_url}/v1", api_key=key, max_retries=0, timeout=60)
+
+    def admin(self) -> httpx.Client:
+        """An HTTP client with the admin key."""
+        return httpx.Client(base_url=self.gateway_url, headers={"Authorization": f"Bearer {self.admin_key}"}, timeout=30)
+
+
+@pytest.fixture(scope="session")
+def demo_model() -> Path:
+    """The tiny demo model, built once into var/models like `make model` does."""
+    return build_demo_model(REPO / "var" / "models" / "tuneway-tiny")
+
+
+@pytest.fixture(scope="session")
+def stack(nats_url: str, demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+    """The whole stack, started as `make run` starts it, stopped with SIGINT (Ctrl-C) at the end."""
+    data_dir = tmp_path_factory.mktemp("stack")
+    gateway_port, inference_port, metrics_port = free_port(), free_port(), free_port()
+    env = {
+        **os.environ,
+        "TUNEWAY_DATA_DIR": str(data_dir),
+        "TUNEWAY_NATS_URL": nats_url,
+        "TUNEWAY_BOOTSTRAP_KEY": ADMIN_KEY,
+        "GATEWAY_PORT": str(gateway_port),
+        "INFERENCE_GRPC_PORT": str(inference_port),
+        "INFERENCE_METRICS_PORT": str(metrics_port),
+        "INFERENCE_MODEL": str(demo_model),
+        "PYTHONUNBUFFERED": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tuneway.devstack", "run"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output: list[str] = []
+    deadline = time.monotonic() + 300
+    assert process.stdout is not None
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line and process.poll() is not None:
+            break
+        output.append(line)
+        if "admin key" in line:
+            break
+    else:
+        process.kill()
+    if not any("admin key" in line for line in output):
+        process.kill()
+        pytest.fail("make run's launcher did not report ready:\n" + "".join(output))
+    banner = "".join(output)
+    assert f"http://127.0.0.1:{gateway_port}" in banner
+    assert ADMIN_KEY in banner
+    yield RunningStack(
+        gateway_url=f"http://127.0.0.1:{gateway_port}",
+        admin_key=ADMIN_KEY,
+        nats_url=nats_url,
+        inference_metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
+        data_dir=data_dir,
+    )
+    process.send_signal(signal.SIGINT)
+    try:
+        code = process.wait(60)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        pytest.fail("the launcher did not stop within 60 s of Ctrl-C")
+    assert code == 0, process.stdout.read()
+
+
+@dataclass
+class Tenant:
+    id: str
+    key: str
+
+
+def _make_tenant(stack: RunningStack, name: str) -> Tenant:
+    with stack.admin() as admin:
+        response = admin.post("/admin/tenants", json={"name": name})
+        assert response.status_code == 201, response.text
+        tenant_id = response.json()["id"]
+        response = admin.post("/admin/keys", json={"tenant_id": tenant_id, "role": "member", "name": "e2e"})
+        assert response.status_code == 201, response.text
+        return Tenant(tenant_id, response.json()["key"])
+
+
+@pytest.fixture(scope="session")
+def acme(stack: RunningStack) -> Tenant:
+    """A member key of tenant `acme`."""
+    return _make_tenant(stack, "acme")
+
+
+@pytest.fixture(scope="session")
+def globex(stack: RunningStack) -> Tenant:
+    """A member key of another tenant, `globex`."""
+    return _make_tenant(stack, "globex")

@@ -1,0 +1,90 @@
+"""The server builder over a real gRPC server: errors keep their class, field and code; health; metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import REGISTRY
+
+from tuneway.api.inference.v1 import inference_pb2 as pb
+from tuneway.api.inference.v1 import inference_pb2_grpc
+from tuneway.core.errors import InvalidArgumentError, NotFoundError, from_rpc_error
+from tuneway.core.grpc_client import create_channel
+from tuneway.core.grpc_server import build_server, mark_serving
+from tuneway.core.testing.processes import free_port
+
+SERVICE = "tuneway.api.inference.v1.InferenceService"
+
+
+class RaisingServicer(inference_pb2_grpc.InferenceServiceServicer):
+    """Exercises the interceptor: unary and streaming handlers that raise domain errors."""
+
+    async def ListModels(self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext) -> pb.ListModelsResponse:  # noqa: N802
+        if request.tenant_id == "missing":
+            raise NotFoundError("no such tenant", param="tenant_id", code="tenant_not_found")
+        if request.tenant_id == "boom":
+            raise RuntimeError("secret internals")
+        return pb.ListModelsResponse(models=[pb.ModelInfo(id="m")])
+
+    async def Generate(self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext) -> AsyncIterator[pb.GenerateResponse]:  # noqa: N802
+        yield pb.GenerateResponse(text_delta="a")
+        raise InvalidArgumentError("bad temperature", param="temperature")
+
+
+@pytest.fixture
+async def channel() -> AsyncIterator[grpc.aio.Channel]:
+    port = free_port()
+    server, health = build_server(
+        service="coretest",
+        registrars=[lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(RaisingServicer(), s)],
+        service_names=[SERVICE],
+        bind=f"127.0.0.1:{port}",
+    )
+    await server.start()
+    await mark_serving(health, [SERVICE])
+    async with create_channel(f"127.0.0.1:{port}") as chan:
+        yield chan
+    await server.stop(0)
+
+
+async def test_domain_errors_cross_the_wire(channel: grpc.aio.Channel) -> None:
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    assert (await stub.ListModels(pb.ListModelsRequest(tenant_id="t"))).models[0].id == "m"
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.ListModels(pb.ListModelsRequest(tenant_id="missing"))
+    error = from_rpc_error(caught.value)
+    assert isinstance(error, NotFoundError)
+    assert (error.message, error.param, error.code) == ("no such tenant", "tenant_id", "tenant_not_found")
+
+
+async def test_unexpected_errors_are_internal_without_details(channel: grpc.aio.Channel) -> None:
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await stub.ListModels(pb.ListModelsRequest(tenant_id="boom"))
+    assert caught.value.code() == grpc.StatusCode.INTERNAL
+    assert "secret" not in (caught.value.details() or "")
+
+
+async def test_streaming_errors_after_data(channel: grpc.aio.Channel) -> None:
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    received = []
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        async for response in stub.Generate(pb.GenerateRequest()):
+            received.append(response.text_delta)
+    assert received == ["a"]
+    error = from_rpc_error(caught.value)
+    assert isinstance(error, InvalidArgumentError) and error.param == "temperature"
+
+
+async def test_health_and_metrics(channel: grpc.aio.Channel) -> None:
+    health = health_pb2_grpc.HealthStub(channel)
+    response = await health.Check(health_pb2.HealthCheckRequest(service=SERVICE))
+    assert response.status == health_pb2.HealthCheckResponse.SERVING
+    await inference_pb2_grpc.InferenceServiceStub(channel).ListModels(pb.ListModelsRequest(tenant_id="t"))
+    count = REGISTRY.get_sample_value(
+        "tuneway_coretest_grpc_requests_total", {"method": "ListModels", "code": "OK"}
+    )
+    assert count and count >= 1

@@ -16,9 +16,7 @@ import openai
 import pytest
 
 from tuneway.core.testing.processes import free_port
-from tuneway.devstack.demo_model import build_demo_model
 
-REPO = Path(__file__).resolve().parents[1]
 ADMIN_KEY = "sk-tw-e2e-admin-0123456789abcdef0123456789abcdef"
 
 
@@ -38,17 +36,15 @@ class RunningStack:
 
     def admin(self) -> httpx.Client:
         """An HTTP client with the admin key."""
-        return httpx.Client(base_url=self.gateway_url, headers={"Authorization": f"Bearer {self.admin_key}"}, timeout=30)
+        return httpx.Client(
+            base_url=self.gateway_url, headers={"Authorization": f"Bearer {self.admin_key}"}, timeout=30
+        )
 
 
 @pytest.fixture(scope="session")
-def demo_model() -> Path:
-    """The tiny demo model, built once into var/models like `make model` does."""
-    return build_demo_model(REPO / "var" / "models" / "tuneway-tiny")
-
-
-@pytest.fixture(scope="session")
-def stack(nats_url: str, demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
+def stack(
+    nats_url: str, demo_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningStack]:
     """The whole stack, started as `make run` starts it, stopped with SIGINT (Ctrl-C) at the end."""
     data_dir = tmp_path_factory.mktemp("stack")
     gateway_port, inference_port, metrics_port = free_port(), free_port(), free_port()

@@ -8,33 +8,16 @@ from pathlib import Path
 
 import openai
 import pytest
-import torch
-from peft import LoraConfig, get_peft_model
-from transformers import AutoModelForCausalLM
 
 from tests.conftest import RunningStack, Tenant
 from tuneway.api.events.v1.events_pb2 import AdapterRegistration
 from tuneway.core import nats as tnats
 from tuneway.core.artifacts import directory_sha256
+from tuneway.core.testing.lora import write_random_lora
 
 pytestmark = pytest.mark.e2e
 BASE = "tuneway-tiny"
 PROMPT = [{"role": "user", "content": "How do I return a jacket?"}]
-
-
-def write_random_lora(base_model: Path, out: Path, seed: int) -> Path:
-    """A PEFT LoRA adapter for the demo model whose B matrices are random, so it changes outputs."""
-    torch.manual_seed(seed)
-    model = AutoModelForCausalLM.from_pretrained(base_model, dtype=torch.float32)
-    config = LoraConfig(
-        r=8,
-        lora_alpha=64,
-        target_modules=["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"],
-        init_lora_weights=False,  # random A and B instead of B = 0, which would be a no-op
-        task_type="CAUSAL_LM",
-    )
-    get_peft_model(model, config).save_pretrained(out)
-    return out
 
 
 async def _put(nats_url: str, key: str, registration: AdapterRegistration | None) -> None:
@@ -108,7 +91,9 @@ def test_adapter_whose_artifact_does_not_match_its_sha256_is_not_served(
 ) -> None:
     adapter_dir = write_random_lora(demo_model, tmp_path / "tampered", seed=2)
     model = f"ft:{BASE}:{acme.id}:support:bad999"
-    asyncio.run(_put(stack.nats_url, "ftjob-bad999", _registration(adapter_dir, model, acme.id, sha256="0" * 64)))
+    asyncio.run(
+        _put(stack.nats_url, "ftjob-bad999", _registration(adapter_dir, model, acme.id, sha256="0" * 64))
+    )
     # A valid adapter registered after it is served, so the bad one had its turn and was refused.
     good_dir = write_random_lora(demo_model, tmp_path / "good", seed=3)
     good = f"ft:{BASE}:{acme.id}:support:good01"

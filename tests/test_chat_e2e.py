@@ -33,7 +33,9 @@ def test_chat_non_streaming_returns_text_and_usage(stack: RunningStack, acme: Te
     assert completion.usage is not None
     assert completion.usage.prompt_tokens > 5
     assert 1 <= completion.usage.completion_tokens <= 12
-    assert completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
+    assert (
+        completion.usage.total_tokens == completion.usage.prompt_tokens + completion.usage.completion_tokens
+    )
     # Greedy decoding on the same engine is deterministic.
     again = client.chat.completions.create(model=BASE, messages=HELLO, temperature=0, max_tokens=12)
     assert again.choices[0].message.content == choice.message.content
@@ -74,7 +76,10 @@ def test_streaming_matches_non_streaming_and_reports_usage(stack: RunningStack, 
 def test_stream_ends_with_done(stack: RunningStack, acme: Tenant) -> None:
     body = {"model": BASE, "messages": HELLO, "max_tokens": 4, "stream": True}
     with httpx.stream(
-        "POST", f"{stack.gateway_url}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {acme.key}"}
+        "POST",
+        f"{stack.gateway_url}/v1/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {acme.key}"},
     ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")

@@ -64,7 +64,9 @@ def test_unknown_model_is_404_model_not_found(stack: RunningStack, acme: Tenant)
         ({"messages": MESSAGES}, "model"),
     ],
 )
-def test_invalid_body_is_400_naming_the_field(stack: RunningStack, acme: Tenant, body: dict, param: str) -> None:
+def test_invalid_body_is_400_naming_the_field(
+    stack: RunningStack, acme: Tenant, body: dict, param: str
+) -> None:
     client = stack.client(acme.key)
     with pytest.raises(openai.BadRequestError) as caught:
         client.post("/chat/completions", body=body, cast_to=object)
@@ -100,7 +102,9 @@ def test_too_large_body_is_413(stack: RunningStack, acme: Tenant) -> None:
 
 
 def test_member_key_cannot_use_admin_endpoints(stack: RunningStack, acme: Tenant) -> None:
-    response = httpx.get(f"{stack.gateway_url}/admin/tenants", headers={"Authorization": f"Bearer {acme.key}"})
+    response = httpx.get(
+        f"{stack.gateway_url}/admin/tenants", headers={"Authorization": f"Bearer {acme.key}"}
+    )
     assert response.status_code == 403
     assert response.json()["error"]["type"] == "permission_error"
 
@@ -116,10 +120,15 @@ def _metric(text: str, name: str, **labels: str) -> float:
 
 
 def test_client_disconnect_cancels_the_generation(stack: RunningStack, acme: Tenant) -> None:
-    before = _metric(httpx.get(stack.inference_metrics_url).text, "tuneway_inference_requests_total", outcome="cancelled")
+    before = _metric(
+        httpx.get(stack.inference_metrics_url).text, "tuneway_inference_requests_total", outcome="cancelled"
+    )
     body = {"model": BASE, "messages": MESSAGES, "max_tokens": 1900, "stream": True, "ignore_eos": True}
     with httpx.stream(
-        "POST", f"{stack.gateway_url}/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {acme.key}"}
+        "POST",
+        f"{stack.gateway_url}/v1/chat/completions",
+        json=body,
+        headers={"Authorization": f"Bearer {acme.key}"},
     ) as response:
         lines = response.iter_lines()
         for _ in range(3):

@@ -22,14 +22,18 @@ SERVICE = "tuneway.api.inference.v1.InferenceService"
 class RaisingServicer(inference_pb2_grpc.InferenceServiceServicer):
     """Exercises the interceptor: unary and streaming handlers that raise domain errors."""
 
-    async def ListModels(self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext) -> pb.ListModelsResponse:  # noqa: N802
+    async def ListModels(
+        self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListModelsResponse:
         if request.tenant_id == "missing":
             raise NotFoundError("no such tenant", param="tenant_id", code="tenant_not_found")
         if request.tenant_id == "boom":
             raise RuntimeError("secret internals")
         return pb.ListModelsResponse(models=[pb.ModelInfo(id="m")])
 
-    async def Generate(self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext) -> AsyncIterator[pb.GenerateResponse]:  # noqa: N802
+    async def Generate(
+        self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[pb.GenerateResponse]:
         yield pb.GenerateResponse(text_delta="a")
         raise InvalidArgumentError("bad temperature", param="temperature")
 
@@ -39,7 +43,9 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
     port = free_port()
     server, health = build_server(
         service="coretest",
-        registrars=[lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(RaisingServicer(), s)],
+        registrars=[
+            lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(RaisingServicer(), s)
+        ],
         service_names=[SERVICE],
         bind=f"127.0.0.1:{port}",
     )

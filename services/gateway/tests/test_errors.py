@@ -36,7 +36,12 @@ def test_domain_errors_map_to_status_and_retry_after() -> None:
     not_found = domain_error_response(NotFoundError("nope", param="model", code="model_not_found"))
     assert not_found.status_code == 404
     assert orjson.loads(not_found.body) == {
-        "error": {"message": "nope", "type": "invalid_request_error", "param": "model", "code": "model_not_found"}
+        "error": {
+            "message": "nope",
+            "type": "invalid_request_error",
+            "param": "model",
+            "code": "model_not_found",
+        }
     }
     unavailable = domain_error_response(UnavailableError("down"), retry_after=3)
     assert unavailable.status_code == 503 and unavailable.headers["retry-after"] == "3"

@@ -34,7 +34,7 @@ async def retry_forever(
     while True:
         try:
             return await attempt()
-        except Exception as error:  # noqa: BLE001 - any failure to reach a dependency is retried
+        except Exception as error:
             log.warning("waiting for %s: %s", what, error)
             if stop is not None and stop.is_set():
                 raise

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from urllib.parse import urlparse
 
 import nats
 from nats.aio.client import Client
@@ -22,8 +24,21 @@ EVENTS_STREAM = StreamConfig(
 )
 
 
+async def _log_error(error: Exception) -> None:
+    log.warning("NATS: %s", error)
+
+
 async def connect(url: str, name: str, *, connect_timeout: float = 2.0) -> Client:
-    """Connects with reconnects forever: a NATS restart must not take the service down."""
+    """Connects, then reconnects forever: a NATS restart must not take the service down.
+
+    The first attempt fails fast when nothing answers (nats-py would otherwise retry inside
+    `connect` forever), so callers' `retry_forever` can log, back off and honour a stop signal.
+    """
+    target = urlparse(url)
+    _, writer = await asyncio.wait_for(
+        asyncio.open_connection(target.hostname or "127.0.0.1", target.port or 4222), connect_timeout
+    )
+    writer.close()
     return await nats.connect(
         servers=[url],
         name=name,
@@ -31,6 +46,7 @@ async def connect(url: str, name: str, *, connect_timeout: float = 2.0) -> Clien
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         allow_reconnect=True,
+        error_cb=_log_error,
     )
 
 

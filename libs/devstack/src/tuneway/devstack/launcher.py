@@ -109,7 +109,10 @@ class Stack:
         log = (self.log_dir / f"{name}.log").open("ab")
         # Own process group: stopping a service also stops the engine processes vLLM spawned.
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", module], env=self._service_env(), stdout=log, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", module],
+            env=self._service_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 

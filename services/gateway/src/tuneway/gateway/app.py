@@ -36,7 +36,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         generated = await keys.bootstrap(settings.bootstrap_key, settings.admin_key_file())
         if generated:
             # Printed once, on the run that created it; it is also in the key file (mode 0600).
-            print(f"tuneway admin key (shown once, saved to {settings.admin_key_file()}): {generated}", flush=True)
+            print(
+                f"tuneway admin key (shown once, saved to {settings.admin_key_file()}): {generated}",
+                flush=True,
+            )
         inference = InferenceClient(settings.inference_target, settings.rpc_timeout_seconds)
         app.state.services = Services(settings=settings, db=engine, keys=keys, inference=inference)
         try:
@@ -47,7 +50,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
 
     app = FastAPI(
         title="tuneway",
-        summary="Customise an LLM by prompts, fine-tuning and retrieval; serve it behind one OpenAI-compatible API.",
+        summary="Customise an LLM by prompts, fine-tuning and retrieval; one OpenAI-compatible API.",
         version="0.1.0",
         lifespan=lifespan,
     )

@@ -16,7 +16,8 @@ from tuneway.core.grpc_client import create_channel
 def _mapped(error: grpc.aio.AioRpcError, service: str) -> DomainError:
     if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
         return UnavailableError(
-            f"The {service} service is unavailable right now; please retry shortly.", code="service_unavailable"
+            f"The {service} service is unavailable right now; please retry shortly.",
+            code="service_unavailable",
         )
     return from_rpc_error(error)
 
@@ -44,7 +45,9 @@ class InferenceClient:
     async def list_models(self, tenant_id: str) -> list[pb.ModelInfo]:
         """The base model and the tenant's adapters."""
         try:
-            response = await self._stub.ListModels(pb.ListModelsRequest(tenant_id=tenant_id), timeout=self._timeout)
+            response = await self._stub.ListModels(
+                pb.ListModelsRequest(tenant_id=tenant_id), timeout=self._timeout
+            )
         except grpc.aio.AioRpcError as error:
             raise _mapped(error, "inference") from None
         return list(response.models)

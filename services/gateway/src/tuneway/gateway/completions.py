@@ -49,7 +49,9 @@ def to_generate_request(body: ChatCompletionRequest, tenant_id: str, request_id:
         model=body.model,
         messages=[
             # OpenAI's `developer` role is the newer name of `system`; templates know only the latter.
-            pb.ChatMessage(role="system" if m.role == "developer" else m.role, content=m.text(), name=m.name or "")
+            pb.ChatMessage(
+                role="system" if m.role == "developer" else m.role, content=m.text(), name=m.name or ""
+            )
             for m in body.messages
         ],
         params=params,
@@ -94,7 +96,12 @@ class ChunkWriter:
     """Formats `chat.completion.chunk` events that share one id, model and creation time."""
 
     def __init__(self, completion_id: str, model: str, include_usage: bool) -> None:
-        self._prefix = {"id": completion_id, "object": "chat.completion.chunk", "created": int(time.time()), "model": model}
+        self._prefix = {
+            "id": completion_id,
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+        }
         self._include_usage = include_usage
 
     def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
@@ -115,7 +122,10 @@ class ChunkWriter:
 
 
 async def stream_completion(
-    first: pb.GenerateResponse, rest: AsyncIterator[pb.GenerateResponse], writer: ChunkWriter, include_usage: bool
+    first: pb.GenerateResponse,
+    rest: AsyncIterator[pb.GenerateResponse],
+    writer: ChunkWriter,
+    include_usage: bool,
 ) -> AsyncIterator[bytes]:
     """SSE events: the role, content deltas, the finish reason, usage if asked, then [DONE]."""
     yield writer.chunk({"role": "assistant", "content": "", "refusal": None})

@@ -38,7 +38,12 @@ def error_body(message: str, type_: str, param: str | None = None, code: str | N
 
 
 def error_response(
-    status: int, message: str, type_: str, param: str | None = None, code: str | None = None, retry_after: int = 1
+    status: int,
+    message: str,
+    type_: str,
+    param: str | None = None,
+    code: str | None = None,
+    retry_after: int = 1,
 ) -> Response:
     """An envelope response; 429 and 503 carry Retry-After."""
     headers = {"Retry-After": str(retry_after)} if status in (429, 503) else None

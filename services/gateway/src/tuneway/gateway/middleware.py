@@ -26,7 +26,10 @@ class _TooLarge(BaseException):  # BaseException: FastAPI turns Exceptions in bo
 
 async def _send_413(send: Send, limit: int) -> None:
     body = error_body(
-        f"Request body too large: the limit is {limit} bytes.", "invalid_request_error", None, "request_too_large"
+        f"Request body too large: the limit is {limit} bytes.",
+        "invalid_request_error",
+        None,
+        "request_too_large",
     )
     await send(
         {

@@ -97,7 +97,11 @@ class AdapterReconciler:
         if registration.base_model != self._base_model:
             return  # another pool of replicas serves that base model
         current = self._adapters.by_key(key)
-        if current is not None and current.sha256 == registration.sha256 and current.model == registration.model:
+        if (
+            current is not None
+            and current.sha256 == registration.sha256
+            and current.model == registration.model
+        ):
             return
         await self._unload(key, reason="replaced")
         await self._load(key, registration)
@@ -116,7 +120,7 @@ class AdapterReconciler:
         try:
             path = local_path(registration.artifact_uri)
             digest = await asyncio.to_thread(directory_sha256, path) if path.is_dir() else None
-        except Exception as error:  # noqa: BLE001 - a bad registration must not stop the watcher
+        except Exception as error:
             log.error("adapter %s: cannot read artifact %s: %s", key, registration.artifact_uri, error)
             ADAPTER_EVENTS.labels("add", "unreadable").inc()
             return
@@ -125,14 +129,18 @@ class AdapterReconciler:
             ADAPTER_EVENTS.labels("add", "missing").inc()
             return
         if digest != registration.sha256:
-            log.error("adapter %s: sha256 mismatch (registered %s, found %s)", key, registration.sha256, digest)
+            log.error(
+                "adapter %s: sha256 mismatch (registered %s, found %s)", key, registration.sha256, digest
+            )
             ADAPTER_EVENTS.labels("add", "checksum_mismatch").inc()
             return
         lora_id = next(self._ids)
-        request = LoRARequest(lora_name=registration.model, lora_int_id=lora_id, lora_path=str(path.resolve()))
+        request = LoRARequest(
+            lora_name=registration.model, lora_int_id=lora_id, lora_path=str(path.resolve())
+        )
         try:
             await self._engine.add_lora(request)
-        except Exception as error:  # noqa: BLE001 - vLLM refuses adapters it cannot serve
+        except Exception as error:
             log.error("adapter %s: engine refused it: %s", key, error)
             ADAPTER_EVENTS.labels("add", "refused").inc()
             return
@@ -182,7 +190,7 @@ async def watch_adapters(kv: KeyValue, reconciler: AdapterReconciler) -> None:
                 await reconciler.apply(entry.key, None if deleted else entry.value)
         except asyncio.CancelledError:
             raise
-        except Exception as error:  # noqa: BLE001 - NATS trouble: start over with a full resync
+        except Exception as error:
             log.warning("adapter watch interrupted, resyncing: %s", error)
             reconciler.synced.clear()
             await asyncio.sleep(1)

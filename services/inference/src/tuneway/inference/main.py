@@ -33,8 +33,11 @@ async def serve(settings: InferenceSettings) -> None:
 
     server, health = build_server(
         service="inference",
-        registrars=[lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(
-            InferenceServicer(service, adapters), s)],
+        registrars=[
+            lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(
+                InferenceServicer(service, adapters), s
+            )
+        ],
         service_names=[SERVICE_NAME],
         bind=f"{settings.host}:{settings.grpc_port}",
     )
@@ -44,13 +47,18 @@ async def serve(settings: InferenceSettings) -> None:
     # NATS may come up after us: keep retrying, and report SERVING only once every registered
     # adapter is loaded, so a new replica never answers 404 for a registered model.
     nc = await retry_forever("NATS", lambda: tnats.connect(settings.nats_url, "inference"), stop=stop)
-    kv = await retry_forever("ADAPTERS bucket", lambda: tnats.ensure_kv(nc.jetstream(), tnats.ADAPTERS_BUCKET))
+    kv = await retry_forever(
+        "ADAPTERS bucket", lambda: tnats.ensure_kv(nc.jetstream(), tnats.ADAPTERS_BUCKET)
+    )
     watcher = asyncio.create_task(watch_adapters(kv, reconciler))
-    await reconciler.synced.wait()
-    await mark_serving(health, [SERVICE_NAME])
-    log.info("inference ready", extra={"adapters": len(list(adapters.all()))})
-
-    await stop.wait()
+    synced = asyncio.create_task(reconciler.synced.wait())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({synced, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if not stop.is_set():
+        await mark_serving(health, [SERVICE_NAME])
+        log.info("inference ready", extra={"adapters": len(list(adapters.all()))})
+    await stopping
+    synced.cancel()
     log.info("draining")
     await health.enter_graceful_shutdown()
     await server.stop(settings.drain_seconds)

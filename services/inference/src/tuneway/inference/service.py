@@ -78,7 +78,9 @@ class InferenceService:
         models = [ModelEntry(self._base_model, "base", self._base_model, "", self._started_at)]
         for adapter in sorted(self._adapters.all(), key=lambda a: a.created_at):
             if adapter.tenant_id == tenant_id:
-                models.append(ModelEntry(adapter.model, "adapter", adapter.base_model, tenant_id, adapter.created_at))
+                models.append(
+                    ModelEntry(adapter.model, "adapter", adapter.base_model, tenant_id, adapter.created_at)
+                )
         return models
 
     def _resolve(self, model: str, tenant_id: str) -> Adapter | None:
@@ -97,11 +99,15 @@ class InferenceService:
     def _prompt_ids(self, messages: tuple[ChatTurn, ...]) -> list[int]:
         if not messages:
             raise InvalidArgumentError("messages must hold at least one message", param="messages")
-        turns = [{"role": m.role, "content": m.content} | ({"name": m.name} if m.name else {}) for m in messages]
+        turns = [
+            {"role": m.role, "content": m.content} | ({"name": m.name} if m.name else {}) for m in messages
+        ]
         try:
             ids = self._tokenizer.apply_chat_template(turns, add_generation_prompt=True, tokenize=True)
         except Exception as error:  # templates raise on conversations they do not support
-            raise InvalidArgumentError(f"the model's chat template rejected messages: {error}", param="messages")
+            raise InvalidArgumentError(
+                f"the model's chat template rejected messages: {error}", param="messages"
+            ) from error
         if isinstance(ids, dict):  # transformers 5 may return a BatchEncoding
             ids = ids["input_ids"]
         return list(ids)
@@ -114,8 +120,9 @@ class InferenceService:
         if room <= 0 or (s.max_tokens is not None and s.max_tokens > room):
             wanted = s.max_tokens or 1
             raise InvalidArgumentError(
-                f"This model's maximum context length is {self._max_model_len} tokens. However, you requested "
-                f"{prompt_len + wanted} tokens ({prompt_len} in the messages, {wanted} in the completion).",
+                f"This model's maximum context length is {self._max_model_len} tokens. However, you "
+                f"requested {prompt_len + wanted} tokens ({prompt_len} in the messages, "
+                f"{wanted} in the completion).",
                 param="messages",
                 code="context_length_exceeded",
             )
@@ -152,7 +159,9 @@ class InferenceService:
         if adapter is not None:
             from vllm.lora.request import LoRARequest
 
-            lora = LoRARequest(lora_name=adapter.model, lora_int_id=adapter.lora_int_id, lora_path=adapter.path)
+            lora = LoRARequest(
+                lora_name=adapter.model, lora_int_id=adapter.lora_int_id, lora_path=adapter.path
+            )
         kind = "adapter" if adapter else "base"
         started = time.perf_counter()
         first_token_at: float | None = None

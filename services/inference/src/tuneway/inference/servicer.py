@@ -41,7 +41,7 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
         self._service = service
         self._adapters = adapters
 
-    async def Generate(  # noqa: N802 - gRPC method name
+    async def Generate(
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GenerateResponse]:
         async for chunk in self._service.generate(_request_from_proto(request)):
@@ -51,20 +51,28 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
                 yield pb.GenerateResponse(
                     text_delta=chunk.text,
                     finish_reason=chunk.finish_reason,
-                    usage=pb.Usage(prompt_tokens=chunk.prompt_tokens, completion_tokens=chunk.completion_tokens),
+                    usage=pb.Usage(
+                        prompt_tokens=chunk.prompt_tokens, completion_tokens=chunk.completion_tokens
+                    ),
                 )
 
-    async def ListModels(  # noqa: N802
+    async def ListModels(
         self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListModelsResponse:
         return pb.ListModelsResponse(
             models=[
-                pb.ModelInfo(id=m.id, kind=m.kind, base_model=m.base_model, tenant_id=m.tenant_id, created_at=m.created_at)
+                pb.ModelInfo(
+                    id=m.id,
+                    kind=m.kind,
+                    base_model=m.base_model,
+                    tenant_id=m.tenant_id,
+                    created_at=m.created_at,
+                )
                 for m in self._service.list_models(request.tenant_id)
             ]
         )
 
-    async def ListAdapters(  # noqa: N802
+    async def ListAdapters(
         self, request: pb.ListAdaptersRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListAdaptersResponse:
         return pb.ListAdaptersResponse(

@@ -37,7 +37,8 @@ async def create_chat_completion(
         raise
     if not body.stream:
         return Response(
-            await collect_completion(first, responses, completion_id, body.model), media_type="application/json"
+            await collect_completion(first, responses, completion_id, body.model),
+            media_type="application/json",
         )
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     writer = ChunkWriter(completion_id, body.model, include_usage)

@@ -27,7 +27,7 @@ async def readyz(services: AllServices) -> Response:
         async with services.db.connect() as connection:
             await connection.execute(text("SELECT 1"))
         checks["database"] = True
-    except Exception:  # noqa: BLE001 - any failure means not ready
+    except Exception:
         checks["database"] = False
     checks["inference"] = await services.inference.ready()
     ready = all(checks.values())

@@ -30,7 +30,9 @@ def _model(info: pb.ModelInfo) -> dict[str, Any]:
 async def list_models(principal: CurrentPrincipal, inference: Inference) -> Response:
     """Every model the caller may use."""
     models = await inference.list_models(principal.tenant_id)
-    return Response(orjson.dumps({"object": "list", "data": [_model(m) for m in models]}), media_type="application/json")
+    return Response(
+        orjson.dumps({"object": "list", "data": [_model(m) for m in models]}), media_type="application/json"
+    )
 
 
 @router.get("/v1/models/{model:path}", summary="Retrieve a model")
@@ -40,5 +42,7 @@ async def retrieve_model(model: str, principal: CurrentPrincipal, inference: Inf
         if info.id == model:
             return Response(orjson.dumps(_model(info)), media_type="application/json")
     raise NotFoundError(
-        f"The model `{model}` does not exist or you do not have access to it.", param="model", code="model_not_found"
+        f"The model `{model}` does not exist or you do not have access to it.",
+        param="model",
+        code="model_not_found",
     )

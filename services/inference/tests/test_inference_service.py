@@ -1,0 +1,173 @@
+"""The inference service as a process: gRPC generation on the real engine, adapters from the KV bucket."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import grpc
+import httpx
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from tuneway.api.events.v1.events_pb2 import AdapterRegistration
+from tuneway.api.inference.v1 import inference_pb2 as pb
+from tuneway.api.inference.v1 import inference_pb2_grpc
+from tuneway.core import nats as tnats
+from tuneway.core.artifacts import directory_sha256
+from tuneway.core.errors import NotFoundError, from_rpc_error
+from tuneway.core.grpc_client import create_channel
+from tuneway.core.testing.lora import write_random_lora
+from tuneway.core.testing.processes import free_port
+
+pytestmark = pytest.mark.integration
+BASE = "tuneway-tiny"
+PRE_KEY = "inference-test-preregistered"
+PRE_MODEL = f"ft:{BASE}:tenant-a:pre:001"
+
+
+async def _put(nats_url: str, key: str, value: bytes) -> None:
+    nc = await tnats.connect(nats_url, "inference-test")
+    kv = await tnats.ensure_kv(nc.jetstream(), tnats.ADAPTERS_BUCKET)
+    await kv.put(key, value)
+    await nc.close()
+
+
+@pytest.fixture(scope="module")
+def inference(
+    nats_url: str, demo_model: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    """A running `python -m tuneway.inference` with one adapter registered before it started."""
+    root = tmp_path_factory.mktemp("inference")
+    adapter = write_random_lora(demo_model, root / "adapter", seed=7)
+    registration = AdapterRegistration(
+        model=PRE_MODEL,
+        tenant_id="tenant-a",
+        base_model=BASE,
+        artifact_uri=f"file://{adapter}",
+        sha256=directory_sha256(adapter),
+        created_at=1,
+    )
+    asyncio.run(_put(nats_url, PRE_KEY, registration.SerializeToString()))
+    port, metrics_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "TUNEWAY_NATS_URL": nats_url,
+        "TUNEWAY_DATA_DIR": str(root),
+        "INFERENCE_MODEL": str(demo_model),
+        "INFERENCE_GRPC_PORT": str(port),
+        "INFERENCE_METRICS_PORT": str(metrics_port),
+    }
+    log = (root / "inference.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tuneway.inference"], env=env, stdout=log, stderr=log, start_new_session=True
+    )
+    target = f"127.0.0.1:{port}"
+    deadline = time.monotonic() + 240
+    while not asyncio.run(_serving(target)):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("inference did not become ready:\n" + (root / "inference.log").read_text()[-4000:])
+        time.sleep(0.5)
+    yield target, f"http://127.0.0.1:{metrics_port}/metrics"
+    process.terminate()
+    assert process.wait(60) == 0, "inference did not drain and exit cleanly on SIGTERM"
+
+
+async def _serving(target: str) -> bool:
+    async with create_channel(target) as channel:
+        try:
+            response = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=1
+            )
+        except grpc.aio.AioRpcError:
+            return False
+    return response.status == health_pb2.HealthCheckResponse.SERVING
+
+
+@pytest.fixture
+async def stub(inference: tuple[str, str]) -> AsyncIterator[inference_pb2_grpc.InferenceServiceStub]:
+    async with create_channel(inference[0]) as channel:
+        yield inference_pb2_grpc.InferenceServiceStub(channel)
+
+
+def _request(model: str = BASE, tenant: str = "tenant-a", **params: object) -> pb.GenerateRequest:
+    return pb.GenerateRequest(
+        tenant_id=tenant,
+        model=model,
+        request_id=f"t-{time.monotonic_ns()}",
+        messages=[pb.ChatMessage(role="user", content="Can I change my delivery address?")],
+        params=pb.SamplingParams(**params),  # type: ignore[arg-type]
+    )
+
+
+async def _text(
+    stub: inference_pb2_grpc.InferenceServiceStub, request: pb.GenerateRequest
+) -> tuple[str, pb.GenerateResponse]:
+    parts, last = [], pb.GenerateResponse()
+    async for response in stub.Generate(request):
+        parts.append(response.text_delta)
+        last = response
+    return "".join(parts), last
+
+
+async def test_generate_streams_and_ends_with_usage(stub: inference_pb2_grpc.InferenceServiceStub) -> None:
+    text, last = await _text(stub, _request(temperature=0, max_tokens=6, ignore_eos=True))
+    assert last.finish_reason == "length"
+    assert last.usage.completion_tokens == 6 and last.usage.prompt_tokens > 5
+    assert text == (await _text(stub, _request(temperature=0, max_tokens=6, ignore_eos=True)))[0]
+
+
+async def test_seed_makes_sampling_repeatable(stub: inference_pb2_grpc.InferenceServiceStub) -> None:
+    a = await _text(stub, _request(temperature=1.0, seed=11, max_tokens=12, ignore_eos=True))
+    b = await _text(stub, _request(temperature=1.0, seed=11, max_tokens=12, ignore_eos=True))
+    assert a[0] == b[0]
+
+
+async def test_adapter_registered_before_start_is_served(
+    stub: inference_pb2_grpc.InferenceServiceStub,
+) -> None:
+    adapters = (await stub.ListAdapters(pb.ListAdaptersRequest())).adapters
+    assert PRE_MODEL in [a.model for a in adapters]
+    models = (await stub.ListModels(pb.ListModelsRequest(tenant_id="tenant-a"))).models
+    assert [m.id for m in models][:1] == [BASE] and PRE_MODEL in [m.id for m in models]
+    base, _ = await _text(stub, _request(temperature=0, max_tokens=16, ignore_eos=True))
+    adapted, _ = await _text(stub, _request(model=PRE_MODEL, temperature=0, max_tokens=16, ignore_eos=True))
+    assert adapted != base
+
+
+async def test_other_tenants_adapter_is_not_found(stub: inference_pb2_grpc.InferenceServiceStub) -> None:
+    models = (await stub.ListModels(pb.ListModelsRequest(tenant_id="tenant-b"))).models
+    assert PRE_MODEL not in [m.id for m in models]
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await _text(stub, _request(model=PRE_MODEL, tenant="tenant-b"))
+    error = from_rpc_error(caught.value)
+    assert isinstance(error, NotFoundError) and error.code == "model_not_found"
+
+
+async def test_cancelling_the_call_aborts_the_engine_request(
+    stub: inference_pb2_grpc.InferenceServiceStub, inference: tuple[str, str]
+) -> None:
+    def cancelled() -> float:
+        text = httpx.get(inference[1]).text
+        return sum(
+            float(v)
+            for v in re.findall(
+                r'tuneway_inference_requests_total\{[^}]*outcome="cancelled"[^}]*\} (\S+)', text
+            )
+        )
+
+    before = cancelled()
+    call = stub.Generate(_request(max_tokens=1900, ignore_eos=True))
+    await call.read()
+    call.cancel()
+    deadline = time.monotonic() + 10
+    while cancelled() <= before:
+        assert time.monotonic() < deadline, "the engine request was not aborted"
+        await asyncio.sleep(0.05)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -31,7 +31,7 @@ class InferenceClient:
         self._health = health_pb2_grpc.HealthStub(self._channel)
         self._timeout = rpc_timeout
 
-    async def generate(self, request: pb.GenerateRequest) -> AsyncIterator[pb.GenerateResponse]:
+    async def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
         """Streams the generation; closing this iterator early cancels it on the engine."""
         call = self._stub.Generate(request)
         try:

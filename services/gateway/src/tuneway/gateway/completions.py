@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 import orjson
@@ -123,7 +123,7 @@ class ChunkWriter:
 
 async def stream_completion(
     first: pb.GenerateResponse,
-    rest: AsyncIterator[pb.GenerateResponse],
+    rest: AsyncGenerator[pb.GenerateResponse, None],
     writer: ChunkWriter,
     include_usage: bool,
 ) -> AsyncIterator[bytes]:
@@ -147,7 +147,7 @@ async def stream_completion(
     except StopAsyncIteration:
         pass
     finally:
-        await rest.aclose()  # type: ignore[attr-defined]
+        await rest.aclose()
     if include_usage:
         yield writer.usage(last)
     yield DONE

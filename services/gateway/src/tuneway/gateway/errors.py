@@ -73,7 +73,7 @@ def validation_error_response(error: RequestValidationError) -> Response:
     """400 naming the first offending field the way OpenAI does."""
     first = error.errors()[0] if error.errors() else {"loc": (), "msg": "invalid request", "type": ""}
     param = _param(tuple(first.get("loc", ())))
-    kind = first.get("type", "")
+    kind = str(first.get("type", ""))
     if kind == "missing":
         message, code = f"Missing required parameter: '{param}'.", "missing_required_parameter"
     elif kind == "json_invalid":

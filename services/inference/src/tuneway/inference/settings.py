@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from tuneway.core.settings import ServiceSettings, service_config
 
@@ -19,13 +20,14 @@ class InferenceSettings(ServiceSettings):
     host: str = "0.0.0.0"
     grpc_port: int = 50053
     metrics_port: int = 9103
-    dtype: str = "auto"
+    dtype: Literal["auto", "half", "float16", "bfloat16", "float", "float32"] = "auto"
     max_model_len: int = 2048
     max_num_seqs: int = 64
     # LoRA capacity: adapters in one batch, adapters kept in CPU memory, and the largest rank served.
     max_loras: int = 8
     max_cpu_loras: int = 32
-    max_lora_rank: int = 64
+    # vLLM serves these ranks only; adapters of a lower rank are padded up.
+    max_lora_rank: Literal[8, 16, 32, 64, 128, 256, 320, 512] = 64
     # vLLM's CPU backend refuses to start on a small machine without an explicit KV cache size (GiB).
     cpu_kvcache_space_gib: int = 1
     seed: int = 0

@@ -20,5 +20,5 @@ def write_random_lora(base_model: Path, out: Path, seed: int, rank: int = 8) -> 
         init_lora_weights=False,  # random B instead of zeros, which would leave the model unchanged
         task_type="CAUSAL_LM",
     )
-    get_peft_model(model, config).save_pretrained(out)
+    get_peft_model(model, config).save_pretrained(str(out))
     return out

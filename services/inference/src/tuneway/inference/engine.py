@@ -11,6 +11,7 @@ def build_engine(settings: InferenceSettings):  # type: ignore[no-untyped-def]
     """Starts an AsyncLLM with LoRA enabled (spawns the engine-core process; takes seconds)."""
     # Read by vLLM's CPU platform at import/start; harmless on GPUs.
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings.cpu_kvcache_space_gib))
+    from vllm.config import StructuredOutputsConfig
     from vllm.engine.arg_utils import AsyncEngineArgs
     from vllm.v1.engine.async_llm import AsyncLLM
 
@@ -26,5 +27,8 @@ def build_engine(settings: InferenceSettings):  # type: ignore[no-untyped-def]
         max_cpu_loras=settings.max_cpu_loras,
         max_lora_rank=settings.max_lora_rank,
         disable_log_stats=True,
+        # Structured output as compact JSON: a grammar that allows free whitespace lets a weak model
+        # pad with blanks until max_tokens and never close the object.
+        structured_outputs_config=StructuredOutputsConfig(backend="xgrammar", disable_any_whitespace=True),
     )
     return AsyncLLM.from_engine_args(args)

@@ -103,13 +103,13 @@ class InferenceService:
             {"role": m.role, "content": m.content} | ({"name": m.name} if m.name else {}) for m in messages
         ]
         try:
-            ids = self._tokenizer.apply_chat_template(turns, add_generation_prompt=True, tokenize=True)
+            ids = self._tokenizer.apply_chat_template(
+                turns, add_generation_prompt=True, tokenize=True, return_dict=False
+            )
         except Exception as error:  # templates raise on conversations they do not support
             raise InvalidArgumentError(
                 f"the model's chat template rejected messages: {error}", param="messages"
             ) from error
-        if isinstance(ids, dict):  # transformers 5 may return a BatchEncoding
-            ids = ids["input_ids"]
         return list(ids)
 
     def _sampling_params(self, request: GenerationRequest, prompt_len: int) -> Any:

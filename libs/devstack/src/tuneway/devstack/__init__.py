@@ -1,0 +1,1 @@
+"""Local development stack: the tiny demo model and the `make run` launcher."""

@@ -1,0 +1,193 @@
+"""The tiny demo model: a random-weight Llama with a locally trained tokenizer and a chat template.
+
+Development and CI machines reach no model hub, so tuneway builds its default model from nothing:
+a byte-level BPE tokenizer trained on the shipped `tokenizer_corpus.txt`, and a two-layer Llama
+initialised from a fixed seed. Every build produces byte-identical files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerFast
+
+DEMO_MODEL_NAME = "tuneway-tiny"
+
+SEED = 20240531
+VOCAB_SIZE = 2048  # the shipped corpus supports about 2200 tokens at most, so 2048 is always reached
+PAD, END = "<|pad|>", "<|end|>"
+SYSTEM, USER, ASSISTANT = "<|system|>", "<|user|>", "<|assistant|>"
+# The order fixes the ids: <|pad|>=0, <|end|>=1, <|system|>=2, <|user|>=3, <|assistant|>=4.
+SPECIAL_TOKENS = [PAD, END, SYSTEM, USER, ASSISTANT]
+
+# `{% generation %}` marks what the model must learn to produce (the assistant's content and its
+# end token), so TRL's `assistant_only_loss` trains on exactly those tokens. Roles map to their own
+# special token; the newline after the end token is outside the mask because the model never emits it.
+CHAT_TEMPLATE = (
+    "{%- for message in messages -%}"
+    "{{- '<|' + message['role'] + '|>\\n' -}}"
+    "{%- if message['role'] == 'assistant' -%}"
+    "{% generation %}{{- message['content'] + '<|end|>' -}}{% endgeneration %}"
+    "{%- else -%}"
+    "{{- message['content'] + '<|end|>' -}}"
+    "{%- endif -%}"
+    "{{- '\\n' -}}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}{{- '<|assistant|>\\n' -}}{%- endif -%}"
+)
+
+MODEL_CONFIG: dict[str, Any] = {
+    "hidden_size": 128,
+    "intermediate_size": 512,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "num_key_value_heads": 2,
+    "head_dim": 64,
+    "max_position_embeddings": 2048,
+    "tie_word_embeddings": False,
+}
+DTYPE = "bfloat16"  # vLLM's CPU backend prefers bf16; it also runs on CPUs without avx512_bf16
+
+
+def _corpus() -> str:
+    """The shipped tokenizer training text."""
+    return resources.files("tuneway.devstack").joinpath("tokenizer_corpus.txt").read_text(encoding="utf-8")
+
+
+def build_tokenizer() -> PreTrainedTokenizerFast:
+    """Trains the byte-level BPE tokenizer on the shipped corpus and wraps it for transformers."""
+    # Imported here, not at module level: `python -m tuneway.devstack run` must not pay for them.
+    from tokenizers import AddedToken, Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    # No normalizer and a byte-level pre-tokenizer without prefix space: every string maps to bytes
+    # and back unchanged, so decode(encode(s)) == s for any text (case, whitespace, emoji).
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tokenizer.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=VOCAB_SIZE,
+        min_frequency=1,
+        show_progress=False,
+        # Exact, unstripped special tokens: stripping would eat the whitespace around them.
+        special_tokens=[AddedToken(t, special=True, normalized=False) for t in SPECIAL_TOKENS],
+        # All 256 bytes are in the vocabulary, so text the corpus never showed still encodes.
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+    )
+    tokenizer.train_from_iterator(_corpus().splitlines(keepends=True), trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer,
+        eos_token=END,
+        pad_token=PAD,
+        additional_special_tokens=[SYSTEM, USER, ASSISTANT],
+        clean_up_tokenization_spaces=False,
+        model_max_length=MODEL_CONFIG["max_position_embeddings"],
+        padding_side="right",
+        chat_template=CHAT_TEMPLATE,
+    )
+
+
+def _build_into(directory: Path) -> None:
+    """Writes the tokenizer, config, generation config and weights into `directory`."""
+    import torch
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
+
+    tokenizer = build_tokenizer()
+    vocab = tokenizer.get_vocab()
+    end_id, pad_id = vocab[END], vocab[PAD]
+    config = LlamaConfig(
+        vocab_size=len(tokenizer),
+        bos_token_id=None,
+        eos_token_id=end_id,
+        pad_token_id=pad_id,
+        dtype=DTYPE,
+        **MODEL_CONFIG,
+    )
+    # Initialise on a private generator state so the weights depend on the seed alone.
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(SEED)
+        model = LlamaForCausalLM(config)
+    model = model.to(getattr(torch, DTYPE)).eval()
+    model.generation_config = GenerationConfig(bos_token_id=None, eos_token_id=end_id, pad_token_id=pad_id)
+    model.save_pretrained(directory, safe_serialization=True)
+    tokenizer.save_pretrained(directory)
+
+
+def build_demo_model(out_dir: Path, *, force: bool = False) -> Path:
+    """Builds the demo model into `out_dir` (atomically) unless it is already there; returns it."""
+    out_dir = Path(out_dir)
+    if (out_dir / "config.json").exists() and not force:
+        return out_dir
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    # Build in a sibling and rename it into place, so a reader never sees half a model.
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.build-", dir=out_dir.parent))
+    try:
+        _build_into(staging)
+        # mkdtemp makes the directory 0700 and safetensors writes 0600; the model is not secret and
+        # other users (a container's service user) must read it.
+        os.chmod(staging, 0o755)
+        for file in staging.iterdir():
+            os.chmod(file, 0o644)
+        _swap_into_place(staging, out_dir, force=force)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return out_dir
+
+
+def _swap_into_place(staging: Path, out_dir: Path, *, force: bool) -> None:
+    """Renames `staging` to `out_dir`, replacing an old or incomplete one, keeping a finished one."""
+    try:
+        os.rename(staging, out_dir)  # succeeds when out_dir is missing or an empty directory
+        return
+    except OSError:
+        pass  # out_dir exists with files in it
+    if (out_dir / "config.json").exists() and not force:
+        return  # a concurrent build finished first; its files are identical to ours
+    # out_dir is stale (forced rebuild) or holds a broken build: move it aside, then swap.
+    trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+    try:
+        os.rename(out_dir, trash / "model")
+    except FileNotFoundError:
+        pass  # someone else moved it away meanwhile
+    try:
+        os.rename(staging, out_dir)
+    except OSError:
+        if not (out_dir / "config.json").exists():
+            raise
+    finally:
+        shutil.rmtree(trash, ignore_errors=True)
+
+
+def default_out_dir() -> Path:
+    """`$TUNEWAY_DATA_DIR/models/tuneway-tiny`, with the data dir defaulting to ./var."""
+    return Path(os.environ.get("TUNEWAY_DATA_DIR") or "var") / "models" / DEMO_MODEL_NAME
+
+
+def main(argv: list[str] | None = None) -> int:
+    """CLI: builds the demo model and prints its directory."""
+    parser = argparse.ArgumentParser(
+        prog="python -m tuneway.devstack model", description="Builds the tiny demo model."
+    )
+    parser.add_argument(
+        "--out", type=Path, help="model directory (default: $TUNEWAY_DATA_DIR/models/tuneway-tiny)"
+    )
+    parser.add_argument("--force", action="store_true", help="rebuild even if the model exists")
+    args = parser.parse_args(argv)
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # a one-shard progress bar is noise in `make model`
+    out = build_demo_model(args.out or default_out_dir(), force=args.force)
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

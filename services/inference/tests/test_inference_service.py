@@ -24,7 +24,7 @@ from tuneway.core.artifacts import directory_sha256
 from tuneway.core.errors import NotFoundError, from_rpc_error
 from tuneway.core.grpc_client import create_channel
 from tuneway.core.testing.lora import write_random_lora
-from tuneway.core.testing.processes import free_port
+from tuneway.core.testing.processes import free_port, start_nats_server, stop_process
 
 pytestmark = pytest.mark.integration
 BASE = "tuneway-tiny"
@@ -40,10 +40,9 @@ async def _put(nats_url: str, key: str, value: bytes) -> None:
 
 
 @pytest.fixture(scope="module")
-def inference(
-    nats_url: str, demo_model: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[str, str]]:
-    """A running `python -m tuneway.inference` with one adapter registered before it started."""
+def inference(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """`python -m tuneway.inference`, started before its NATS exists (it must wait, not die), with one
+    adapter registered as soon as NATS is up."""
     root = tmp_path_factory.mktemp("inference")
     adapter = write_random_lora(demo_model, root / "adapter", seed=7)
     registration = AdapterRegistration(
@@ -54,8 +53,8 @@ def inference(
         sha256=directory_sha256(adapter),
         created_at=1,
     )
-    asyncio.run(_put(nats_url, PRE_KEY, registration.SerializeToString()))
-    port, metrics_port = free_port(), free_port()
+    port, metrics_port, nats_port = free_port(), free_port(), free_port()
+    nats_url = f"nats://127.0.0.1:{nats_port}"
     env = {
         **os.environ,
         "TUNEWAY_NATS_URL": nats_url,
@@ -68,16 +67,26 @@ def inference(
     process = subprocess.Popen(
         [sys.executable, "-m", "tuneway.inference"], env=env, stdout=log, stderr=log, start_new_session=True
     )
+    deadline = time.monotonic() + 180
+    while b"waiting for NATS" not in (root / "inference.log").read_bytes():
+        assert process.poll() is None, "inference died instead of waiting for NATS"
+        assert time.monotonic() < deadline, "inference never tried to reach NATS"
+        time.sleep(0.2)
+    nats = start_nats_server(nats_port, root / "nats", root / "nats.log")
+    asyncio.run(_put(nats_url, PRE_KEY, registration.SerializeToString()))
     target = f"127.0.0.1:{port}"
     deadline = time.monotonic() + 240
     while not asyncio.run(_serving(target)):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
+            stop_process(nats)
             pytest.fail("inference did not become ready:\n" + (root / "inference.log").read_text()[-4000:])
         time.sleep(0.5)
     yield target, f"http://127.0.0.1:{metrics_port}/metrics"
     process.terminate()
-    assert process.wait(60) == 0, "inference did not drain and exit cleanly on SIGTERM"
+    code = process.wait(60)
+    stop_process(nats)
+    assert code == 0, "inference did not drain and exit cleanly on SIGTERM"
 
 
 async def _serving(target: str) -> bool:

@@ -54,7 +54,7 @@ model: install ## build the tiny demo model into var/models (once)
 run: install model ## start every service on embedded defaults; Ctrl-C stops them
 	$(PY) -m tuneway.devstack run
 
-test: install model proto-check ## run every test (unit, integration, e2e)
+test: install model proto-check lint ## lint, then run every test (unit, integration, e2e)
 	$(PY) -m pytest
 
 proto: install ## regenerate libs/contracts from proto/

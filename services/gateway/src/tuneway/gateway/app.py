@@ -10,7 +10,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from tuneway.core.db import create_engine, session_factory, upgrade_database
-from tuneway.core.lifecycle import retry_forever
+from tuneway.core.lifecycle import freeze_startup_heap, retry_forever
 from tuneway.gateway.api.routes import admin, chat, health, models
 from tuneway.gateway.auth import KeyStore
 from tuneway.gateway.clients import InferenceClient
@@ -42,6 +42,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             )
         inference = InferenceClient(settings.inference_target, settings.rpc_timeout_seconds)
         app.state.services = Services(settings=settings, db=engine, keys=keys, inference=inference)
+        freeze_startup_heap()
         try:
             yield
         finally:

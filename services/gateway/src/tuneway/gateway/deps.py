@@ -29,19 +29,21 @@ def _services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def get_services(request: Request) -> Services:
+# Providers are `async def` on purpose: FastAPI runs plain `def` dependencies in a worker thread,
+# which costs a thread hop per request on the hot path.
+async def get_services(request: Request) -> Services:
     return _services(request)
 
 
-def get_settings(request: Request) -> GatewaySettings:
+async def get_settings(request: Request) -> GatewaySettings:
     return _services(request).settings
 
 
-def get_keys(request: Request) -> KeyStore:
+async def get_keys(request: Request) -> KeyStore:
     return _services(request).keys
 
 
-def get_inference(request: Request) -> InferenceClient:
+async def get_inference(request: Request) -> InferenceClient:
     return _services(request).inference
 
 

@@ -3,32 +3,38 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from tuneway.inference.settings import InferenceSettings
 
 
-def build_engine(settings: InferenceSettings):  # type: ignore[no-untyped-def]
+def engine_arguments(settings: InferenceSettings) -> dict[str, Any]:
+    """The AsyncEngineArgs fields we set (the benchmark gives vLLM's own server the same)."""
+    from vllm.config import StructuredOutputsConfig
+
+    return {
+        "model": settings.model_path(),
+        "served_model_name": [settings.model_name()],
+        "dtype": settings.dtype,
+        "max_model_len": settings.max_model_len,
+        "max_num_seqs": settings.max_num_seqs,
+        "seed": settings.seed,
+        "enable_lora": True,
+        "max_loras": settings.max_loras,
+        "max_cpu_loras": settings.max_cpu_loras,
+        "max_lora_rank": settings.max_lora_rank,
+        "disable_log_stats": True,
+        # Structured output as compact JSON: a grammar that allows free whitespace lets a weak model
+        # pad with blanks until max_tokens and never close the object.
+        "structured_outputs_config": StructuredOutputsConfig(backend="xgrammar", disable_any_whitespace=True),
+    }
+
+
+def build_engine(settings: InferenceSettings) -> Any:
     """Starts an AsyncLLM with LoRA enabled (spawns the engine-core process; takes seconds)."""
     # Read by vLLM's CPU platform at import/start; harmless on GPUs.
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings.cpu_kvcache_space_gib))
-    from vllm.config import StructuredOutputsConfig
     from vllm.engine.arg_utils import AsyncEngineArgs
     from vllm.v1.engine.async_llm import AsyncLLM
 
-    args = AsyncEngineArgs(
-        model=settings.model_path(),
-        served_model_name=[settings.model_name()],
-        dtype=settings.dtype,
-        max_model_len=settings.max_model_len,
-        max_num_seqs=settings.max_num_seqs,
-        seed=settings.seed,
-        enable_lora=True,
-        max_loras=settings.max_loras,
-        max_cpu_loras=settings.max_cpu_loras,
-        max_lora_rank=settings.max_lora_rank,
-        disable_log_stats=True,
-        # Structured output as compact JSON: a grammar that allows free whitespace lets a weak model
-        # pad with blanks until max_tokens and never close the object.
-        structured_outputs_config=StructuredOutputsConfig(backend="xgrammar", disable_any_whitespace=True),
-    )
-    return AsyncLLM.from_engine_args(args)
+    return AsyncLLM.from_engine_args(AsyncEngineArgs(**engine_arguments(settings)))

@@ -9,7 +9,7 @@ import logging
 from tuneway.api.inference.v1 import inference_pb2, inference_pb2_grpc
 from tuneway.core import nats as tnats
 from tuneway.core.grpc_server import build_server, mark_serving
-from tuneway.core.lifecycle import install_stop_signals, retry_forever
+from tuneway.core.lifecycle import freeze_startup_heap, install_stop_signals, retry_forever
 from tuneway.core.logging import configure_logging
 from tuneway.core.metrics import serve_metrics
 from tuneway.inference.adapters import AdapterReconciler, AdapterSet, watch_adapters
@@ -55,6 +55,7 @@ async def serve(settings: InferenceSettings) -> None:
     stopping = asyncio.create_task(stop.wait())
     await asyncio.wait({synced, stopping}, return_when=asyncio.FIRST_COMPLETED)
     if not stop.is_set():
+        freeze_startup_heap()
         await mark_serving(health, [SERVICE_NAME])
         log.info("inference ready", extra={"adapters": len(list(adapters.all()))})
     await stopping

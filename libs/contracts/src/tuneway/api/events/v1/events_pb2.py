@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"tuneway/api/events/v1/events.proto\x12\x15tuneway.api.events.v1\"\x95\x01\n\x13\x41\x64\x61pterRegistration\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\nbase_model\x18\x03 \x01(\t\x12\x14\n\x0c\x61rtifact_uri\x18\x04 \x01(\t\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12\x12\n\ncreated_at\x18\x06 \x01(\x03\x12\x0e\n\x06job_id\x18\x07 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"tuneway/api/events/v1/events.proto\x12\x15tuneway.api.events.v1\"\x95\x01\n\x13\x41\x64\x61pterRegistration\x12\r\n\x05model\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x12\n\nbase_model\x18\x03 \x01(\t\x12\x14\n\x0c\x61rtifact_uri\x18\x04 \x01(\t\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12\x12\n\ncreated_at\x18\x06 \x01(\x03\x12\x0e\n\x06job_id\x18\x07 \x01(\t\"O\n\x14TrainingJobRequested\x12\x0e\n\x06job_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x14\n\x0crequested_at\x18\x03 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,4 +33,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_ADAPTERREGISTRATION']._serialized_start=62
   _globals['_ADAPTERREGISTRATION']._serialized_end=211
+  _globals['_TRAININGJOBREQUESTED']._serialized_start=213
+  _globals['_TRAININGJOBREQUESTED']._serialized_end=292
 # @@protoc_insertion_point(module_scope)

@@ -21,3 +21,13 @@ class AdapterRegistration(_message.Message):
     created_at: int
     job_id: str
     def __init__(self, model: _Optional[str] = ..., tenant_id: _Optional[str] = ..., base_model: _Optional[str] = ..., artifact_uri: _Optional[str] = ..., sha256: _Optional[str] = ..., created_at: _Optional[int] = ..., job_id: _Optional[str] = ...) -> None: ...
+
+class TrainingJobRequested(_message.Message):
+    __slots__ = ("job_id", "tenant_id", "requested_at")
+    JOB_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    job_id: str
+    tenant_id: str
+    requested_at: int
+    def __init__(self, job_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., requested_at: _Optional[int] = ...) -> None: ...

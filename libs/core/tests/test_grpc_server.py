@@ -94,3 +94,26 @@ async def test_health_and_metrics(channel: grpc.aio.Channel) -> None:
         "tuneway_coretest_grpc_requests_total", {"method": "ListModels", "code": "OK"}
     )
     assert count and count >= 1
+
+
+async def test_not_serving_until_marked() -> None:
+    """A replica that is still starting (loading adapters, say) must not pass a probe of the server."""
+    port = free_port()
+    server, health = build_server(
+        service="coretest-start", registrars=[], service_names=[SERVICE], bind=f"127.0.0.1:{port}"
+    )
+    await server.start()
+    try:
+        async with create_channel(f"127.0.0.1:{port}") as chan:
+            stub = health_pb2_grpc.HealthStub(chan)
+            status = (await stub.Check(health_pb2.HealthCheckRequest())).status
+            assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+            with pytest.raises(grpc.aio.AioRpcError) as unknown:  # not registered yet
+                await stub.Check(health_pb2.HealthCheckRequest(service=SERVICE))
+            assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+            await mark_serving(health, [SERVICE])
+            for name in ("", SERVICE):
+                status = (await stub.Check(health_pb2.HealthCheckRequest(service=name))).status
+                assert status == health_pb2.HealthCheckResponse.SERVING, name
+    finally:
+        await server.stop(0)

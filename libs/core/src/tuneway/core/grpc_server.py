@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import grpc
@@ -88,17 +89,22 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         if handler.unary_stream:
             inner_stream = handler.unary_stream
 
-            async def stream(request: Any, context: grpc.aio.ServicerContext) -> Any:
+            # A coroutine that writes, not a generator that yields: when the client goes away grpc
+            # cancels this task wherever it waits, even in a write, and aclosing() then closes the
+            # handler's generators at once (down to the engine's stream, which aborts the work).
+            # A suspended generator that grpc merely drops is finalised only by the garbage collector.
+            async def stream(request: Any, context: grpc.aio.ServicerContext) -> None:
                 started, code = time.perf_counter(), "OK"
                 _bind_context(request)
                 try:
-                    async for item in inner_stream(request, context):
-                        yield item
+                    async with aclosing(inner_stream(request, context)) as items:
+                        async for item in items:
+                            await context.write(item)
                 except DomainError as error:
                     code = error.grpc_code.name
                     await _abort_for(error, context)
                 except BaseException as error:
-                    if isinstance(error, grpc.aio.AbortError | GeneratorExit):
+                    if isinstance(error, grpc.aio.AbortError):
                         raise
                     if not isinstance(error, Exception):  # CancelledError: the client went away
                         code = "CANCELLED"
@@ -129,12 +135,20 @@ def build_server(
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 64 * 1024 * 1024),
             ("grpc.so_reuseport", 0),
+            # Our clients ping every 30 s during a call (grpc_client.py); with gRPC's defaults (one ping
+            # per 5 min without data, 2 strikes) a call longer than a minute or so, like ingesting a big
+            # document, is cut off with "Too many pings".
+            ("grpc.http2.min_recv_ping_interval_without_data_ms", 10_000),
+            ("grpc.http2.max_ping_strikes", 0),
             *options,
         ],
     )
     for register in registrars:
         register(server)
     health = HealthServicer()
+    # grpc's servicer starts the whole server ("") as SERVING; ours serves only after mark_serving, so
+    # a probe never sees a replica that is still loading (e.g. its adapters) as ready.
+    health._server_status[""] = health_pb2.HealthCheckResponse.NOT_SERVING
     health_pb2_grpc.add_HealthServicer_to_server(health, server)
     reflection.enable_server_reflection(
         [*service_names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name, reflection.SERVICE_NAME],

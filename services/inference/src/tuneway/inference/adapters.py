@@ -6,7 +6,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,9 @@ from tuneway.core.artifacts import directory_sha256, local_path
 from tuneway.inference.metrics import ADAPTER_EVENTS, LOADED_ADAPTERS
 
 log = logging.getLogger(__name__)
+# Tells whoever registered an adapter that this replica serves it: (subject, body) -> published.
+Announce = Callable[[str, bytes], Awaitable[None]]
+LOADED_SUBJECT = "adapters.loaded"
 
 
 @dataclass(frozen=True)
@@ -76,10 +79,13 @@ class AdapterSet:
 class AdapterReconciler:
     """Applies KV puts and deletes to the engine: add_lora after a sha256 check, remove_lora on delete."""
 
-    def __init__(self, engine: Any, adapters: AdapterSet, base_model: str) -> None:
+    def __init__(
+        self, engine: Any, adapters: AdapterSet, base_model: str, announce: Announce | None = None
+    ) -> None:
         self._engine = engine
         self._adapters = adapters
         self._base_model = base_model
+        self._announce = announce
         self._ids = itertools.count(1)
         self.synced = asyncio.Event()
 
@@ -159,6 +165,12 @@ class AdapterReconciler:
         )
         ADAPTER_EVENTS.labels("add", "loaded").inc()
         log.info("adapter loaded", extra={"key": key, "model": registration.model})
+        if self._announce is not None:
+            # The trainer waits for this before it reports the job succeeded (see ARCHITECTURE.md).
+            try:
+                await self._announce(f"{LOADED_SUBJECT}.{key}", registration.sha256.encode())
+            except Exception as error:
+                log.warning("adapter %s: could not announce the load: %s", key, error)
 
     async def _unload(self, key: str, *, reason: str) -> None:
         adapter = self._adapters.pop(key)

@@ -13,6 +13,7 @@ from tuneway.core.lifecycle import freeze_startup_heap, install_stop_signals, re
 from tuneway.core.logging import configure_logging
 from tuneway.core.metrics import serve_metrics
 from tuneway.inference.adapters import AdapterReconciler, AdapterSet, watch_adapters
+from tuneway.inference.cpu_affinity import pin_engine_core_to_workers
 from tuneway.inference.engine import build_engine
 from tuneway.inference.service import InferenceService
 from tuneway.inference.servicer import InferenceServicer
@@ -27,9 +28,10 @@ async def serve(settings: InferenceSettings) -> None:
     stop = install_stop_signals()
     serve_metrics(settings.metrics_port)
     engine = build_engine(settings)
+    if settings.pin_engine_core:
+        pin_engine_core_to_workers()
     adapters = AdapterSet()
     service = InferenceService(engine, adapters, settings.model_name(), settings.max_model_len)
-    reconciler = AdapterReconciler(engine, adapters, settings.model_name())
 
     server, health = build_server(
         service="inference",
@@ -50,6 +52,7 @@ async def serve(settings: InferenceSettings) -> None:
     kv = await retry_forever(
         "ADAPTERS bucket", lambda: tnats.ensure_kv(nc.jetstream(), tnats.ADAPTERS_BUCKET)
     )
+    reconciler = AdapterReconciler(engine, adapters, settings.model_name(), announce=nc.publish)
     watcher = asyncio.create_task(watch_adapters(kv, reconciler))
     synced = asyncio.create_task(reconciler.synced.wait())
     stopping = asyncio.create_task(stop.wait())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,7 +151,7 @@ class InferenceService:
             output_kind=RequestOutputKind.DELTA,
         )
 
-    async def generate(self, request: GenerationRequest) -> AsyncIterator[GenerationChunk]:
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationChunk, None]:
         """Streams text deltas; the last chunk carries finish_reason and token usage."""
         adapter = self._resolve(request.model, request.tenant_id)
         prompt_ids = self._prompt_ids(request.messages)
@@ -174,22 +175,24 @@ class InferenceService:
                 request.request_id or uuid.uuid4().hex,
                 lora_request=lora,
             )
-            async for output in stream:
-                choice = output.outputs[0]
-                completion_tokens += len(choice.token_ids)
-                if first_token_at is None and choice.token_ids:
-                    first_token_at = time.perf_counter()
-                    TIME_TO_FIRST_TOKEN.observe(first_token_at - started)
-                if output.finished:
-                    outcome = "finished"
-                    yield GenerationChunk(
-                        text=choice.text,
-                        finish_reason="length" if choice.finish_reason == "length" else "stop",
-                        prompt_tokens=len(prompt_ids),
-                        completion_tokens=completion_tokens,
-                    )
-                elif choice.text:
-                    yield GenerationChunk(text=choice.text)
+            # Closing vLLM's generator is what aborts the request; do it when we are closed.
+            async with aclosing(stream):
+                async for output in stream:
+                    choice = output.outputs[0]
+                    completion_tokens += len(choice.token_ids)
+                    if first_token_at is None and choice.token_ids:
+                        first_token_at = time.perf_counter()
+                        TIME_TO_FIRST_TOKEN.observe(first_token_at - started)
+                    if output.finished:
+                        outcome = "finished"
+                        yield GenerationChunk(
+                            text=choice.text,
+                            finish_reason="length" if choice.finish_reason == "length" else "stop",
+                            prompt_tokens=len(prompt_ids),
+                            completion_tokens=completion_tokens,
+                        )
+                    elif choice.text:
+                        yield GenerationChunk(text=choice.text)
         except Exception:
             outcome = "error"
             raise

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 
 import grpc
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.inference.v1 import inference_pb2_grpc
 from tuneway.inference.adapters import AdapterSet
-from tuneway.inference.service import ChatTurn, GenerationRequest, InferenceService, Sampling
+from tuneway.inference.service import ChatTurn, GenerationChunk, GenerationRequest, InferenceService, Sampling
 
 
 def _request_from_proto(message: pb.GenerateRequest) -> GenerationRequest:
@@ -34,6 +35,16 @@ def _request_from_proto(message: pb.GenerateRequest) -> GenerationRequest:
     )
 
 
+def _response(chunk: GenerationChunk) -> pb.GenerateResponse:
+    if chunk.finish_reason is None:
+        return pb.GenerateResponse(text_delta=chunk.text)
+    return pb.GenerateResponse(
+        text_delta=chunk.text,
+        finish_reason=chunk.finish_reason,
+        usage=pb.Usage(prompt_tokens=chunk.prompt_tokens, completion_tokens=chunk.completion_tokens),
+    )
+
+
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
     """Serves Generate, ListModels and ListAdapters."""
 
@@ -44,17 +55,11 @@ class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
     async def Generate(
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GenerateResponse]:
-        async for chunk in self._service.generate(_request_from_proto(request)):
-            if chunk.finish_reason is None:
-                yield pb.GenerateResponse(text_delta=chunk.text)
-            else:
-                yield pb.GenerateResponse(
-                    text_delta=chunk.text,
-                    finish_reason=chunk.finish_reason,
-                    usage=pb.Usage(
-                        prompt_tokens=chunk.prompt_tokens, completion_tokens=chunk.completion_tokens
-                    ),
-                )
+        # aclosing: when the call is cancelled the service's stream is closed now, which aborts the
+        # engine request, rather than whenever the garbage collector finds the suspended generator.
+        async with aclosing(self._service.generate(_request_from_proto(request))) as chunks:
+            async for chunk in chunks:
+                yield _response(chunk)
 
     async def ListModels(
         self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext

@@ -31,6 +31,9 @@ class InferenceSettings(ServiceSettings):
     # vLLM's CPU backend refuses to start on a small machine without an explicit KV cache size (GiB).
     cpu_kvcache_space_gib: int = 1
     seed: int = 0
+    # On CPU, keep vLLM's busy-waiting engine-core process on the model worker's cores so it cannot
+    # starve the threads that stream responses (see cpu_affinity.py).
+    pin_engine_core: bool = True
     # Seconds to let in-flight generations finish on SIGTERM before they are cancelled.
     drain_seconds: float = 10.0
 

@@ -1,0 +1,333 @@
+"""Fine-tuning jobs on the API side: create, validate and queue, list, cancel, events and checkpoints."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tuneway.core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
+from tuneway.trainer import domain as d
+from tuneway.trainer import repository as repo
+from tuneway.trainer.hyperparams import check_hyperparameters, resolve, resolve_lora
+from tuneway.trainer.models import JobRow
+from tuneway.trainer.validation import BaseModel, failure_message, prepare, report_dict
+
+log = logging.getLogger(__name__)
+
+# publish(job_id, tenant_id, msg_id) -> stored (False: a duplicate of msg_id).
+Publish = Callable[[str, str, str], Awaitable[bool]]
+
+
+def page_limit(limit: int) -> int:
+    """OpenAI's page size rules: 0 means 20, at most 100."""
+    if limit < 0 or limit > 100:
+        raise InvalidArgumentError("limit must be between 1 and 100.", param="limit")
+    return limit or 20
+
+
+def job_not_found(job_id: str) -> NotFoundError:
+    """The error for a job that does not exist or belongs to another tenant."""
+    return NotFoundError(f"No fine-tuning job found with id {job_id!r}.", param="fine_tuning_job_id")
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    """Settings the API side of jobs needs."""
+
+    max_seq_length: int = 1024
+    watch_poll_seconds: float = 0.25
+
+
+class JobService:
+    """Jobs as the API sees them; training itself happens in workers."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        base: BaseModel,
+        publish: Publish,
+        limits: JobLimits = JobLimits(),
+    ) -> None:
+        self._sessions = sessions
+        self._base = base
+        self._publish = publish
+        self._limits = limits
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def create(
+        self, spec: d.JobSpec, *, job_id: str = "", schedule_id: str = "", scheduled_for: int = 0
+    ) -> d.Job:
+        """Records the job as validating_files; validation and queueing continue in the background."""
+        row = await self.insert(spec, job_id=job_id, schedule_id=schedule_id, scheduled_for=scheduled_for)
+        self.drive(row.id)
+        return repo.job_of(row)
+
+    async def insert(
+        self,
+        spec: d.JobSpec,
+        *,
+        job_id: str = "",
+        schedule_id: str = "",
+        scheduled_for: int = 0,
+        session: AsyncSession | None = None,
+    ) -> JobRow:
+        """Checks the request and inserts the job row (in `session` if given) without driving it."""
+        tenant = d.check_tenant(spec.tenant_id)
+        model = self._base.check(spec.model)
+        d.check_suffix(spec.suffix)
+        if spec.method not in ("", "supervised"):
+            raise InvalidArgumentError("Only the supervised method is supported.", param="method")
+        check_hyperparameters(spec.hyperparameters)
+        lora = resolve_lora(spec.lora)
+        split = spec.cleaning.validation_split
+        if split is not None and not 0 <= split < 1:
+            raise InvalidArgumentError(
+                "validation_split must be in [0, 1).", param="cleaning.validation_split"
+            )
+        if not spec.training_file:
+            raise InvalidArgumentError("training_file is required.", param="training_file")
+        now = time.time()
+        row = JobRow(
+            id=job_id or d.new_id("ftjob"),
+            tenant_id=tenant,
+            sort_key=time.time_ns() // 1000,
+            model=model,
+            status=d.VALIDATING,
+            training_file=spec.training_file,
+            validation_file=spec.validation_file,
+            suffix=spec.suffix,
+            seed=spec.seed if spec.seed is not None else secrets.randbelow(2**31),
+            method="supervised",
+            hyperparameters=dataclasses.asdict(spec.hyperparameters),
+            lora={**dataclasses.asdict(lora), "target_modules": list(lora.target_modules)},
+            cleaning=dataclasses.asdict(spec.cleaning),
+            report=None,
+            result_files=[],
+            schedule_id=schedule_id,
+            scheduled_for=scheduled_for,
+            created_at=int(now),
+        )
+
+        async def _insert(s: AsyncSession) -> None:
+            for param, file_id in (
+                ("training_file", spec.training_file),
+                ("validation_file", row.validation_file),
+            ):
+                if file_id and await repo.get_dataset(s, tenant, file_id) is None:
+                    raise InvalidArgumentError(
+                        f"invalid {param}: {file_id}", param=param, code="file_not_found"
+                    )
+            s.add(row)
+            await s.flush()
+            await repo.add_event(s, row, f"Validating training file: {row.training_file}")
+
+        if session is not None:
+            await _insert(session)
+        else:
+            async with self._sessions() as s, s.begin():
+                await _insert(s)
+        return row
+
+    def drive(self, job_id: str) -> None:
+        """Validates and queues the job in the background."""
+        task = asyncio.create_task(self._validate_and_queue(job_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def idle(self) -> None:
+        """Waits for every background validation (tests; graceful stop)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def close(self) -> None:
+        """Cancels background validations (a restart re-drives jobs left in validating_files)."""
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def recover(self) -> int:
+        """Re-drives jobs a stopped replica left in validating_files (queueing is idempotent per job)."""
+        async with self._sessions() as s:
+            rows = await repo.jobs_in_status(s, d.VALIDATING)
+        for row in rows:
+            self.drive(row.id)
+        return len(rows)
+
+    async def _validate_and_queue(self, job_id: str) -> None:
+        try:
+            await self._validate(job_id)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("job %s: validation failed unexpectedly", job_id)
+            await self._fail(job_id, d.JobError("server_error", f"Validation failed: {error}", ""))
+
+    async def _validate(self, job_id: str) -> None:
+        async with self._sessions() as s:
+            row = await s.get(JobRow, job_id)
+            if row is None or row.status != d.VALIDATING:
+                return
+            training = await repo.get_dataset(s, row.tenant_id, row.training_file)
+            validation = (
+                await repo.get_dataset(s, row.tenant_id, row.validation_file) if row.validation_file else None
+            )
+        cleaning = repo.cleaning_from(row.cleaning)
+        max_len = self._limits.max_seq_length
+        if training is None:
+            await self._fail(job_id, _file_gone("training_file", row.training_file))
+            return
+        prepared = await prepare(
+            self._base, repo.dataset_of(training), cleaning, max_len, row.seed, split=not validation
+        )
+        if not prepared.report.ok:
+            report = report_dict(prepared, self._base.name, max_len)
+            message = failure_message(report, training.filename)
+            await self._fail(job_id, d.JobError("invalid_training_file", message, "training_file"), report)
+            return
+        valid_examples = len(prepared.validation)
+        if row.validation_file:
+            if validation is None:
+                await self._fail(job_id, _file_gone("validation_file", row.validation_file))
+                return
+            checked = await prepare(
+                self._base,
+                repo.dataset_of(validation),
+                cleaning,
+                max_len,
+                row.seed,
+                split=False,
+                validation_file=True,
+            )
+            if not checked.report.ok:
+                message = failure_message(report_dict(checked, self._base.name, max_len), validation.filename)
+                await self._fail(job_id, d.JobError("invalid_validation_file", message, "validation_file"))
+                return
+            valid_examples = len(checked.train)
+        resolved = resolve(repo.hyperparameters_from(row.hyperparameters), len(prepared.train))
+        report = report_dict(prepared, self._base.name, max_len, resolved.total_steps)
+        report["validation_examples"] = valid_examples
+        # Results first: a worker may pick the job up the moment it is published.
+        async with self._sessions() as s, s.begin():
+            recorded = await repo.move_job(
+                s,
+                job_id,
+                (d.VALIDATING,),
+                report=report,
+                hyperparameters=dataclasses.asdict(resolved.public()),
+                total_steps=resolved.total_steps,
+                dataset_sha256=training.sha256,
+            )
+            if not recorded:
+                return  # cancelled meanwhile
+            fresh = await s.get(JobRow, job_id)
+            assert fresh is not None
+            await repo.add_event(
+                s,
+                fresh,
+                f"Files validated: {report.get('train_examples', 0)} training examples, "
+                f"{resolved.total_steps} steps ({resolved.n_epochs} epochs of batch size "
+                f"{resolved.batch_size}). Fine-tuning job queued.",
+            )
+        msg_id = f"{row.schedule_id}@{row.scheduled_for}" if row.schedule_id else row.id
+        await self._publish(row.id, row.tenant_id, msg_id)
+        async with self._sessions() as s, s.begin():
+            # A worker that started it already has moved it on to running.
+            await repo.move_job(s, job_id, (d.VALIDATING,), status=d.QUEUED)
+
+    async def _fail(self, job_id: str, error: d.JobError, report: dict[str, object] | None = None) -> None:
+        async with self._sessions() as s, s.begin():
+            values: dict[str, object] = dict(
+                status=d.FAILED,
+                error_code=error.code,
+                error_message=error.message,
+                error_param=error.param,
+                finished_at=int(time.time()),
+            )
+            if report is not None:
+                values["report"] = report
+            if await repo.move_job(s, job_id, (d.VALIDATING, d.QUEUED), **values):
+                row = await s.get(JobRow, job_id)
+                assert row is not None
+                await repo.add_event(s, row, error.message, level="error")
+
+    async def get(self, tenant_id: str, job_id: str) -> d.Job:
+        """One of the tenant's jobs."""
+        async with self._sessions() as s:
+            return repo.job_of(await self._row(s, tenant_id, job_id))
+
+    async def list_jobs(self, tenant_id: str, after: str, limit: int) -> tuple[list[d.Job], bool]:
+        """A page of the tenant's jobs, newest first, and whether more follow."""
+        size = page_limit(limit)
+        async with self._sessions() as s:
+            rows = await repo.list_jobs(s, tenant_id, after, size + 1)
+        return [repo.job_of(r) for r in rows[:size]], len(rows) > size
+
+    async def cancel(self, tenant_id: str, job_id: str) -> d.Job:
+        """Cancels a job that has not finished; a worker training it stops at its next step."""
+        async with self._sessions() as s, s.begin():
+            row = await self._row(s, tenant_id, job_id)
+            if row.status in d.FINISHED:
+                raise FailedPreconditionError(
+                    f"Job {job_id} has already {row.status}; only unfinished jobs can be cancelled.",
+                    param="fine_tuning_job_id",
+                )
+            active = (d.VALIDATING, d.QUEUED, d.RUNNING)
+            if not await repo.move_job(s, job_id, active, status=d.CANCELLED, finished_at=int(time.time())):
+                raise FailedPreconditionError(f"Job {job_id} finished meanwhile.", param="fine_tuning_job_id")
+            await s.refresh(row)
+            await repo.add_event(s, row, "Fine-tuning job cancelled.")
+            return repo.job_of(row)
+
+    async def events(
+        self, tenant_id: str, job_id: str, after: str, limit: int
+    ) -> tuple[list[d.JobEvent], bool]:
+        """A page of a job's events, newest first."""
+        size = page_limit(limit)
+        async with self._sessions() as s:
+            row = await self._row(s, tenant_id, job_id)
+            rows = await repo.list_events(s, row, after, size + 1)
+        return [repo.event_of(r) for r in rows[:size]], len(rows) > size
+
+    async def watch(self, tenant_id: str, job_id: str, after_seq: int) -> AsyncIterator[d.JobEvent]:
+        """A job's events oldest first after `after_seq`, then new ones as they come, until it ends."""
+        last = after_seq
+        while True:
+            async with self._sessions() as s:
+                row = await self._row(s, tenant_id, job_id)
+                # Status first: events committed with (or before) a final status are then all visible.
+                finished = row.status in d.FINISHED
+                rows = await repo.events_since(s, row, last)
+            for event in rows:
+                last = event.seq
+                yield repo.event_of(event)
+            if finished:
+                return
+            await asyncio.sleep(self._limits.watch_poll_seconds)
+
+    async def checkpoints(
+        self, tenant_id: str, job_id: str, after: str, limit: int
+    ) -> tuple[list[d.Checkpoint], bool]:
+        """A page of a job's checkpoints, newest first."""
+        size = page_limit(limit)
+        async with self._sessions() as s:
+            row = await self._row(s, tenant_id, job_id)
+            rows = await repo.list_checkpoints(s, row, after, size + 1)
+        return [repo.checkpoint_of(r, row) for r in rows[:size]], len(rows) > size
+
+    async def _row(self, s: AsyncSession, tenant_id: str, job_id: str) -> JobRow:
+        row = await repo.get_job(s, d.check_tenant(tenant_id), job_id)
+        if row is None:
+            raise job_not_found(job_id)
+        return row
+
+
+def _file_gone(param: str, file_id: str) -> d.JobError:
+    code = "invalid_training_file" if param == "training_file" else "invalid_validation_file"
+    return d.JobError(code, f"The file {file_id} was deleted before the job started.", param)

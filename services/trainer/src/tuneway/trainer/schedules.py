@@ -1,0 +1,228 @@
+"""Retraining schedules: cron in UTC, a fixed file or the newest file of a name, fired once per time."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from datetime import UTC, datetime
+
+from croniter import croniter
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tuneway.core.errors import DomainError, InvalidArgumentError, NotFoundError
+from tuneway.trainer import domain as d
+from tuneway.trainer import repository as repo
+from tuneway.trainer.hyperparams import check_hyperparameters, resolve_lora
+from tuneway.trainer.jobs import JobService
+from tuneway.trainer.models import ScheduleRow
+from tuneway.trainer.validation import BaseModel
+
+log = logging.getLogger(__name__)
+ACTIVE, PAUSED = "active", "paused"
+
+
+def next_fire(cron: str, after: float) -> int:
+    """The first fire time of `cron` (UTC) strictly after `after`, in Unix seconds."""
+    return int(croniter(cron, datetime.fromtimestamp(after, UTC)).get_next(float))
+
+
+def schedule_of(row: ScheduleRow) -> d.Schedule:
+    """The domain value of a schedule row."""
+    return d.Schedule(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        cron=row.cron,
+        training_file=row.training_file,
+        training_filename=row.training_filename,
+        model=row.model,
+        suffix=row.suffix,
+        hyperparameters=repo.hyperparameters_from(row.hyperparameters),
+        lora=repo.lora_from(row.lora),
+        cleaning=repo.cleaning_from(row.cleaning),
+        status=row.status,
+        created_at=row.created_at,
+        next_run_at=row.next_run_at,
+        last_run_at=row.last_run_at,
+        last_job_id=row.last_job_id,
+    )
+
+
+class ScheduleService:
+    """CRUD of schedules and the tick that fires due ones; every API replica may tick."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], base: BaseModel, jobs: JobService) -> None:
+        self._sessions = sessions
+        self._base = base
+        self._jobs = jobs
+
+    async def create(self, schedule: d.Schedule) -> d.Schedule:
+        """Checks and stores a schedule; it first fires at the cron's next time."""
+        tenant = d.check_tenant(schedule.tenant_id)
+        if not croniter.is_valid(schedule.cron) or len(schedule.cron.split()) != 5:
+            raise InvalidArgumentError(
+                f"{schedule.cron!r} is not a five-field cron expression.", param="cron"
+            )
+        if bool(schedule.training_file) == bool(schedule.training_filename):
+            raise InvalidArgumentError(
+                "Give exactly one of training_file and training_filename.", param="training_file"
+            )
+        model = self._base.check(schedule.model)
+        d.check_suffix(schedule.suffix)
+        check_hyperparameters(schedule.hyperparameters)
+        lora = resolve_lora(schedule.lora)
+        now = time.time()
+        row = ScheduleRow(
+            id=d.new_id("ftsched"),
+            tenant_id=tenant,
+            cron=schedule.cron,
+            training_file=schedule.training_file,
+            training_filename=schedule.training_filename,
+            model=model,
+            suffix=schedule.suffix,
+            hyperparameters=dataclasses.asdict(schedule.hyperparameters),
+            lora={**dataclasses.asdict(lora), "target_modules": list(lora.target_modules)},
+            cleaning=dataclasses.asdict(schedule.cleaning),
+            status=ACTIVE,
+            created_at=int(now),
+            next_run_at=next_fire(schedule.cron, now),
+        )
+        async with self._sessions() as s, s.begin():
+            if schedule.training_file and await repo.get_dataset(s, tenant, schedule.training_file) is None:
+                raise InvalidArgumentError(
+                    f"invalid training_file: {schedule.training_file}",
+                    param="training_file",
+                    code="file_not_found",
+                )
+            s.add(row)
+        return schedule_of(row)
+
+    async def get(self, tenant_id: str, schedule_id: str) -> d.Schedule:
+        """One of the tenant's schedules."""
+        async with self._sessions() as s:
+            return schedule_of(await self._row(s, tenant_id, schedule_id))
+
+    async def list_schedules(self, tenant_id: str) -> list[d.Schedule]:
+        """The tenant's schedules, oldest first."""
+        query = (
+            select(ScheduleRow)
+            .where(ScheduleRow.tenant_id == d.check_tenant(tenant_id))
+            .order_by(ScheduleRow.created_at, ScheduleRow.id)
+        )
+        async with self._sessions() as s:
+            return [schedule_of(r) for r in (await s.execute(query)).scalars()]
+
+    async def pause(self, tenant_id: str, schedule_id: str) -> d.Schedule:
+        """Stops a schedule firing until it is resumed."""
+        async with self._sessions() as s, s.begin():
+            row = await self._row(s, tenant_id, schedule_id)
+            row.status, row.next_run_at = PAUSED, 0
+            return schedule_of(row)
+
+    async def resume(self, tenant_id: str, schedule_id: str) -> d.Schedule:
+        """Lets a schedule fire again from its next time after now (missed times are skipped)."""
+        async with self._sessions() as s, s.begin():
+            row = await self._row(s, tenant_id, schedule_id)
+            if row.status != ACTIVE:
+                row.status, row.next_run_at = ACTIVE, next_fire(row.cron, time.time())
+            return schedule_of(row)
+
+    async def delete(self, tenant_id: str, schedule_id: str) -> None:
+        """Deletes a schedule (jobs it created stay)."""
+        async with self._sessions() as s, s.begin():
+            await s.delete(await self._row(s, tenant_id, schedule_id))
+
+    async def tick(self, now: float | None = None) -> list[str]:
+        """Fires every schedule due at `now`; returns the ids of the jobs this replica created."""
+        now = time.time() if now is None else now
+        query = select(ScheduleRow).where(
+            ScheduleRow.status == ACTIVE, ScheduleRow.next_run_at > 0, ScheduleRow.next_run_at <= now
+        )
+        async with self._sessions() as s:
+            due = list((await s.execute(query)).scalars())
+        fired = []
+        for row in due:
+            job_id = await self._fire(schedule_of(row), now)
+            if job_id:
+                fired.append(job_id)
+        return fired
+
+    async def _fire(self, schedule: d.Schedule, now: float) -> str:
+        """Claims one firing (the replica whose update moves next_run_at wins) and creates its job."""
+        fire_at = schedule.next_run_at
+        job_id = d.scheduled_job_id(schedule.id, fire_at)
+        try:
+            async with self._sessions() as s, s.begin():
+                claim = (
+                    update(ScheduleRow)
+                    .where(ScheduleRow.id == schedule.id, ScheduleRow.next_run_at == fire_at)
+                    .values(next_run_at=next_fire(schedule.cron, max(now, fire_at)), last_run_at=fire_at)
+                )
+                if not getattr(await s.execute(claim), "rowcount", 0):
+                    return ""  # another replica fired it
+                file_id = await self._training_file(s, schedule)
+                spec = d.JobSpec(
+                    tenant_id=schedule.tenant_id,
+                    training_file=file_id,
+                    model=schedule.model,
+                    suffix=schedule.suffix,
+                    hyperparameters=schedule.hyperparameters,
+                    lora=schedule.lora,
+                    cleaning=schedule.cleaning,
+                )
+                # The job row commits with the claim: a crash in between cannot lose or double the firing.
+                await self._jobs.insert(
+                    spec, job_id=job_id, schedule_id=schedule.id, scheduled_for=fire_at, session=s
+                )
+                await s.execute(
+                    update(ScheduleRow).where(ScheduleRow.id == schedule.id).values(last_job_id=job_id)
+                )
+        except IntegrityError:
+            return ""  # the job of this firing exists already
+        except DomainError as error:
+            log.warning("schedule %s skipped its %d firing: %s", schedule.id, fire_at, error.message)
+            await self._skip(schedule.id, fire_at, now, schedule.cron)
+            return ""
+        self._jobs.drive(job_id)
+        log.info("schedule fired", extra={"schedule": schedule.id, "job": job_id, "fire_at": fire_at})
+        return job_id
+
+    async def _skip(self, schedule_id: str, fire_at: int, now: float, cron: str) -> None:
+        async with self._sessions() as s, s.begin():
+            await s.execute(
+                update(ScheduleRow)
+                .where(ScheduleRow.id == schedule_id, ScheduleRow.next_run_at == fire_at)
+                .values(next_run_at=next_fire(cron, max(now, fire_at)), last_run_at=fire_at)
+            )
+
+    async def _training_file(self, s: AsyncSession, schedule: d.Schedule) -> str:
+        if schedule.training_file:
+            return schedule.training_file
+        row = await repo.newest_dataset_named(s, schedule.tenant_id, schedule.training_filename)
+        if row is None:
+            raise InvalidArgumentError(
+                f"no file named {schedule.training_filename!r}", param="training_filename"
+            )
+        return row.file_id
+
+    async def _row(self, s: AsyncSession, tenant_id: str, schedule_id: str) -> ScheduleRow:
+        row = await s.get(ScheduleRow, schedule_id)
+        if row is None or row.tenant_id != d.check_tenant(tenant_id):
+            raise NotFoundError(f"No schedule found with id {schedule_id!r}.", param="schedule_id")
+        return row
+
+
+async def run_scheduler(schedules: ScheduleService, tick_seconds: float, stop: asyncio.Event) -> None:
+    """Ticks until `stop` is set; a failed tick is logged and retried at the next one."""
+    while not stop.is_set():
+        try:
+            await schedules.tick()
+        except Exception:
+            log.exception("scheduler tick failed")
+        try:
+            await asyncio.wait_for(stop.wait(), tick_seconds)
+        except TimeoutError:
+            pass

@@ -1,0 +1,1 @@
+"""tuneway's prompt layer: prompts, versions, labels, variants, experiments and assistants."""

@@ -1,0 +1,1 @@
+"""tuneway's knowledge layer: knowledge bases, documents, chunks, embeddings and search."""

@@ -57,8 +57,8 @@ async def test_migrations_apply_twice(db_url: str) -> None:
             version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
     finally:
         await engine.dispose()
-    assert {"tenants", "api_keys", "alembic_version"} <= tables
-    assert version == "0001"
+    assert {"tenants", "api_keys", "files", "alembic_version"} <= tables
+    assert version == "0002"
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:

@@ -11,13 +11,32 @@ from fastapi import FastAPI
 
 from tuneway.core.db import create_engine, session_factory, upgrade_database
 from tuneway.core.lifecycle import freeze_startup_heap, retry_forever
-from tuneway.gateway.api.routes import admin, chat, health, models
+from tuneway.gateway.api.routes import (
+    admin,
+    assistants,
+    chat,
+    embeddings,
+    experiments,
+    files,
+    fine_tuning,
+    fine_tuning_registry,
+    fine_tuning_schedules,
+    health,
+    knowledge_bases,
+    models,
+)
+from tuneway.gateway.api.routes import prompts as prompts_routes
 from tuneway.gateway.auth import KeyStore
 from tuneway.gateway.clients import InferenceClient
 from tuneway.gateway.deps import Services
 from tuneway.gateway.errors import install_error_handlers
+from tuneway.gateway.files import FileService
+from tuneway.gateway.filestore import FileStore
 from tuneway.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
+from tuneway.gateway.prompt_client import PromptClient
+from tuneway.gateway.retriever_client import RetrieverClient
 from tuneway.gateway.settings import GatewaySettings
+from tuneway.gateway.trainer_client import TrainerClient
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -41,12 +60,34 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 flush=True,
             )
         inference = InferenceClient(settings.inference_target, settings.rpc_timeout_seconds)
-        app.state.services = Services(settings=settings, db=engine, keys=keys, inference=inference)
+        trainer = TrainerClient(
+            settings.trainer_target, settings.rpc_timeout_seconds, settings.validation_timeout_seconds
+        )
+        file_service = FileService(
+            session_factory(engine), FileStore(settings.files_dir()), trainer, settings.max_file_bytes
+        )
+        prompts = PromptClient(settings.prompt_target, settings.rpc_timeout_seconds)
+        retriever = RetrieverClient(
+            settings.retriever_target, settings.rpc_timeout_seconds, settings.ingest_timeout_seconds
+        )
+        app.state.services = Services(
+            settings=settings,
+            db=engine,
+            keys=keys,
+            inference=inference,
+            trainer=trainer,
+            files=file_service,
+            prompts=prompts,
+            retriever=retriever,
+        )
         freeze_startup_heap()
         try:
             yield
         finally:
             await inference.close()
+            await trainer.close()
+            await prompts.close()
+            await retriever.close()
             await engine.dispose()
 
     app = FastAPI(
@@ -58,6 +99,22 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app, settings.retry_after_seconds)
     for router in (health.router, models.router, chat.router, admin.router):
         app.include_router(router)
-    app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)
+    for router in (prompts_routes.router, experiments.router, assistants.router):
+        app.include_router(router)
+    for router in (knowledge_bases.router, embeddings.router):
+        app.include_router(router)
+    for router in (
+        files.router,
+        fine_tuning.router,
+        fine_tuning_registry.router,
+        fine_tuning_schedules.router,
+    ):
+        app.include_router(router)
+    # Uploads stream past the general body limit; the file's own limit is enforced as its bytes arrive,
+    # and the form around it may hold up to max_body_bytes more.
+    upload_limit = settings.max_file_bytes + settings.max_body_bytes
+    app.add_middleware(
+        BodyLimitMiddleware, limit=settings.max_body_bytes, path_limits={"/v1/files": upload_limit}
+    )
     app.add_middleware(MetricsMiddleware)
     return app

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -13,7 +14,8 @@ from tuneway.core.errors import DomainError, UnavailableError, from_rpc_error
 from tuneway.core.grpc_client import create_channel
 
 
-def _mapped(error: grpc.aio.AioRpcError, service: str) -> DomainError:
+def rpc_error(error: grpc.aio.AioRpcError, service: str) -> DomainError:
+    """The domain error for a failed call; transport failures become 503 naming the service."""
     if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
         return UnavailableError(
             f"The {service} service is unavailable right now; please retry shortly.",
@@ -22,38 +24,25 @@ def _mapped(error: grpc.aio.AioRpcError, service: str) -> DomainError:
     return from_rpc_error(error)
 
 
-class InferenceClient:
-    """Calls the inference service: streaming generation, model listing and health."""
+class ServiceClient:
+    """A channel to one service behind the gateway: calls with a deadline that raise domain errors
+    (transport failures as 503 naming the service), its health, and closing."""
 
-    def __init__(self, target: str, rpc_timeout: float) -> None:
+    def __init__(self, target: str, service: str, rpc_timeout: float) -> None:
         self._channel = create_channel(target)
-        self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
         self._health = health_pb2_grpc.HealthStub(self._channel)
+        self._service = service
         self._timeout = rpc_timeout
 
-    async def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
-        """Streams the generation; closing this iterator early cancels it on the engine."""
-        call = self._stub.Generate(request)
+    async def _call(self, rpc: Any, request: Any, deadline: float | None = None) -> Any:
+        """The response of a unary `rpc` (a stub method), within `deadline` or the default one."""
         try:
-            async for response in call:
-                yield response
+            return await rpc(request, timeout=deadline or self._timeout)
         except grpc.aio.AioRpcError as error:
-            raise _mapped(error, "inference") from None
-        finally:
-            call.cancel()  # no-op once finished; aborts the vLLM request when the client went away
-
-    async def list_models(self, tenant_id: str) -> list[pb.ModelInfo]:
-        """The base model and the tenant's adapters."""
-        try:
-            response = await self._stub.ListModels(
-                pb.ListModelsRequest(tenant_id=tenant_id), timeout=self._timeout
-            )
-        except grpc.aio.AioRpcError as error:
-            raise _mapped(error, "inference") from None
-        return list(response.models)
+            raise rpc_error(error, self._service) from None
 
     async def ready(self) -> bool:
-        """Whether the service reports SERVING (it does once its adapters are loaded)."""
+        """Whether the service reports SERVING (inference does once its adapters are loaded)."""
         try:
             response = await self._health.Check(health_pb2.HealthCheckRequest(service=""), timeout=1.0)
         except grpc.aio.AioRpcError:
@@ -63,3 +52,27 @@ class InferenceClient:
     async def close(self) -> None:
         """Closes the channel."""
         await self._channel.close()
+
+
+class InferenceClient(ServiceClient):
+    """Calls the inference service: streaming generation, model listing and health."""
+
+    def __init__(self, target: str, rpc_timeout: float) -> None:
+        super().__init__(target, "inference", rpc_timeout)
+        self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
+
+    async def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
+        """Streams the generation; closing this iterator early cancels it on the engine."""
+        call = self._stub.Generate(request)
+        try:
+            async for response in call:
+                yield response
+        except grpc.aio.AioRpcError as error:
+            raise rpc_error(error, "inference") from None
+        finally:
+            call.cancel()  # no-op once finished; aborts the vLLM request when the client went away
+
+    async def list_models(self, tenant_id: str) -> list[pb.ModelInfo]:
+        """The base model and the tenant's adapters."""
+        response = await self._call(self._stub.ListModels, pb.ListModelsRequest(tenant_id=tenant_id))
+        return list(response.models)

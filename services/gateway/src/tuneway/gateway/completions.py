@@ -65,9 +65,13 @@ def _usage(response: pb.GenerateResponse) -> dict[str, int]:
 
 
 async def collect_completion(
-    first: pb.GenerateResponse, rest: AsyncIterator[pb.GenerateResponse], completion_id: str, model: str
+    first: pb.GenerateResponse,
+    rest: AsyncIterator[pb.GenerateResponse],
+    completion_id: str,
+    model: str,
+    extra: dict[str, Any] | None = None,
 ) -> bytes:
-    """The whole `chat.completion` object, once generation finished."""
+    """The whole `chat.completion` object, once generation finished; `extra` adds top-level fields."""
     parts, last = [first.text_delta], first
     async for response in rest:
         parts.append(response.text_delta)
@@ -88,6 +92,7 @@ async def collect_completion(
             ],
             "usage": _usage(last),
             "system_fingerprint": None,
+            **(extra or {}),
         }
     )
 
@@ -95,7 +100,9 @@ async def collect_completion(
 class ChunkWriter:
     """Formats `chat.completion.chunk` events that share one id, model and creation time."""
 
-    def __init__(self, completion_id: str, model: str, include_usage: bool) -> None:
+    def __init__(
+        self, completion_id: str, model: str, include_usage: bool, extra: dict[str, Any] | None = None
+    ) -> None:
         self._prefix = {
             "id": completion_id,
             "object": "chat.completion.chunk",
@@ -103,6 +110,9 @@ class ChunkWriter:
             "model": model,
         }
         self._include_usage = include_usage
+        # Extra top-level fields (which assistant, prompt version and experiment served the request)
+        # ride on the first chunk only.
+        self._extra = extra
 
     def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
         """One SSE event with one choice."""
@@ -113,6 +123,9 @@ class ChunkWriter:
         }
         if self._include_usage:
             body["usage"] = None
+        if self._extra:
+            body.update(self._extra)
+            self._extra = None
         return b"data: " + orjson.dumps(body) + b"\n\n"
 
     def usage(self, last: pb.GenerateResponse) -> bytes:

@@ -12,7 +12,11 @@ from tuneway.core.errors import PermissionDeniedError
 from tuneway.gateway.auth import KeyStore, Principal
 from tuneway.gateway.clients import InferenceClient
 from tuneway.gateway.errors import AuthenticationError
+from tuneway.gateway.files import FileService
+from tuneway.gateway.prompt_client import PromptClient
+from tuneway.gateway.retriever_client import RetrieverClient
 from tuneway.gateway.settings import GatewaySettings
+from tuneway.gateway.trainer_client import TrainerClient
 
 
 @dataclass
@@ -23,6 +27,10 @@ class Services:
     db: AsyncEngine
     keys: KeyStore
     inference: InferenceClient
+    trainer: TrainerClient
+    files: FileService
+    prompts: PromptClient
+    retriever: RetrieverClient
 
 
 def _services(request: Request) -> Services:
@@ -47,10 +55,30 @@ async def get_inference(request: Request) -> InferenceClient:
     return _services(request).inference
 
 
+async def get_trainer(request: Request) -> TrainerClient:
+    return _services(request).trainer
+
+
+async def get_files(request: Request) -> FileService:
+    return _services(request).files
+
+
+async def get_prompts(request: Request) -> PromptClient:
+    return _services(request).prompts
+
+
+async def get_retriever(request: Request) -> RetrieverClient:
+    return _services(request).retriever
+
+
 AllServices = Annotated[Services, Depends(get_services)]
 Settings = Annotated[GatewaySettings, Depends(get_settings)]
 Keys = Annotated[KeyStore, Depends(get_keys)]
 Inference = Annotated[InferenceClient, Depends(get_inference)]
+Trainer = Annotated[TrainerClient, Depends(get_trainer)]
+Files = Annotated[FileService, Depends(get_files)]
+Prompts = Annotated[PromptClient, Depends(get_prompts)]
+Retriever = Annotated[RetrieverClient, Depends(get_retriever)]
 
 
 async def current_principal(request: Request) -> Principal:

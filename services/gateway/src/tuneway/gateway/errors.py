@@ -32,6 +32,10 @@ class AuthenticationError(core.DomainError):
     """Missing, unknown or revoked API key (401)."""
 
 
+class PayloadTooLargeError(core.DomainError):
+    """An upload past its size limit (413)."""
+
+
 def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> bytes:
     """The JSON bytes of OpenAI's error envelope."""
     return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
@@ -54,6 +58,8 @@ def domain_error_response(error: core.DomainError, retry_after: int = 1) -> Resp
     """Maps a domain error to its status and envelope."""
     if isinstance(error, AuthenticationError):
         return error_response(401, error.message, "invalid_request_error", error.param, error.code)
+    if isinstance(error, PayloadTooLargeError):
+        return error_response(413, error.message, "invalid_request_error", error.param, error.code)
     status, type_ = next(
         ((s, t) for cls, (s, t) in _STATUS.items() if isinstance(error, cls)), (500, "server_error")
     )

@@ -44,18 +44,21 @@ async def _send_413(send: Send, limit: int) -> None:
 class BodyLimitMiddleware:
     """Answers 413 for bodies over `limit` bytes, by Content-Length or while a chunked body streams in."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(self, app: ASGIApp, limit: int, path_limits: dict[str, int] | None = None) -> None:
         self.app = app
         self.limit = limit
+        # Exact paths with a limit of their own (file uploads, which also enforce theirs as they stream).
+        self.path_limits = path_limits or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.path_limits.get(scope["path"], self.limit)
         for name, value in scope["headers"]:
             if name == b"content-length":
-                if int(value or 0) > self.limit:
-                    await _send_413(send, self.limit)
+                if int(value or 0) > limit:
+                    await _send_413(send, limit)
                     return
                 await self.app(scope, receive, send)  # the server enforces the declared length
                 return
@@ -67,7 +70,7 @@ class BodyLimitMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.limit:
+                if received > limit:
                     raise _TooLarge
             return message
 
@@ -80,7 +83,7 @@ class BodyLimitMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await _send_413(send, self.limit)
+                await _send_413(send, limit)
 
 
 class MetricsMiddleware:

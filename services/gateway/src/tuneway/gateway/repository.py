@@ -1,14 +1,14 @@
-"""Data access of tenants and API keys over an AsyncSession; callers own the transaction."""
+"""Data access of tenants, API keys and files over an AsyncSession; callers own the transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy import CursorResult, func, literal, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tuneway.gateway.models import ApiKey, Tenant
+from tuneway.gateway.models import ApiKey, File, Tenant
 
 
 async def get_tenant(session: AsyncSession, tenant_id: str) -> Tenant | None:
@@ -78,3 +78,29 @@ async def revoke_key(session: AsyncSession, key: ApiKey, now: int) -> None:
     if key.revoked_at is None:
         key.revoked_at = now
         await session.flush()
+
+
+async def get_file(session: AsyncSession, tenant_id: str, file_id: str) -> File | None:
+    """The tenant's file with this id; another tenant's file is None, like a missing one."""
+    return await session.scalar(select(File).where(File.id == file_id, File.tenant_id == tenant_id))
+
+
+async def list_files(
+    session: AsyncSession,
+    tenant_id: str,
+    *,
+    purpose: str | None,
+    after: File | None,
+    limit: int,
+    descending: bool,
+) -> Sequence[File]:
+    """Up to `limit` of the tenant's files ordered by (created_at, id), starting past `after`."""
+    query = select(File).where(File.tenant_id == tenant_id)
+    if purpose is not None:
+        query = query.where(File.purpose == purpose)
+    key = tuple_(File.created_at, File.id)
+    if after is not None:
+        cursor = tuple_(literal(after.created_at), literal(after.id))
+        query = query.where(key < cursor if descending else key > cursor)
+    order = (File.created_at.desc(), File.id.desc()) if descending else (File.created_at, File.id)
+    return (await session.scalars(query.order_by(*order).limit(limit))).all()

@@ -63,6 +63,8 @@ class ChatCompletionRequest(_Lenient):
     response_format: ResponseFormat | None = None
     user: str | None = None
     metadata: dict[str, str] | None = None
+    # tuneway extension for `assistant:<name>` models: values of the prompt's declared variables.
+    variables: dict[str, str] | None = None
     # vLLM extension, accepted for parity with vLLM's server: generate past the end-of-sequence token.
     ignore_eos: bool = False
 

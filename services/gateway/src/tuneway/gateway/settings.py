@@ -20,10 +20,21 @@ class GatewaySettings(ServiceSettings):
     # Empty means SQLite under the data dir (var/gateway.db).
     database_url: str = ""
     inference_target: str = "127.0.0.1:50053"
+    trainer_target: str = "127.0.0.1:50054"
+    prompt_target: str = "127.0.0.1:50051"
+    retriever_target: str = "127.0.0.1:50052"
     # Requests with a larger body get 413 before it is read.
     max_body_bytes: int = 4 * 1024 * 1024
+    # Uploads to /v1/files have their own limit on the file's bytes (413 past it, nothing kept).
+    max_file_bytes: int = 512 * 1024 * 1024
     # Deadline of unary calls to other services; generations are bounded by their tokens instead.
     rpc_timeout_seconds: float = 10.0
+    # Dataset validation tokenizes the whole file, so it gets a longer deadline than other calls.
+    validation_timeout_seconds: float = 120.0
+    # Adding a knowledge base document with `wait` returns once it is embedded, which takes a while.
+    ingest_timeout_seconds: float = 600.0
+    # SSE comment sent while a job's event stream is quiet, so proxies keep the connection open.
+    sse_keepalive_seconds: float = 15.0
     # How long a verified API key is trusted without asking the database again (revocation delay).
     key_cache_seconds: float = 5.0
     # Suggested wait, sent as Retry-After with 503 and 429.
@@ -33,6 +44,10 @@ class GatewaySettings(ServiceSettings):
     def db_url(self) -> str:
         """The database URL, defaulting to the embedded SQLite file."""
         return self.database_url or sqlite_url(self.data_dir, "gateway")
+
+    def files_dir(self) -> Path:
+        """Root of uploaded files in the artifact store: <data dir>/artifacts/files/<tenant>/<file id>."""
+        return (self.data_dir / "artifacts" / "files").resolve()
 
     def admin_key_file(self) -> Path:
         """Where a generated bootstrap admin key is written (readable by the owner only)."""

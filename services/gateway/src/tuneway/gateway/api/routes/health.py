@@ -30,6 +30,9 @@ async def readyz(services: AllServices) -> Response:
     except Exception:
         checks["database"] = False
     checks["inference"] = await services.inference.ready()
+    checks["prompt"] = await services.prompts.ready()
+    checks["trainer"] = await services.trainer.ready()
+    checks["retriever"] = await services.retriever.ready()
     ready = all(checks.values())
     body = orjson.dumps({"status": "ready" if ready else "not_ready", "checks": checks})
     headers = None if ready else {"Retry-After": str(services.settings.retry_after_seconds)}

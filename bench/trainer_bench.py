@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import math
 import os
 import platform
 import shutil
@@ -38,7 +39,7 @@ from tuneway.devstack.launcher import Stack, StackConfig
 from tuneway.trainer import training
 from tuneway.trainer.datasets import PrepareOptions, prepare_dataset
 from tuneway.trainer.domain import Hyperparameters, LoraSpec
-from tuneway.trainer.hyperparams import Resolved, checkpoint_every, resolve, resolve_lora
+from tuneway.trainer.hyperparams import DECAY_SHARE, Resolved, checkpoint_every, resolve, resolve_lora
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "examples" / "datasets" / "shop-support.jsonl"
@@ -97,7 +98,8 @@ def run_plain_trl(
         num_train_epochs=hyper.n_epochs,
         per_device_train_batch_size=hyper.batch_size,
         learning_rate=hyper.learning_rate,
-        lr_scheduler_type="constant",
+        lr_scheduler_type="warmup_stable_decay",
+        lr_scheduler_kwargs={"num_decay_steps": math.ceil(hyper.total_steps * DECAY_SHARE)},
         max_length=MAX_SEQ_LENGTH,
         seed=0,
         save_strategy="no",

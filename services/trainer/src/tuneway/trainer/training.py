@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from tuneway.trainer.domain import LoraSpec
-from tuneway.trainer.hyperparams import Resolved
+from tuneway.trainer.hyperparams import DECAY_SHARE, Resolved
 
 # Written into a checkpoint directory once the trainer has saved all of it: only such a checkpoint
 # is resumed from (a worker killed mid-save leaves one without it).
@@ -150,8 +150,11 @@ def run(plan: Plan, progress: Progress) -> Outcome:
         per_device_train_batch_size=plan.hyper.batch_size,
         per_device_eval_batch_size=plan.hyper.batch_size,
         learning_rate=plan.hyper.learning_rate,
-        # Constant rate: measured to memorise small datasets in fewer steps than a decaying one.
-        lr_scheduler_type="constant",
+        # Constant rate, then a cosine decay over the last 30% of steps. Constant all the way was
+        # unstable at the end (token accuracy falling from 1.0 to 0.99; greedy answers 36/42 after
+        # 660 steps); decaying from the start needs about twice the steps (hyperparams.py).
+        lr_scheduler_type="warmup_stable_decay",
+        lr_scheduler_kwargs={"num_decay_steps": math.ceil(plan.hyper.total_steps * DECAY_SHARE)},
         warmup_steps=0,
         weight_decay=0.0,
         logging_steps=max(1, plan.hyper.total_steps // 50),

@@ -301,6 +301,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=512, help="chunk texts per backend round")
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--skip-backends", action="store_true")
+    parser.add_argument("--only-backends", action="store_true", help="skip the hybrid and service parts")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     results: dict[str, Any] = {
@@ -317,6 +318,9 @@ def main() -> None:
                     texts.extend(c.text for c in chunk_sections(parsed.sections, default.tokenizer, 200, 40))
             results["embedder"] = bench_backends(texts[: args.texts], args.rounds, cache)
             print(json.dumps(results["embedder"], indent=2), flush=True)
+        if args.only_backends:
+            print(json.dumps(results, indent=2))
+            return
         results["hybrid"] = bench_hybrid(default)
         print(json.dumps(results["hybrid"], indent=2), flush=True)
         results["service"] = asyncio.run(

@@ -21,13 +21,15 @@ from tuneway.retriever.main import RetrieverServer
 from tuneway.retriever.settings import RetrieverSettings
 
 Stub = retriever_pb2_grpc.RetrieverServiceStub
+DEFAULT_BACKEND = RetrieverSettings.model_fields["embedder_backend"].default
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "knowledge"
 
 
 @pytest.fixture(scope="session")
 def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
-    """One embedder for the session (the default ONNX backend, exported from the packaged weights)."""
-    return load_embedder("onnx", 32, tmp_path_factory.mktemp("embedders"))
+    """One embedder for the session: the default backend (OpenVINO on the ONNX export of the packaged
+    weights)."""
+    return load_embedder(DEFAULT_BACKEND, 32, tmp_path_factory.mktemp("embedders"))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

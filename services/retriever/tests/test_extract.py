@@ -103,7 +103,11 @@ def test_chunks_respect_the_token_budget(embedder: Embedder) -> None:
 def test_backends_agree(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> None:
     from tuneway.retriever.embedder import load_embedder
 
+    # The default backend and ONNX Runtime (selectable) both return the reference model's vectors.
     torch_embedder = load_embedder("torch", 32, tmp_path_factory.mktemp("unused"))
+    onnx_embedder = load_embedder("onnx", 32, tmp_path_factory.mktemp("onnx"))
     texts = ["How many vacation days do I get?", "Hotels are reimbursed up to 180 euros per night."]
-    assert (embedder.embed(texts) * torch_embedder.embed(texts)).sum(axis=1).min() > 0.999
-    assert embedder.embed(texts).shape == (2, 384)
+    reference = torch_embedder.embed(texts)
+    for candidate in (embedder, onnx_embedder):
+        assert (candidate.embed(texts) * reference).sum(axis=1).min() > 0.999
+        assert candidate.embed(texts).shape == (2, 384)

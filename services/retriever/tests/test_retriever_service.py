@@ -177,6 +177,6 @@ async def test_embed(stub: Any, tenant: str, rpc_error: Any) -> None:
     assert all(len(e.values) == 384 for e in response.embeddings)
     assert response.prompt_tokens == 4
     models = (await stub.ListEmbeddingModels(pb.ListEmbeddingModelsRequest(tenant_id=tenant))).models
-    assert [(m.id, m.dimensions, m.backend) for m in models] == [("all-MiniLM-L6-v2", 384, "onnx")]
+    assert [(m.id, m.dimensions, m.backend) for m in models] == [("all-MiniLM-L6-v2", 384, "openvino")]
     error = await rpc_error(stub.Embed(pb.EmbedRequest(tenant_id=tenant, inputs=["ok", ""])))
     assert isinstance(error, InvalidArgumentError) and "input[1]" in error.message

@@ -25,8 +25,9 @@ class RetrieverSettings(ServiceSettings):
     qdrant_url: str = ""
     qdrant_api_key: str = ""
     collection_prefix: str = "tuneway_chunks"
-    # Embedder runtime; ONNX measured fastest on CPU with the same vectors (bench/retriever_bench.py).
-    embedder_backend: Backend = "onnx"
+    # Embedder runtime; OpenVINO measured fastest on CPU with the same vectors (2.8x torch, cosine
+    # 0.99997 to it; ONNX Runtime 0.7x, its int8 model 1.1x with drifted vectors: bench/README.md).
+    embedder_backend: Backend = "openvino"
     # Texts per forward pass; larger batches amortise overhead but pad more.
     embed_batch_size: int = 32
     # Where exported ONNX models are cached (empty: <data dir>/models/embedders).

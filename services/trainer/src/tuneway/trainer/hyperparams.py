@@ -16,7 +16,7 @@ MAX_RANK = 64
 # Measured on the tiny demo model and the 42-example shop dataset on 2 CPU cores (rank 64, alpha 128 on
 # every projection, 3e-3 held constant then cosine-decayed over the last DECAY_SHARE of steps, batch 4,
 # seed 7): greedy answers reproduce 19/42 of the training answers after 220 steps, 40/42 after 330
-# and 42/42 after 440, 550 and 660 (about 27 s), so "auto" aims at about 650 steps, with margin for
+# and 42/42 after 440, 550 and 660 (about 23 s), so "auto" aims at about 650 steps, with margin for
 # other data. Without the decay, 660 steps gave 36/42 and 1,000 gave 34/42 (the rate is too high to
 # settle); decaying from the first step, or rank 16, needs about twice as many steps.
 DEFAULT_RANK = 64

@@ -129,6 +129,7 @@ async def serve_worker(settings: TrainerSettings) -> None:
             max_seq_length=settings.max_seq_length,
             checkpoint_steps=settings.checkpoint_steps,
             torch_threads=settings.torch_threads,
+            gradient_checkpointing=settings.gradient_checkpointing,
         ),
     )
     worker = Worker(

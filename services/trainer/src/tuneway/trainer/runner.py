@@ -30,6 +30,7 @@ class RunnerConfig:
     max_seq_length: int = 1024
     checkpoint_steps: int = 0
     torch_threads: int = 0
+    gradient_checkpointing: str = "auto"
 
 
 @dataclass
@@ -117,6 +118,7 @@ class JobRunner:
             max_seq_length=max_len,
             resume_from=latest[1] if latest else None,
             torch_threads=self._config.torch_threads,
+            gradient_checkpointing=self._config.gradient_checkpointing,
         )
         await self._event(
             job_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from tuneway.core.db import sqlite_url
 from tuneway.core.settings import ServiceSettings, service_config
@@ -43,6 +44,10 @@ class TrainerSettings(ServiceSettings):
     max_seq_length: int = 1024
     # Torch threads of one training run; 0 means every core the process may use.
     torch_threads: int = 0
+    # Recompute activations in the backward pass to save memory: "auto" turns it on for base models
+    # of CHECKPOINTING_FROM_PARAMETERS (training.py) and more, where activations fill memory; below
+    # that it only costs time.
+    gradient_checkpointing: Literal["auto", "on", "off"] = "auto"
     # Seconds in-flight RPCs get on SIGTERM; a worker checkpoints and hands its job back instead.
     drain_seconds: float = 5.0
 

@@ -15,6 +15,9 @@ from tuneway.trainer.hyperparams import DECAY_SHARE, Resolved
 # Written into a checkpoint directory once the trainer has saved all of it: only such a checkpoint
 # is resumed from (a worker killed mid-save leaves one without it).
 COMPLETE_MARKER = "tuneway-complete"
+# "auto" gradient checkpointing from this many base-model parameters on. TRL turns it on for every
+# model; below this size activations are small and recomputing them only costs time.
+CHECKPOINTING_FROM_PARAMETERS = 1_000_000_000
 CHECKPOINT_PREFIX = "checkpoint-"
 
 
@@ -44,6 +47,15 @@ class Plan:
     max_seq_length: int
     resume_from: Path | None = None
     torch_threads: int = 0
+    # "auto", "on" or "off" (settings.py).
+    gradient_checkpointing: str = "auto"
+
+
+def use_gradient_checkpointing(setting: str, parameters: int) -> bool:
+    """Whether a run recomputes activations: "on", "off", or "auto" by the base model's size."""
+    if setting == "auto":
+        return parameters >= CHECKPOINTING_FROM_PARAMETERS
+    return setting == "on"
 
 
 @dataclass
@@ -144,6 +156,7 @@ def run(plan: Plan, progress: Progress) -> Outcome:
     tokenizer = AutoTokenizer.from_pretrained(str(plan.base_model))
     model = AutoModelForCausalLM.from_pretrained(str(plan.base_model), dtype=torch.float32)
     every = plan.checkpoint_every
+    checkpointing = use_gradient_checkpointing(plan.gradient_checkpointing, model.num_parameters())
     config = SFTConfig(
         output_dir=str(plan.checkpoints_dir),
         num_train_epochs=plan.hyper.n_epochs,
@@ -157,6 +170,7 @@ def run(plan: Plan, progress: Progress) -> Outcome:
         lr_scheduler_kwargs={"num_decay_steps": math.ceil(plan.hyper.total_steps * DECAY_SHARE)},
         warmup_steps=0,
         weight_decay=0.0,
+        gradient_checkpointing=checkpointing,
         logging_steps=max(1, plan.hyper.total_steps // 50),
         logging_first_step=True,
         save_strategy="steps",

@@ -110,7 +110,7 @@ async def _serving(target: str) -> bool:
 
 @pytest.fixture
 async def stub(inference: RunningInference) -> AsyncIterator[inference_pb2_grpc.InferenceServiceStub]:
-    async with create_channel(inference[0]) as channel:
+    async with create_channel(inference.target) as channel:
         yield inference_pb2_grpc.InferenceServiceStub(channel)
 
 
@@ -172,7 +172,7 @@ async def test_cancelling_the_call_aborts_the_engine_request(
     stub: inference_pb2_grpc.InferenceServiceStub, inference: RunningInference
 ) -> None:
     def outcomes() -> dict[str, float]:
-        text = httpx.get(inference[1]).text
+        text = httpx.get(inference.metrics_url).text
         counts = {"cancelled": 0.0, "finished": 0.0}
         for outcome, value in re.findall(
             r'tuneway_inference_requests_total\{[^}]*outcome="(\w+)"[^}]*\} (\S+)', text

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import grpc
@@ -41,6 +41,18 @@ class ServiceClient:
         except grpc.aio.AioRpcError as error:
             raise rpc_error(error, self._service) from None
 
+    async def _stream(self, start: Callable[[], Any]) -> AsyncGenerator[Any, None]:
+        """The messages of the server-streaming call that `start()` opens (on first iteration), with
+        domain errors; closing this early cancels the call, and with it the work on the server."""
+        call = start()
+        try:
+            async for response in call:
+                yield response
+        except grpc.aio.AioRpcError as error:
+            raise rpc_error(error, self._service) from None
+        finally:
+            call.cancel()  # a no-op once the call has finished
+
     async def ready(self) -> bool:
         """Whether the service reports SERVING (inference does once its adapters are loaded)."""
         try:
@@ -61,16 +73,9 @@ class InferenceClient(ServiceClient):
         super().__init__(target, "inference", rpc_timeout)
         self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
 
-    async def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
-        """Streams the generation; closing this iterator early cancels it on the engine."""
-        call = self._stub.Generate(request)
-        try:
-            async for response in call:
-                yield response
-        except grpc.aio.AioRpcError as error:
-            raise rpc_error(error, "inference") from None
-        finally:
-            call.cancel()  # no-op once finished; aborts the vLLM request when the client went away
+    def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
+        """Streams the generation; closing this iterator early aborts it on the engine."""
+        return self._stream(lambda: self._stub.Generate(request))
 
     async def list_models(self, tenant_id: str) -> list[pb.ModelInfo]:
         """The base model and the tenant's adapters."""

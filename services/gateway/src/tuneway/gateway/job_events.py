@@ -33,8 +33,8 @@ async def event_stream(
 
     async def pump() -> None:
         try:
-            async for event in trainer.watch_job_events(tenant_id, job_id, after_seq):
-                await queue.put(event)
+            async for response in trainer.watch_job_events(tenant_id, job_id, after_seq):
+                await queue.put(response.event)
             await queue.put(_END)
         except DomainError as error:
             await queue.put(error)

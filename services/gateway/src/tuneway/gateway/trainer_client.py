@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 
-import grpc
-
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.api.trainer.v1 import trainer_pb2_grpc
-from tuneway.gateway.clients import ServiceClient, rpc_error
+from tuneway.gateway.clients import ServiceClient
 
 
 class TrainerClient(ServiceClient):
@@ -75,20 +73,13 @@ class TrainerClient(ServiceClient):
         response: pb.ListJobEventsResponse = await self._call(self._stub.ListJobEvents, request)
         return response
 
-    async def watch_job_events(
+    def watch_job_events(
         self, tenant_id: str, job_id: str, after_seq: int
-    ) -> AsyncGenerator[pb.JobEvent, None]:
-        """A job's events oldest first from `after_seq`, then live until the job ends; no deadline."""
-        call = self._stub.WatchJobEvents(
-            pb.WatchJobEventsRequest(tenant_id=tenant_id, job_id=job_id, after_seq=after_seq)
-        )
-        try:
-            async for response in call:
-                yield response.event
-        except grpc.aio.AioRpcError as error:
-            raise rpc_error(error, "trainer") from None
-        finally:
-            call.cancel()  # the HTTP client went away: stop the server-side watch too
+    ) -> AsyncGenerator[pb.WatchJobEventsResponse, None]:
+        """A job's events oldest first from `after_seq`, then live until the job ends; no deadline.
+        Closing it early (the HTTP client went away) stops the server-side watch too."""
+        request = pb.WatchJobEventsRequest(tenant_id=tenant_id, job_id=job_id, after_seq=after_seq)
+        return self._stream(lambda: self._stub.WatchJobEvents(request))
 
     async def list_job_checkpoints(
         self, tenant_id: str, job_id: str, after: str, limit: int

@@ -78,11 +78,23 @@ def trailing_metadata(error: DomainError) -> tuple[tuple[str, str], ...]:
     return tuple(items)
 
 
+def from_status(
+    status: grpc.StatusCode, message: str, param: str | None = None, code: str | None = None
+) -> DomainError:
+    """The domain error for a peer's status (CANCELLED, a transport failure, as UnavailableError)."""
+    cls = UnavailableError if status == grpc.StatusCode.CANCELLED else _BY_CODE.get(status, DomainError)
+    return cls(message or status.name.lower(), param=param or None, code=code or None)
+
+
+def status_from_number(number: int) -> grpc.StatusCode:
+    """The status code a number stands for on the wire (UNKNOWN for numbers gRPC does not define)."""
+    return _BY_NUMBER.get(number, grpc.StatusCode.UNKNOWN)
+
+
+_BY_NUMBER = {status.value[0]: status for status in grpc.StatusCode}
+
+
 def from_rpc_error(error: grpc.aio.AioRpcError) -> DomainError:
     """Rebuilds the domain error a peer raised (or an UnavailableError for transport failures)."""
     meta = {key: value for key, value in (error.trailing_metadata() or ()) if isinstance(value, str)}
-    cls = _BY_CODE.get(error.code(), DomainError)
-    message = error.details() or error.code().name.lower()
-    if error.code() == grpc.StatusCode.CANCELLED:
-        cls = UnavailableError
-    return cls(message, param=meta.get(PARAM_KEY), code=meta.get(CODE_KEY))
+    return from_status(error.code(), error.details() or "", meta.get(PARAM_KEY), meta.get(CODE_KEY))

@@ -26,13 +26,18 @@ _SERVICE_CONFIG = {
 }
 
 
-def create_channel(target: str, options: Sequence[tuple[str, Any]] = ()) -> grpc.aio.Channel:
-    """An insecure aio channel to `target` (host:port) with retries and keepalive configured."""
+def create_channel(
+    target: str, options: Sequence[tuple[str, Any]] = (), *, retries: bool = True
+) -> grpc.aio.Channel:
+    """An insecure aio channel to `target` (host:port) with keepalive and, unless turned off, retries.
+
+    Turn retries off for long-lived streams: gRPC keeps every message of a retryable call for replay.
+    """
+    retry_options = [("grpc.enable_retries", 1), ("grpc.service_config", json.dumps(_SERVICE_CONFIG))]
     return grpc.aio.insecure_channel(
         target,
         options=[
-            ("grpc.enable_retries", 1),
-            ("grpc.service_config", json.dumps(_SERVICE_CONFIG)),
+            *(retry_options if retries else [("grpc.enable_retries", 0)]),
             ("grpc.keepalive_time_ms", 30_000),
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 64 * 1024 * 1024),

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(tuneway/api/inference/v1/inference.proto\x12\x18tuneway.api.inference.v1\":\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"\xa8\x02\n\x0eSamplingParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x03 \x01(\x05H\x02\x88\x01\x01\x12\x0c\n\x04stop\x18\x04 \x03(\t\x12\x11\n\x04seed\x18\x05 \x01(\x03H\x03\x88\x01\x01\x12\x12\n\nignore_eos\x18\x06 \x01(\x08\x12\x1d\n\x10presence_penalty\x18\x07 \x01(\x02H\x04\x88\x01\x01\x12\x1e\n\x11\x66requency_penalty\x18\x08 \x01(\x02H\x05\x88\x01\x01\x42\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\r\n\x0b_max_tokensB\x07\n\x05_seedB\x13\n\x11_presence_penaltyB\x14\n\x12_frequency_penalty\"3\n\x0eResponseFormat\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x13\n\x0bjson_schema\x18\x02 \x01(\t\"\xfd\x01\n\x0fGenerateRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x37\n\x08messages\x18\x04 \x03(\x0b\x32%.tuneway.api.inference.v1.ChatMessage\x12\x38\n\x06params\x18\x05 \x01(\x0b\x32(.tuneway.api.inference.v1.SamplingParams\x12\x41\n\x0fresponse_format\x18\x06 \x01(\x0b\x32(.tuneway.api.inference.v1.ResponseFormat\"9\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\"m\n\x10GenerateResponse\x12\x12\n\ntext_delta\x18\x01 \x01(\t\x12\x15\n\rfinish_reason\x18\x02 \x01(\t\x12.\n\x05usage\x18\x03 \x01(\x0b\x32\x1f.tuneway.api.inference.v1.Usage\"`\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x12\n\nbase_model\x18\x03 \x01(\t\x12\x11\n\ttenant_id\x18\x04 \x01(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\x03\"&\n\x11ListModelsRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"I\n\x12ListModelsResponse\x12\x33\n\x06models\x18\x01 \x03(\x0b\x32#.tuneway.api.inference.v1.ModelInfo\"u\n\rLoadedAdapter\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x12\n\nbase_model\x18\x04 \x01(\t\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12\x11\n\tloaded_at\x18\x06 \x01(\x03\"\x15\n\x13ListAdaptersRequest\"Q\n\x14ListAdaptersResponse\x12\x39\n\x08\x61\x64\x61pters\x18\x01 \x03(\x0b\x32\'.tuneway.api.inference.v1.LoadedAdapter2\xcf\x02\n\x10InferenceService\x12\x63\n\x08Generate\x12).tuneway.api.inference.v1.GenerateRequest\x1a*.tuneway.api.inference.v1.GenerateResponse0\x01\x12g\n\nListModels\x12+.tuneway.api.inference.v1.ListModelsRequest\x1a,.tuneway.api.inference.v1.ListModelsResponse\x12m\n\x0cListAdapters\x12-.tuneway.api.inference.v1.ListAdaptersRequest\x1a..tuneway.api.inference.v1.ListAdaptersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(tuneway/api/inference/v1/inference.proto\x12\x18tuneway.api.inference.v1\":\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"\xa8\x02\n\x0eSamplingParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x03 \x01(\x05H\x02\x88\x01\x01\x12\x0c\n\x04stop\x18\x04 \x03(\t\x12\x11\n\x04seed\x18\x05 \x01(\x03H\x03\x88\x01\x01\x12\x12\n\nignore_eos\x18\x06 \x01(\x08\x12\x1d\n\x10presence_penalty\x18\x07 \x01(\x02H\x04\x88\x01\x01\x12\x1e\n\x11\x66requency_penalty\x18\x08 \x01(\x02H\x05\x88\x01\x01\x42\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\r\n\x0b_max_tokensB\x07\n\x05_seedB\x13\n\x11_presence_penaltyB\x14\n\x12_frequency_penalty\"3\n\x0eResponseFormat\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x13\n\x0bjson_schema\x18\x02 \x01(\t\"\xfd\x01\n\x0fGenerateRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x37\n\x08messages\x18\x04 \x03(\x0b\x32%.tuneway.api.inference.v1.ChatMessage\x12\x38\n\x06params\x18\x05 \x01(\x0b\x32(.tuneway.api.inference.v1.SamplingParams\x12\x41\n\x0fresponse_format\x18\x06 \x01(\x0b\x32(.tuneway.api.inference.v1.ResponseFormat\"9\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\"m\n\x10GenerateResponse\x12\x12\n\ntext_delta\x18\x01 \x01(\t\x12\x15\n\rfinish_reason\x18\x02 \x01(\t\x12.\n\x05usage\x18\x03 \x01(\x0b\x32\x1f.tuneway.api.inference.v1.Usage\"^\n\x0fGenerationStart\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12:\n\x07request\x18\x02 \x01(\x0b\x32).tuneway.api.inference.v1.GenerateRequest\"f\n\x18StreamGenerationsRequest\x12\x39\n\x06starts\x18\x01 \x03(\x0b\x32).tuneway.api.inference.v1.GenerationStart\x12\x0f\n\x07\x63\x61ncels\x18\x02 \x03(\x04\"T\n\x0fGenerationError\x12\x13\n\x0bstatus_code\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05param\x18\x03 \x01(\t\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\"\xa7\x01\n\x0fGenerationEvent\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12>\n\x08response\x18\x02 \x01(\x0b\x32*.tuneway.api.inference.v1.GenerateResponseH\x00\x12:\n\x05\x65rror\x18\x03 \x01(\x0b\x32).tuneway.api.inference.v1.GenerationErrorH\x00\x42\x07\n\x05\x65vent\"V\n\x19StreamGenerationsResponse\x12\x39\n\x06\x65vents\x18\x01 \x03(\x0b\x32).tuneway.api.inference.v1.GenerationEvent\"`\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x12\n\nbase_model\x18\x03 \x01(\t\x12\x11\n\ttenant_id\x18\x04 \x01(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\x03\"&\n\x11ListModelsRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"I\n\x12ListModelsResponse\x12\x33\n\x06models\x18\x01 \x03(\x0b\x32#.tuneway.api.inference.v1.ModelInfo\"u\n\rLoadedAdapter\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x12\n\nbase_model\x18\x04 \x01(\t\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12\x11\n\tloaded_at\x18\x06 \x01(\x03\"\x15\n\x13ListAdaptersRequest\"Q\n\x14ListAdaptersResponse\x12\x39\n\x08\x61\x64\x61pters\x18\x01 \x03(\x0b\x32\'.tuneway.api.inference.v1.LoadedAdapter2\xd2\x03\n\x10InferenceService\x12\x63\n\x08Generate\x12).tuneway.api.inference.v1.GenerateRequest\x1a*.tuneway.api.inference.v1.GenerateResponse0\x01\x12\x80\x01\n\x11StreamGenerations\x12\x32.tuneway.api.inference.v1.StreamGenerationsRequest\x1a\x33.tuneway.api.inference.v1.StreamGenerationsResponse(\x01\x30\x01\x12g\n\nListModels\x12+.tuneway.api.inference.v1.ListModelsRequest\x1a,.tuneway.api.inference.v1.ListModelsResponse\x12m\n\x0cListAdapters\x12-.tuneway.api.inference.v1.ListAdaptersRequest\x1a..tuneway.api.inference.v1.ListAdaptersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -43,18 +43,28 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_USAGE']._serialized_end=795
   _globals['_GENERATERESPONSE']._serialized_start=797
   _globals['_GENERATERESPONSE']._serialized_end=906
-  _globals['_MODELINFO']._serialized_start=908
-  _globals['_MODELINFO']._serialized_end=1004
-  _globals['_LISTMODELSREQUEST']._serialized_start=1006
-  _globals['_LISTMODELSREQUEST']._serialized_end=1044
-  _globals['_LISTMODELSRESPONSE']._serialized_start=1046
-  _globals['_LISTMODELSRESPONSE']._serialized_end=1119
-  _globals['_LOADEDADAPTER']._serialized_start=1121
-  _globals['_LOADEDADAPTER']._serialized_end=1238
-  _globals['_LISTADAPTERSREQUEST']._serialized_start=1240
-  _globals['_LISTADAPTERSREQUEST']._serialized_end=1261
-  _globals['_LISTADAPTERSRESPONSE']._serialized_start=1263
-  _globals['_LISTADAPTERSRESPONSE']._serialized_end=1344
-  _globals['_INFERENCESERVICE']._serialized_start=1347
-  _globals['_INFERENCESERVICE']._serialized_end=1682
+  _globals['_GENERATIONSTART']._serialized_start=908
+  _globals['_GENERATIONSTART']._serialized_end=1002
+  _globals['_STREAMGENERATIONSREQUEST']._serialized_start=1004
+  _globals['_STREAMGENERATIONSREQUEST']._serialized_end=1106
+  _globals['_GENERATIONERROR']._serialized_start=1108
+  _globals['_GENERATIONERROR']._serialized_end=1192
+  _globals['_GENERATIONEVENT']._serialized_start=1195
+  _globals['_GENERATIONEVENT']._serialized_end=1362
+  _globals['_STREAMGENERATIONSRESPONSE']._serialized_start=1364
+  _globals['_STREAMGENERATIONSRESPONSE']._serialized_end=1450
+  _globals['_MODELINFO']._serialized_start=1452
+  _globals['_MODELINFO']._serialized_end=1548
+  _globals['_LISTMODELSREQUEST']._serialized_start=1550
+  _globals['_LISTMODELSREQUEST']._serialized_end=1588
+  _globals['_LISTMODELSRESPONSE']._serialized_start=1590
+  _globals['_LISTMODELSRESPONSE']._serialized_end=1663
+  _globals['_LOADEDADAPTER']._serialized_start=1665
+  _globals['_LOADEDADAPTER']._serialized_end=1782
+  _globals['_LISTADAPTERSREQUEST']._serialized_start=1784
+  _globals['_LISTADAPTERSREQUEST']._serialized_end=1805
+  _globals['_LISTADAPTERSRESPONSE']._serialized_start=1807
+  _globals['_LISTADAPTERSRESPONSE']._serialized_end=1888
+  _globals['_INFERENCESERVICE']._serialized_start=1891
+  _globals['_INFERENCESERVICE']._serialized_end=2357
 # @@protoc_insertion_point(module_scope)

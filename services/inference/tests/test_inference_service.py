@@ -8,7 +8,7 @@ import re
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -168,33 +168,128 @@ async def test_other_tenants_adapter_is_not_found(stub: inference_pb2_grpc.Infer
     assert isinstance(error, NotFoundError) and error.code == "model_not_found"
 
 
-async def test_cancelling_the_call_aborts_the_engine_request(
-    stub: inference_pb2_grpc.InferenceServiceStub, inference: RunningInference
-) -> None:
-    def outcomes() -> dict[str, float]:
-        text = httpx.get(inference.metrics_url).text
-        counts = {"cancelled": 0.0, "finished": 0.0}
-        for outcome, value in re.findall(
-            r'tuneway_inference_requests_total\{[^}]*outcome="(\w+)"[^}]*\} (\S+)', text
-        ):
-            counts[outcome] = counts.get(outcome, 0.0) + float(value)
-        return counts
+def _outcomes(inference: RunningInference) -> dict[str, float]:
+    text = httpx.get(inference.metrics_url).text
+    counts = {"cancelled": 0.0, "finished": 0.0}
+    for outcome, value in re.findall(
+        r'tuneway_inference_requests_total\{[^}]*outcome="(\w+)"[^}]*\} (\S+)', text
+    ):
+        counts[outcome] = counts.get(outcome, 0.0) + float(value)
+    return counts
 
+
+async def _assert_aborts(
+    inference: RunningInference, start_and_cancel: Callable[[], Awaitable[None]]
+) -> None:
+    """`start_and_cancel` starts a long generation, waits for its first tokens and cancels it: the engine
+    request must end as cancelled (other requests it runs may finish)."""
     # The longest generation the model allows lasts only seconds; on a loaded machine the first chunk
     # can reach us after the engine is already done, and then there is nothing left to abort. Such a
     # try proves nothing either way, so try again: only an aborted request ends as "cancelled".
     for _ in range(5):
-        before = outcomes()
-        call = stub.Generate(_request(max_tokens=1900, ignore_eos=True))
-        await call.read()
-        call.cancel()
+        before = _outcomes(inference)
+        await start_and_cancel()
         deadline = time.monotonic() + 30
-        while (now := outcomes()) == before:
+        while (now := _outcomes(inference))["cancelled"] + now["finished"] == before["cancelled"] + before[
+            "finished"
+        ]:
             assert time.monotonic() < deadline, "the generation neither finished nor was aborted"
             await asyncio.sleep(0.05)
         if now["cancelled"] > before["cancelled"]:
             return
     pytest.fail("cancelled calls ran to the end: the engine request was not aborted")
+
+
+LONG = {"max_tokens": 1900, "ignore_eos": True}
+
+
+async def test_cancelling_the_call_aborts_the_engine_request(
+    stub: inference_pb2_grpc.InferenceServiceStub, inference: RunningInference
+) -> None:
+    async def start_and_cancel() -> None:
+        call = stub.Generate(_request(**LONG))
+        await call.read()
+        call.cancel()
+
+    await _assert_aborts(inference, start_and_cancel)
+
+
+def _starts(*requests: tuple[int, pb.GenerateRequest]) -> pb.StreamGenerationsRequest:
+    return pb.StreamGenerationsRequest(starts=[pb.GenerationStart(call_id=i, request=r) for i, r in requests])
+
+
+async def test_many_generations_share_one_stream(stub: inference_pb2_grpc.InferenceServiceStub) -> None:
+    requests = {i: _request(temperature=0, max_tokens=3 + i, ignore_eos=True) for i in range(1, 7)}
+    requests[7] = _request(temperature=1.0, seed=5, max_tokens=10, ignore_eos=True)
+    call = stub.StreamGenerations()
+    await call.write(_starts(*list(requests.items())[:4]))
+    # One unknown model among them, and a call id used twice in one message.
+    await call.write(
+        _starts(
+            *list(requests.items())[4:],
+            (8, _request(model="no-such-model")),
+            (9, requests[1]),
+            (9, requests[1]),
+        )
+    )
+    await call.done_writing()
+    messages = [message async for message in call]  # ends once every call has ended
+    events: dict[int, list[pb.GenerationEvent]] = {}
+    for message in messages:
+        for event in message.events:
+            events.setdefault(event.call_id, []).append(event)
+
+    for i, request in requests.items():
+        alone, last_alone = await _text(stub, request)
+        responses = [event.response for event in events[i]]
+        assert "".join(r.text_delta for r in responses) == alone, f"call {i} got another call's text"
+        assert [r.finish_reason for r in responses][-1] == "length" and not any(
+            r.finish_reason for r in responses[:-1]
+        )
+        assert responses[-1].usage == last_alone.usage
+    [unknown] = events[8]
+    assert unknown.error.status_code == grpc.StatusCode.NOT_FOUND.value[0]
+    assert (unknown.error.code, unknown.error.param) == ("model_not_found", "model")
+    duplicate = [event.error for event in events[9] if event.HasField("error")]
+    assert [(e.status_code, e.param) for e in duplicate] == [
+        (grpc.StatusCode.INVALID_ARGUMENT.value[0], "call_id")
+    ]
+    assert "".join(e.response.text_delta for e in events[9]) == "".join(
+        e.response.text_delta for e in events[1]
+    )
+    # Events that are ready together travel together: vLLM finishes a step for the whole batch.
+    assert max(len({event.call_id for event in m.events}) for m in messages) > 1
+
+
+async def test_cancelling_one_call_of_a_stream_aborts_it_alone(
+    stub: inference_pb2_grpc.InferenceServiceStub, inference: RunningInference
+) -> None:
+    async def start_and_cancel() -> None:
+        call = stub.StreamGenerations()
+        short = _request(temperature=0, max_tokens=40, ignore_eos=True)
+        await call.write(_starts((1, _request(**LONG)), (2, short)))
+        while not any(event.call_id == 1 for event in (await call.read()).events):
+            pass
+        await call.write(pb.StreamGenerationsRequest(cancels=[1]))
+        await call.done_writing()
+        rest = []
+        while (message := await call.read()) is not grpc.aio.EOF:
+            rest += [event for event in message.events if event.call_id == 2]
+        assert rest[-1].response.finish_reason == "length", "the other call did not finish"
+
+    await _assert_aborts(inference, start_and_cancel)
+
+
+async def test_closing_the_stream_aborts_its_generations(
+    stub: inference_pb2_grpc.InferenceServiceStub, inference: RunningInference
+) -> None:
+    async def start_and_cancel() -> None:
+        call = stub.StreamGenerations()
+        await call.write(_starts((1, _request(**LONG))))
+        await call.read()
+        call.cancel()
+
+    await _assert_aborts(inference, start_and_cancel)
 
 
 async def test_tokens_stream_as_they_are_generated(stub: inference_pb2_grpc.InferenceServiceStub) -> None:

@@ -32,14 +32,11 @@ async def serve(settings: InferenceSettings) -> None:
         pin_engine_core_to_workers()
     adapters = AdapterSet()
     service = InferenceService(engine, adapters, settings.model_name(), settings.max_model_len)
+    servicer = InferenceServicer(service, adapters)
 
     server, health = build_server(
         service="inference",
-        registrars=[
-            lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(
-                InferenceServicer(service, adapters), s
-            )
-        ],
+        registrars=[lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, s)],
         service_names=[SERVICE_NAME],
         bind=f"{settings.host}:{settings.grpc_port}",
     )
@@ -65,6 +62,7 @@ async def serve(settings: InferenceSettings) -> None:
     synced.cancel()
     log.info("draining")
     await health.enter_graceful_shutdown()
+    servicer.drain()  # long-lived generation streams end once their calls have
     await server.stop(settings.drain_seconds)
     watcher.cancel()
     with contextlib.suppress(asyncio.CancelledError):

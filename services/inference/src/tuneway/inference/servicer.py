@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
 import grpc
@@ -10,6 +10,7 @@ import grpc
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.inference.v1 import inference_pb2_grpc
 from tuneway.inference.adapters import AdapterSet
+from tuneway.inference.multiplex import GenerationMultiplexer
 from tuneway.inference.service import ChatTurn, GenerationChunk, GenerationRequest, InferenceService, Sampling
 
 
@@ -46,17 +47,44 @@ def _response(chunk: GenerationChunk) -> pb.GenerateResponse:
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):
-    """Serves Generate, ListModels and ListAdapters."""
+    """Serves Generate, StreamGenerations, ListModels and ListAdapters."""
 
     def __init__(self, service: InferenceService, adapters: AdapterSet) -> None:
         self._service = service
         self._adapters = adapters
+        self._streams: set[GenerationMultiplexer] = set()
+        self._draining = False
+
+    def drain(self) -> None:
+        """Ends every StreamGenerations stream once its calls have ended; new streams end at once."""
+        self._draining = True
+        for stream in self._streams:
+            stream.drain()
 
     async def Generate(
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GenerateResponse]:
         # aclosing: when the call is cancelled the service's stream is closed now, which aborts the
         # engine request, rather than whenever the garbage collector finds the suspended generator.
+        async with aclosing(self._generate(request)) as responses:
+            async for response in responses:
+                yield response
+
+    async def StreamGenerations(
+        self,
+        request_iterator: AsyncIterator[pb.StreamGenerationsRequest],
+        context: grpc.aio.ServicerContext,
+    ) -> None:
+        stream = GenerationMultiplexer(self._generate)
+        if self._draining:
+            stream.drain()
+        self._streams.add(stream)
+        try:
+            await stream.serve(request_iterator, context.write)
+        finally:
+            self._streams.discard(stream)
+
+    async def _generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
         async with aclosing(self._service.generate(_request_from_proto(request))) as chunks:
             async for chunk in chunks:
                 yield _response(chunk)

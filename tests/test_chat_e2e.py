@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -86,6 +87,37 @@ def test_stream_ends_with_done(stack: RunningStack, acme: Tenant) -> None:
         events = [line for line in response.iter_lines() if line.startswith("data: ")]
     assert events[-1] == "data: [DONE]"
     assert all(json.loads(e.removeprefix("data: "))["object"] == "chat.completion.chunk" for e in events[:-1])
+
+
+def test_concurrent_requests_each_get_their_own_answer(stack: RunningStack, acme: Tenant) -> None:
+    # The gateway runs every generation over one stream to the engine: answers must not cross.
+    questions = [f"Question {i}: where is order {1000 + 7 * i}?" for i in range(12)]
+
+    def ask(question: str, stream: bool) -> str:
+        client = stack.client(acme.key)
+        messages = [{"role": "user", "content": question}]
+        if not stream:
+            completion = client.chat.completions.create(
+                model=BASE,
+                messages=messages,
+                temperature=0,
+                max_tokens=24,  # type: ignore[arg-type]
+            )
+            return completion.choices[0].message.content or ""
+        chunks = client.chat.completions.create(
+            model=BASE,
+            messages=messages,
+            temperature=0,
+            max_tokens=24,
+            stream=True,  # type: ignore[arg-type]
+        )
+        return "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+
+    alone = [ask(q, stream=False) for q in questions]
+    assert len(set(alone)) > len(questions) // 2, "the questions should get different answers"
+    with ThreadPoolExecutor(len(questions) * 2) as pool:
+        together = list(pool.map(ask, questions * 2, [False] * len(questions) + [True] * len(questions)))
+    assert together == alone * 2
 
 
 def test_json_schema_response_format_is_enforced(stack: RunningStack, acme: Tenant) -> None:

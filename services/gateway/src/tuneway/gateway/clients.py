@@ -12,15 +12,20 @@ from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.inference.v1 import inference_pb2_grpc
 from tuneway.core.errors import DomainError, UnavailableError, from_rpc_error
 from tuneway.core.grpc_client import create_channel
+from tuneway.gateway.generation_stream import GenerationStream
+
+
+def unavailable(service: str) -> UnavailableError:
+    """The 503 for a service the gateway cannot reach."""
+    return UnavailableError(
+        f"The {service} service is unavailable right now; please retry shortly.", code="service_unavailable"
+    )
 
 
 def rpc_error(error: grpc.aio.AioRpcError, service: str) -> DomainError:
     """The domain error for a failed call; transport failures become 503 naming the service."""
     if error.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):
-        return UnavailableError(
-            f"The {service} service is unavailable right now; please retry shortly.",
-            code="service_unavailable",
-        )
+        return unavailable(service)
     return from_rpc_error(error)
 
 
@@ -72,10 +77,23 @@ class InferenceClient(ServiceClient):
     def __init__(self, target: str, rpc_timeout: float) -> None:
         super().__init__(target, "inference", rpc_timeout)
         self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
+        # Generations share one long-lived stream, on a channel of its own without retries (gRPC would
+        # keep every message of a retryable call for replay); a broken stream fails its calls with 503.
+        self._generation_channel = create_channel(target, retries=False)
+        self._generations = GenerationStream(
+            inference_pb2_grpc.InferenceServiceStub(self._generation_channel),
+            lambda error: rpc_error(error, "inference") if error else unavailable("inference"),
+        )
 
     def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
         """Streams the generation; closing this iterator early aborts it on the engine."""
-        return self._stream(lambda: self._stub.Generate(request))
+        return self._generations.generate(request)
+
+    async def close(self) -> None:
+        """Ends the generation stream and closes both channels."""
+        self._generations.close()
+        await self._generation_channel.close()
+        await super().close()
 
     async def list_models(self, tenant_id: str) -> list[pb.ModelInfo]:
         """The base model and the tenant's adapters."""

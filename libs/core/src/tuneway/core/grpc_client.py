@@ -39,6 +39,10 @@ def create_channel(
         options=[
             *(retry_options if retries else [("grpc.enable_retries", 0)]),
             ("grpc.keepalive_time_ms", 30_000),
+            # Reconnect to a peer that went away at least every second (gRPC's default backoff grows
+            # to two minutes), so a restarted replica is used again as soon as it is back.
+            ("grpc.initial_reconnect_backoff_ms", 200),
+            ("grpc.max_reconnect_backoff_ms", 1_000),
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 64 * 1024 * 1024),
             *options,

@@ -59,7 +59,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
                 f"tuneway admin key (shown once, saved to {settings.admin_key_file()}): {generated}",
                 flush=True,
             )
-        inference = InferenceClient(settings.inference_target, settings.rpc_timeout_seconds)
+        inference = InferenceClient(
+            settings.inference_target, settings.rpc_timeout_seconds, settings.inference_connect_seconds
+        )
         trainer = TrainerClient(
             settings.trainer_target, settings.rpc_timeout_seconds, settings.validation_timeout_seconds
         )

@@ -74,15 +74,16 @@ class ServiceClient:
 class InferenceClient(ServiceClient):
     """Calls the inference service: streaming generation, model listing and health."""
 
-    def __init__(self, target: str, rpc_timeout: float) -> None:
+    def __init__(self, target: str, rpc_timeout: float, connect_seconds: float = 2.0) -> None:
         super().__init__(target, "inference", rpc_timeout)
         self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
         # Generations share one long-lived stream, on a channel of its own without retries (gRPC would
         # keep every message of a retryable call for replay); a broken stream fails its calls with 503.
         self._generation_channel = create_channel(target, retries=False)
         self._generations = GenerationStream(
-            inference_pb2_grpc.InferenceServiceStub(self._generation_channel),
+            self._generation_channel,
             lambda error: rpc_error(error, "inference") if error else unavailable("inference"),
+            connect_seconds,
         )
 
     def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:

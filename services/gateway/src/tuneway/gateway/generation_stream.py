@@ -111,19 +111,38 @@ class GenerationStream:
     """Runs generations over one long-lived StreamGenerations call, opened on first use and again
     after it breaks (calls in flight then fail with the error that broke it, e.g. 503)."""
 
-    def __init__(self, stub: inference_pb2_grpc.InferenceServiceStub, on_error: OnError) -> None:
-        self._stub = stub
+    def __init__(self, channel: grpc.aio.Channel, on_error: OnError, connect_seconds: float) -> None:
+        self._channel = channel
+        self._stub = inference_pb2_grpc.InferenceServiceStub(channel)
         self._on_error = on_error
+        self._connect_seconds = connect_seconds
         self._stream: _Stream | None = None
+        self._opening: asyncio.Future[_Stream | None] | None = None
 
-    def _open(self) -> _Stream:
-        if self._stream is None or self._stream.broken:
-            self._stream = _Stream(self._stub.StreamGenerations(), self._on_error)
+    async def _open(self) -> _Stream:
+        if self._stream is not None and not self._stream.broken:
+            return self._stream
+        # Requests that arrive while the stream opens wait for that one stream.
+        if self._opening is None or self._opening.done():
+            self._opening = asyncio.ensure_future(self._connect())
+        stream = await asyncio.shield(self._opening)
+        if stream is None:
+            raise self._on_error(None)
+        return stream
+
+    async def _connect(self) -> _Stream | None:
+        # A call on a channel that is not connected fails at once, even when the service came back
+        # a moment ago and the channel has yet to notice: wait for the connection, within a bound.
+        try:
+            await asyncio.wait_for(self._channel.channel_ready(), self._connect_seconds)
+        except TimeoutError:
+            return None
+        self._stream = _Stream(self._stub.StreamGenerations(), self._on_error)
         return self._stream
 
     async def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
         """The generation's responses, the last with its finish reason; closing this early aborts it."""
-        stream = self._open()
+        stream = await self._open()
         call_id, inbox = stream.start(request)
         ended = False
         try:
@@ -147,6 +166,8 @@ class GenerationStream:
 
     def close(self) -> None:
         """Ends the open stream, if any: calls in flight fail (503) and are aborted on the engine."""
+        if self._opening is not None:
+            self._opening.cancel()
         if self._stream is not None:
             self._stream.close()
             self._stream = None

@@ -29,6 +29,9 @@ class GatewaySettings(ServiceSettings):
     max_file_bytes: int = 512 * 1024 * 1024
     # Deadline of unary calls to other services; generations are bounded by their tokens instead.
     rpc_timeout_seconds: float = 10.0
+    # How long a request waits for the inference service's connection when the generation stream has
+    # to be opened (at first and after the service restarted) before it gets 503.
+    inference_connect_seconds: float = 2.0
     # Dataset validation tokenizes the whole file, so it gets a longer deadline than other calls.
     validation_timeout_seconds: float = 120.0
     # Adding a knowledge base document with `wait` returns once it is embedded, which takes a while.

@@ -38,12 +38,16 @@ class _Stream:
         self._inboxes: dict[int, Inbox] = {}
         self._ids = itertools.count(1)
         self.broken = False
+        self._failure: ErrorFactory | None = None
         self._tasks = (asyncio.create_task(self._write()), asyncio.create_task(self._read()))
 
     def start(self, request: pb.GenerateRequest) -> tuple[int, Inbox]:
         """Sends `request` as a new call; its events arrive in the returned inbox."""
         call_id = next(self._ids)
         inbox: Inbox = asyncio.Queue()
+        if self._failure is not None:  # it broke between opening and this call: fail, never hang
+            inbox.put_nowait(self._failure)
+            return call_id, inbox
         self._inboxes[call_id] = inbox
         self._outbox.put_nowait(pb.GenerationStart(call_id=call_id, request=request))
         return call_id, inbox
@@ -94,8 +98,9 @@ class _Stream:
             return
         self.broken = True
         on_error = self._on_error
+        self._failure = failure = lambda: on_error(cause)
         for inbox in self._inboxes.values():
-            inbox.put_nowait(lambda: on_error(cause))
+            inbox.put_nowait(failure)
         self._inboxes.clear()
         self._call.cancel()
         for task in self._tasks:

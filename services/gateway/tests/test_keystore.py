@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, select, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuneway.core.db import create_engine, session_factory, upgrade_database
@@ -164,6 +164,31 @@ async def test_authenticate_and_revoke(store: KeyStore, engine: AsyncEngine, tmp
     assert (await store.revoke_key(created["id"]))["revoked_at"] == revoked["revoked_at"]
     with pytest.raises(NotFoundError):
         await store.revoke_key("key_missing")
+
+
+async def test_concurrent_requests_with_one_key_share_one_lookup(
+    store: KeyStore, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    await store.bootstrap("", tmp_path / "admin_key")
+    tenant = await store.create_tenant("acme")
+    raw = (await store.create_key(tenant["id"], "member", "ci"))["key"]
+    lookups: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        if "api_keys" in statement:
+            lookups.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        # A busy key whose cache entry is missing (or just expired): one query, not one per request.
+        principals = await asyncio.gather(*(store.authenticate(raw) for _ in range(32)))
+        assert {p.tenant_id for p in principals} == {tenant["id"]} and len(lookups) == 1
+        bad = raw[:-1] + ("A" if raw[-1] != "A" else "B")
+        errors = await asyncio.gather(*(store.authenticate(bad) for _ in range(8)), return_exceptions=True)
+        assert all(isinstance(e, AuthenticationError) for e in errors) and len(lookups) == 2
+        assert len({id(e) for e in errors}) == 8, "each request gets an error of its own"
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
 
 
 async def test_tenants_and_keys(store: KeyStore, engine: AsyncEngine) -> None:

@@ -90,7 +90,10 @@ class GenerationMultiplexer:
         if self._draining:
             self._events.put_nowait(
                 error_event(
-                    start.call_id, grpc.StatusCode.UNAVAILABLE, "the inference service is shutting down"
+                    start.call_id,
+                    grpc.StatusCode.UNAVAILABLE,
+                    "The inference service is shutting down; please retry shortly.",
+                    code="service_unavailable",
                 )
             )
             return

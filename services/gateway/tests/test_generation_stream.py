@@ -127,7 +127,14 @@ async def test_generations_share_a_stream_and_survive_a_restart(inference: Infer
         await inference.wait_ready(client)
         assert await _text(client, _request(questions[0])) == alone[0]
 
-        # The open stream does not hold up a shutdown: the service ends it once its calls have ended.
-        assert inference.terminate() < 30
+        # On SIGTERM a generation in flight runs to its end; then the service ends the stream and exits
+        # instead of waiting out its grace period on a stream that never ends.
+        running = client.generate(_request("A long answer, please.", max_tokens=1500))
+        first = await anext(running)
+        stopping = asyncio.create_task(asyncio.to_thread(inference.terminate))
+        rest = [response async for response in running]
+        assert rest[-1].finish_reason == "length" and rest[-1].usage.completion_tokens == 1500
+        assert len(first.text_delta + "".join(r.text_delta for r in rest)) > 0
+        assert await stopping < 30
     finally:
         await client.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -53,9 +54,12 @@ class Inference:
 
     def kill(self) -> None:
         """SIGKILL to the service and vLLM's processes under it, as when a node dies."""
-        if self._process is not None and self._process.poll() is None:
+        if self._process is None:
+            return
+        # The whole group, also after the service itself exited: no engine process outlives the test.
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self._process.pid, signal.SIGKILL)
-            self._process.wait()
+        self._process.wait()
 
     def terminate(self) -> float:
         """SIGTERM, as Kubernetes stops a pod; the seconds until the service has exited."""

@@ -13,7 +13,7 @@ from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.inference.v1 import inference_pb2_grpc
 from tuneway.core.errors import InvalidArgumentError, NotFoundError, from_rpc_error
 from tuneway.core.grpc_client import create_channel
-from tuneway.core.grpc_server import build_server, mark_serving
+from tuneway.core.grpc_server import build_server
 from tuneway.core.testing.processes import free_port
 
 SERVICE = "tuneway.api.inference.v1.InferenceService"
@@ -31,6 +31,11 @@ class RaisingServicer(inference_pb2_grpc.InferenceServiceServicer):
             raise RuntimeError("secret internals")
         return pb.ListModelsResponse(models=[pb.ModelInfo(id="m")])
 
+    async def ListAdapters(
+        self, request: pb.ListAdaptersRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListAdaptersResponse:
+        return pb.ListAdaptersResponse()
+
     async def Generate(
         self, request: pb.GenerateRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[pb.GenerateResponse]:
@@ -41,7 +46,7 @@ class RaisingServicer(inference_pb2_grpc.InferenceServiceServicer):
 @pytest.fixture
 async def channel() -> AsyncIterator[grpc.aio.Channel]:
     port = free_port()
-    server, health = build_server(
+    server = build_server(
         service="coretest",
         registrars=[
             lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(RaisingServicer(), s)
@@ -50,7 +55,7 @@ async def channel() -> AsyncIterator[grpc.aio.Channel]:
         bind=f"127.0.0.1:{port}",
     )
     await server.start()
-    await mark_serving(health, [SERVICE])
+    await server.mark_serving()
     async with create_channel(f"127.0.0.1:{port}") as chan:
         yield chan
     await server.stop(0)
@@ -78,11 +83,27 @@ async def test_streaming_errors_after_data(channel: grpc.aio.Channel) -> None:
     stub = inference_pb2_grpc.InferenceServiceStub(channel)
     received = []
     with pytest.raises(grpc.aio.AioRpcError) as caught:
-        async for response in stub.Generate(pb.GenerateRequest()):
+        async for response in stub.Generate(pb.GenerateRequest(tenant_id="t")):
             received.append(response.text_delta)
     assert received == ["a"]
     error = from_rpc_error(caught.value)
     assert isinstance(error, InvalidArgumentError) and error.param == "temperature"
+
+
+async def test_every_request_with_a_tenant_field_needs_a_tenant(channel: grpc.aio.Channel) -> None:
+    """The interceptor refuses an empty tenant before any servicer runs, unary and streaming alike."""
+    stub = inference_pb2_grpc.InferenceServiceStub(channel)
+    with pytest.raises(grpc.aio.AioRpcError) as unary:
+        await stub.ListModels(pb.ListModelsRequest())
+    with pytest.raises(grpc.aio.AioRpcError) as streaming:
+        async for _ in stub.Generate(pb.GenerateRequest(model="m")):
+            raise AssertionError("a generation without a tenant produced output")
+    for caught in (unary, streaming):
+        error = from_rpc_error(caught.value)
+        assert isinstance(error, InvalidArgumentError)
+        assert (error.message, error.param) == ("tenant_id is required.", "tenant_id")
+    # Messages without the field are not tenant data: they pass.
+    assert (await stub.ListAdapters(pb.ListAdaptersRequest())) is not None
 
 
 async def test_health_and_metrics(channel: grpc.aio.Channel) -> None:
@@ -99,7 +120,7 @@ async def test_health_and_metrics(channel: grpc.aio.Channel) -> None:
 async def test_not_serving_until_marked() -> None:
     """A replica that is still starting (loading adapters, say) must not pass a probe of the server."""
     port = free_port()
-    server, health = build_server(
+    server = build_server(
         service="coretest-start", registrars=[], service_names=[SERVICE], bind=f"127.0.0.1:{port}"
     )
     await server.start()
@@ -111,7 +132,7 @@ async def test_not_serving_until_marked() -> None:
             with pytest.raises(grpc.aio.AioRpcError) as unknown:  # not registered yet
                 await stub.Check(health_pb2.HealthCheckRequest(service=SERVICE))
             assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
-            await mark_serving(health, [SERVICE])
+            await server.mark_serving()
             for name in ("", SERVICE):
                 status = (await stub.Check(health_pb2.HealthCheckRequest(service=name))).status
                 assert status == health_pb2.HealthCheckResponse.SERVING, name

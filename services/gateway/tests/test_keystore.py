@@ -54,17 +54,22 @@ async def test_migrations_apply_twice(db_url: str) -> None:
     try:
         async with engine.connect() as connection:
             tables = await connection.run_sync(lambda c: set(inspect(c).get_table_names()))
-            version = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalar_one()
+            version = (
+                await connection.execute(text("SELECT version_num FROM gateway_alembic_version"))
+            ).scalar_one()
     finally:
         await engine.dispose()
-    assert {"tenants", "api_keys", "files", "alembic_version"} <= tables
+    assert {"tenants", "api_keys", "files", "gateway_alembic_version"} <= tables
     assert version == "0002"
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:
     async with engine.connect() as connection:
         diff = await connection.run_sync(
-            lambda c: compare_metadata(MigrationContext.configure(c), Base.metadata)
+            lambda c: compare_metadata(
+                MigrationContext.configure(c, opts={"version_table": "gateway_alembic_version"}),
+                Base.metadata,
+            )
         )
     assert diff == []
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -10,7 +9,6 @@ import grpc
 import pytest
 
 from tuneway.api.prompt.v1 import prompt_pb2_grpc
-from tuneway.core.errors import DomainError, from_rpc_error
 from tuneway.core.grpc_client import create_channel
 from tuneway.core.testing.processes import free_port
 from tuneway.prompt_svc.language import LanguageDetector
@@ -79,21 +77,3 @@ async def stub(start_replica: StartReplica) -> Stub:
     return await start_replica()
 
 
-@pytest.fixture
-def tenant() -> str:
-    """A tenant id of this test alone."""
-    return f"tenant-{uuid.uuid4().hex[:8]}"
-
-
-async def _rpc_error(call: Awaitable[Any]) -> DomainError:
-    try:
-        await call
-    except grpc.aio.AioRpcError as error:
-        return from_rpc_error(error)
-    raise AssertionError("the call succeeded")
-
-
-@pytest.fixture
-def rpc_error() -> Callable[[Awaitable[Any]], Awaitable[DomainError]]:
-    """Awaits an RPC that must fail and returns its domain error (with param and code)."""
-    return _rpc_error

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -13,7 +12,6 @@ import grpc
 import pytest
 
 from tuneway.api.retriever.v1 import retriever_pb2_grpc
-from tuneway.core.errors import DomainError, from_rpc_error
 from tuneway.core.grpc_client import create_channel
 from tuneway.core.testing.processes import free_port
 from tuneway.retriever.embedder import Embedder, load_embedder
@@ -89,24 +87,6 @@ async def stub(replicas: Replicas) -> Stub:
     return await replicas.start()
 
 
-@pytest.fixture
-def tenant() -> str:
-    """A tenant id of this test alone."""
-    return f"tenant-{uuid.uuid4().hex[:8]}"
-
-
-async def _rpc_error(call: Awaitable[Any]) -> DomainError:
-    try:
-        await call
-    except grpc.aio.AioRpcError as error:
-        return from_rpc_error(error)
-    raise AssertionError("the call succeeded")
-
-
-@pytest.fixture
-def rpc_error() -> Callable[[Awaitable[Any]], Awaitable[DomainError]]:
-    """Awaits an RPC that must fail and returns its domain error (with param and code)."""
-    return _rpc_error
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,27 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+# Deterministic constraint names, so later Alembic migrations can drop or alter them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def service_metadata() -> MetaData:
+    """The metadata of one service's tables, with the shared naming convention.
+
+    Each service declares `class Base(DeclarativeBase): metadata = service_metadata()`: a base of its
+    own, since subclasses of one declarative base share its registry and metadata, and a service's
+    migrations must see its own tables only.
+    """
+    return MetaData(naming_convention=NAMING_CONVENTION)
 
 
 def sqlite_url(data_dir: Path, name: str) -> str:

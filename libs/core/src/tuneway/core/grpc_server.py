@@ -13,7 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
-from tuneway.core.errors import DomainError, trailing_metadata
+from tuneway.core.errors import DomainError, InvalidArgumentError, trailing_metadata
 from tuneway.core.logging import request_id_var, tenant_var
 from tuneway.core.metrics import GrpcMetrics
 
@@ -36,10 +36,15 @@ async def _abort_for(error: Exception, context: grpc.aio.ServicerContext) -> str
 
 
 def _bind_context(request: Any) -> None:
-    # Requests carry the tenant and, for generation, a request id: put them on every log line.
-    tenant = getattr(request, "tenant_id", None)
-    if tenant:
-        tenant_var.set(tenant)
+    """Checks the request's tenant and puts it (and a request id) on every log line.
+
+    Every request message with a `tenant_id` field is about one tenant's data, so an empty one is
+    refused here, once for every servicer, rather than read as "no tenant" by a query.
+    """
+    if "tenant_id" in request.DESCRIPTOR.fields_by_name:
+        if not request.tenant_id:
+            raise InvalidArgumentError("tenant_id is required.", param="tenant_id")
+        tenant_var.set(request.tenant_id)
     request_id = getattr(request, "request_id", None)
     if request_id:
         request_id_var.set(request_id)
@@ -68,8 +73,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 started, code = time.perf_counter(), "OK"
-                _bind_context(request)
                 try:
+                    _bind_context(request)
                     return await inner(request, context)
                 except DomainError as error:
                     code = error.grpc_code.name
@@ -95,8 +100,8 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             # A suspended generator that grpc merely drops is finalised only by the garbage collector.
             async def stream(request: Any, context: grpc.aio.ServicerContext) -> None:
                 started, code = time.perf_counter(), "OK"
-                _bind_context(request)
                 try:
+                    _bind_context(request)
                     async with aclosing(inner_stream(request, context)) as items:
                         async for item in items:
                             await context.write(item)
@@ -120,6 +125,29 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         return handler
 
 
+class GrpcServer:
+    """A service's grpc.aio server with its health servicer: listening, ready, draining."""
+
+    def __init__(self, server: grpc.aio.Server, health: HealthServicer, service_names: Sequence[str]) -> None:
+        self.server = server
+        self.health = health
+        self._service_names = tuple(service_names)
+
+    async def start(self) -> None:
+        """Listens; health checks answer NOT_SERVING until `mark_serving`."""
+        await self.server.start()
+
+    async def mark_serving(self) -> None:
+        """Reports the server and each of its services as SERVING to health checks."""
+        for name in ("", *self._service_names):
+            await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
+
+    async def stop(self, grace_seconds: float | None) -> None:
+        """Reports NOT_SERVING, refuses new RPCs and gives in-flight ones `grace_seconds` to finish."""
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(grace_seconds)
+
+
 def build_server(
     *,
     service: str,
@@ -127,8 +155,8 @@ def build_server(
     service_names: Sequence[str],
     bind: str,
     options: Sequence[tuple[str, Any]] = (),
-) -> tuple[grpc.aio.Server, HealthServicer]:
-    """A grpc.aio server with our interceptor, health (SERVING per service) and reflection, bound."""
+) -> GrpcServer:
+    """A grpc.aio server with our interceptor, health (SERVING once marked) and reflection, bound."""
     server = grpc.aio.server(
         interceptors=[ServiceInterceptor(GrpcMetrics.for_service(service))],
         options=[
@@ -155,10 +183,4 @@ def build_server(
         server,
     )
     server.add_insecure_port(bind)
-    return server, health
-
-
-async def mark_serving(health: HealthServicer, service_names: Sequence[str]) -> None:
-    """Reports the server and each named service as SERVING to health checks."""
-    for name in ("", *service_names):
-        await health.set(name, health_pb2.HealthCheckResponse.SERVING)
+    return GrpcServer(server, health, service_names)

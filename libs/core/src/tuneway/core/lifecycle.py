@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Protocol, TypeVar
+
+from tuneway.core.metrics import serve_metrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,3 +54,37 @@ def freeze_startup_heap() -> None:
     """
     gc.collect()
     gc.freeze()
+
+
+class Server(Protocol):
+    """What a service's composition root runs: start (migrate, connect, listen), then stop (drain)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+async def run_until_stopped(make_server: Callable[[], Server], *, metrics_port: int) -> None:
+    """Serves metrics (port 0: none), builds and starts the server, runs until SIGTERM/SIGINT, then
+    stops it.
+
+    The server is built inside the running event loop (gRPC's aio server binds to it). A signal
+    during start-up (a dependency that never answers, adapters still loading) cancels the start
+    instead of waiting for it; `stop()` then drains whatever had started.
+    """
+    stop = install_stop_signals()
+    serve_metrics(metrics_port)
+    server = make_server()
+    starting = asyncio.create_task(server.start())
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({starting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    if starting.done():
+        starting.result()  # a failed start ends the process with its error
+        freeze_startup_heap()
+        await stopping
+    else:
+        starting.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await starting
+    log.info("draining")
+    await server.stop()

@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 
+from nats.aio.client import Client
+
 from tuneway.api.inference.v1 import inference_pb2, inference_pb2_grpc
 from tuneway.core import nats as tnats
-from tuneway.core.grpc_server import build_server, mark_serving
-from tuneway.core.lifecycle import freeze_startup_heap, install_stop_signals, retry_forever
+from tuneway.core.grpc_server import build_server
+from tuneway.core.lifecycle import retry_forever, run_until_stopped
 from tuneway.core.logging import configure_logging
-from tuneway.core.metrics import serve_metrics
 from tuneway.inference.adapters import AdapterReconciler, AdapterSet, watch_adapters
 from tuneway.inference.cpu_affinity import pin_engine_core_to_workers
 from tuneway.inference.engine import build_engine
@@ -23,56 +24,61 @@ log = logging.getLogger(__name__)
 SERVICE_NAME = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name
 
 
-async def serve(settings: InferenceSettings) -> None:
-    """Runs the service until SIGTERM/SIGINT, then drains in-flight generations."""
-    stop = install_stop_signals()
-    serve_metrics(settings.metrics_port)
-    engine = build_engine(settings)
-    if settings.pin_engine_core:
-        pin_engine_core_to_workers()
-    adapters = AdapterSet()
-    service = InferenceService(engine, adapters, settings.model_name(), settings.max_model_len)
-    servicer = InferenceServicer(service, adapters)
+class InferenceServer:
+    """One replica: `start()` listens, then loads every registered adapter before it reports SERVING;
+    `stop()` drains in-flight generations."""
 
-    server, health = build_server(
-        service="inference",
-        registrars=[lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, s)],
-        service_names=[SERVICE_NAME],
-        bind=f"{settings.host}:{settings.grpc_port}",
-    )
-    await server.start()
-    log.info("inference listening", extra={"port": settings.grpc_port, "model": settings.model_name()})
+    def __init__(self, settings: InferenceSettings) -> None:
+        self.settings = settings
+        self.engine = build_engine(settings)
+        if settings.pin_engine_core:
+            pin_engine_core_to_workers()
+        self.adapters = AdapterSet()
+        service = InferenceService(self.engine, self.adapters, settings.model_name(), settings.max_model_len)
+        self._servicer = InferenceServicer(service, self.adapters)
+        self._grpc = build_server(
+            service="inference",
+            registrars=[
+                lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(self._servicer, s)
+            ],
+            service_names=[SERVICE_NAME],
+            bind=settings.bind_address(),
+        )
+        self._nc: Client | None = None
+        self._watcher: asyncio.Task[None] | None = None
 
-    # NATS may come up after us: keep retrying, and report SERVING only once every registered
-    # adapter is loaded, so a new replica never answers 404 for a registered model.
-    nc = await retry_forever("NATS", lambda: tnats.connect(settings.nats_url, "inference"), stop=stop)
-    kv = await retry_forever(
-        "ADAPTERS bucket", lambda: tnats.ensure_kv(nc.jetstream(), tnats.ADAPTERS_BUCKET)
-    )
-    reconciler = AdapterReconciler(engine, adapters, settings.model_name(), announce=nc.publish)
-    watcher = asyncio.create_task(watch_adapters(kv, reconciler))
-    synced = asyncio.create_task(reconciler.synced.wait())
-    stopping = asyncio.create_task(stop.wait())
-    await asyncio.wait({synced, stopping}, return_when=asyncio.FIRST_COMPLETED)
-    if not stop.is_set():
-        freeze_startup_heap()
-        await mark_serving(health, [SERVICE_NAME])
-        log.info("inference ready", extra={"adapters": len(list(adapters.all()))})
-    await stopping
-    synced.cancel()
-    log.info("draining")
-    await health.enter_graceful_shutdown()
-    servicer.drain()  # long-lived generation streams end once their calls have
-    await server.stop(settings.drain_seconds)
-    watcher.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await watcher
-    await nc.drain()
-    engine.shutdown()
+    async def start(self) -> None:
+        """Listens at once, then follows the ADAPTERS bucket and reports SERVING once every adapter
+        registered there is loaded, so a new replica never answers 404 for a registered model."""
+        settings = self.settings
+        await self._grpc.start()
+        log.info("inference listening", extra={"port": settings.grpc_port, "model": settings.model_name()})
+        # NATS may come up after us: keep retrying (SIGTERM cancels the wait).
+        self._nc = nc = await retry_forever("NATS", lambda: tnats.connect(settings.nats_url, "inference"))
+        kv = await retry_forever(
+            "ADAPTERS bucket", lambda: tnats.ensure_kv(nc.jetstream(), tnats.ADAPTERS_BUCKET)
+        )
+        reconciler = AdapterReconciler(self.engine, self.adapters, settings.model_name(), announce=nc.publish)
+        self._watcher = asyncio.create_task(watch_adapters(kv, reconciler))
+        await reconciler.synced.wait()
+        await self._grpc.mark_serving()
+        log.info("inference ready", extra={"adapters": len(list(self.adapters.all()))})
+
+    async def stop(self) -> None:
+        """Refuses new calls, lets generations in flight finish, then closes NATS and the engine."""
+        self._servicer.drain()  # long-lived generation streams end once their calls have
+        await self._grpc.stop(self.settings.drain_seconds)
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        if self._nc is not None:
+            await self._nc.drain()
+        self.engine.shutdown()
 
 
 def main() -> None:
-    """Entry point: `python -m tuneway.inference`."""
+    """Entry point: `python -m tuneway.inference`; runs until SIGTERM/SIGINT, then drains."""
     settings = InferenceSettings()
     configure_logging("inference", settings.log_level)
-    asyncio.run(serve(settings))
+    asyncio.run(run_until_stopped(lambda: InferenceServer(settings), metrics_port=settings.metrics_port))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from tuneway.core.settings import ServiceSettings, service_config
+from tuneway.core.settings import GrpcServiceSettings, service_config
 
 
-class InferenceSettings(ServiceSettings):
+class InferenceSettings(GrpcServiceSettings):
     """Engine, serving and adapter settings; defaults run the tiny demo model on a small CPU machine."""
 
     model_config = service_config("INFERENCE_")
@@ -17,7 +17,6 @@ class InferenceSettings(ServiceSettings):
     model: str = ""
     # The name clients use; empty means the model directory's name (tuneway-tiny for the demo).
     served_model_name: str = ""
-    host: str = "0.0.0.0"
     grpc_port: int = 50053
     metrics_port: int = 9103
     dtype: Literal["auto", "half", "float16", "bfloat16", "float", "float32"] = "auto"

@@ -8,10 +8,9 @@ from pathlib import Path
 
 from tuneway.api.prompt.v1 import prompt_pb2, prompt_pb2_grpc
 from tuneway.core.db import create_engine, session_factory, upgrade_database
-from tuneway.core.grpc_server import build_server, mark_serving
-from tuneway.core.lifecycle import freeze_startup_heap, install_stop_signals, retry_forever
+from tuneway.core.grpc_server import build_server
+from tuneway.core.lifecycle import retry_forever, run_until_stopped
 from tuneway.core.logging import configure_logging
-from tuneway.core.metrics import serve_metrics
 from tuneway.prompt_svc.cache import TenantCache
 from tuneway.prompt_svc.invalidation import Invalidator
 from tuneway.prompt_svc.language import LanguageDetector
@@ -46,13 +45,13 @@ class PromptServer:
             self.invalidator,
             detector or LanguageDetector(settings.language_codes()),
         )
-        self._server, self._health = build_server(
+        self._grpc = build_server(
             service="prompt-svc",
             registrars=[
                 lambda s: prompt_pb2_grpc.add_PromptServiceServicer_to_server(PromptServicer(self.service), s)
             ],
             service_names=[SERVICE_NAME],
-            bind=f"{settings.host}:{settings.grpc_port}",
+            bind=settings.bind_address(),
         )
 
     async def start(self) -> None:
@@ -60,32 +59,19 @@ class PromptServer:
         url = self.settings.db_url()
         await retry_forever("prompt-svc database", lambda: upgrade_database(url, MIGRATIONS))
         self.invalidator.start()
-        await self._server.start()
-        await mark_serving(self._health, [SERVICE_NAME])
+        await self._grpc.start()
+        await self._grpc.mark_serving()
         log.info("prompt-svc listening", extra={"port": self.settings.grpc_port})
 
     async def stop(self) -> None:
         """Stops taking RPCs, lets in-flight ones finish, then closes NATS and the database."""
-        await self._health.enter_graceful_shutdown()
-        await self._server.stop(self.settings.drain_seconds)
+        await self._grpc.stop(self.settings.drain_seconds)
         await self.invalidator.close()
         await self._engine.dispose()
 
 
-async def serve(settings: PromptSettings) -> None:
-    """Runs the service until SIGTERM/SIGINT."""
-    stop = install_stop_signals()
-    serve_metrics(settings.metrics_port)
-    server = PromptServer(settings)
-    await server.start()
-    freeze_startup_heap()
-    await stop.wait()
-    log.info("draining")
-    await server.stop()
-
-
 def main() -> None:
-    """Entry point: `python -m tuneway.prompt_svc`."""
+    """Entry point: `python -m tuneway.prompt_svc`; runs until SIGTERM/SIGINT, then drains."""
     settings = PromptSettings()
     configure_logging("prompt-svc", settings.log_level)
-    asyncio.run(serve(settings))
+    asyncio.run(run_until_stopped(lambda: PromptServer(settings), metrics_port=settings.metrics_port))

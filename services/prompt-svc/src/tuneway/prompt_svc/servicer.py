@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import grpc
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2_grpc
-from tuneway.core.errors import InvalidArgumentError
 from tuneway.prompt_svc import convert
 from tuneway.prompt_svc.render import RenderRequest
 from tuneway.prompt_svc.rendering import Turn
 from tuneway.prompt_svc.roles import TEMPLATES, get_template
 from tuneway.prompt_svc.service import PromptService
-
-
-def _tenant(request: Any) -> str:
-    if not request.tenant_id:
-        raise InvalidArgumentError("tenant_id is required.", param="tenant_id")
-    return str(request.tenant_id)
 
 
 class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
@@ -33,7 +24,7 @@ class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
     ) -> pb.RenderPromptResponse:
         result = await self._s.renderer.render(
             RenderRequest(
-                tenant_id=_tenant(request),
+                tenant_id=request.tenant_id,
                 assistant=request.assistant,
                 prompt=request.prompt,
                 version=request.version,
@@ -78,7 +69,7 @@ class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
         self, request: pb.CreatePromptRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreatePromptResponse:
         prompt = await self._s.prompts.create_prompt(
-            _tenant(request),
+            request.tenant_id,
             request.name,
             request.description,
             request.template,
@@ -90,25 +81,27 @@ class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
     async def GetPrompt(
         self, request: pb.GetPromptRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetPromptResponse:
-        prompt = await self._s.prompts.get_prompt(_tenant(request), request.name)
+        prompt = await self._s.prompts.get_prompt(request.tenant_id, request.name)
         return pb.GetPromptResponse(prompt=convert.prompt_to(prompt))
 
     async def ListPrompts(
         self, request: pb.ListPromptsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListPromptsResponse:
-        prompts = await self._s.prompts.list_prompts(_tenant(request))
+        prompts = await self._s.prompts.list_prompts(request.tenant_id)
         return pb.ListPromptsResponse(prompts=[convert.prompt_to(p) for p in prompts])
 
     async def DeletePrompt(
         self, request: pb.DeletePromptRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeletePromptResponse:
-        return pb.DeletePromptResponse(id=await self._s.prompts.delete_prompt(_tenant(request), request.name))
+        return pb.DeletePromptResponse(
+            id=await self._s.prompts.delete_prompt(request.tenant_id, request.name)
+        )
 
     async def CreatePromptVersion(
         self, request: pb.CreatePromptVersionRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreatePromptVersionResponse:
         version = await self._s.prompts.create_version(
-            _tenant(request),
+            request.tenant_id,
             request.prompt,
             convert.spec_from(request.spec),
             request.description,
@@ -120,35 +113,35 @@ class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
         self, request: pb.GetPromptVersionRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetPromptVersionResponse:
         version = await self._s.prompts.get_version(
-            _tenant(request), request.prompt, request.version, request.label
+            request.tenant_id, request.prompt, request.version, request.label
         )
         return pb.GetPromptVersionResponse(version=convert.version_to(version))
 
     async def ListPromptVersions(
         self, request: pb.ListPromptVersionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListPromptVersionsResponse:
-        versions = await self._s.prompts.list_versions(_tenant(request), request.prompt)
+        versions = await self._s.prompts.list_versions(request.tenant_id, request.prompt)
         return pb.ListPromptVersionsResponse(versions=[convert.version_to(v) for v in versions])
 
     async def SetPromptLabel(
         self, request: pb.SetPromptLabelRequest, context: grpc.aio.ServicerContext
     ) -> pb.SetPromptLabelResponse:
         prompt, previous = await self._s.prompts.set_label(
-            _tenant(request), request.prompt, request.label, request.version
+            request.tenant_id, request.prompt, request.label, request.version
         )
         return pb.SetPromptLabelResponse(prompt=convert.prompt_to(prompt), previous_version=previous)
 
     async def DeletePromptLabel(
         self, request: pb.DeletePromptLabelRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeletePromptLabelResponse:
-        prompt = await self._s.prompts.delete_label(_tenant(request), request.prompt, request.label)
+        prompt = await self._s.prompts.delete_label(request.tenant_id, request.prompt, request.label)
         return pb.DeletePromptLabelResponse(prompt=convert.prompt_to(prompt))
 
     async def DiffPromptVersions(
         self, request: pb.DiffPromptVersionsRequest, context: grpc.aio.ServicerContext
     ) -> pb.DiffPromptVersionsResponse:
         diff, changed = await self._s.prompts.diff(
-            _tenant(request), request.prompt, request.from_version, request.to_version
+            request.tenant_id, request.prompt, request.from_version, request.to_version
         )
         return pb.DiffPromptVersionsResponse(diff=diff, changed_fields=changed)
 
@@ -156,7 +149,7 @@ class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
         self, request: pb.CreateExperimentRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateExperimentResponse:
         experiment = await self._s.experiments.create(
-            _tenant(request),
+            request.tenant_id,
             request.name,
             request.prompt,
             convert.arms_from(request.variants),
@@ -168,25 +161,25 @@ class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
     async def GetExperiment(
         self, request: pb.GetExperimentRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetExperimentResponse:
-        experiment = await self._s.experiments.get(_tenant(request), request.id)
+        experiment = await self._s.experiments.get(request.tenant_id, request.id)
         return pb.GetExperimentResponse(experiment=convert.experiment_to(experiment))
 
     async def ListExperiments(
         self, request: pb.ListExperimentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListExperimentsResponse:
-        experiments = await self._s.experiments.list(_tenant(request), request.prompt, request.status)
+        experiments = await self._s.experiments.list(request.tenant_id, request.prompt, request.status)
         return pb.ListExperimentsResponse(experiments=[convert.experiment_to(e) for e in experiments])
 
     async def SetExperimentStatus(
         self, request: pb.SetExperimentStatusRequest, context: grpc.aio.ServicerContext
     ) -> pb.SetExperimentStatusResponse:
-        experiment = await self._s.experiments.set_status(_tenant(request), request.id, request.status)
+        experiment = await self._s.experiments.set_status(request.tenant_id, request.id, request.status)
         return pb.SetExperimentStatusResponse(experiment=convert.experiment_to(experiment))
 
     async def PromoteExperimentVariant(
         self, request: pb.PromoteExperimentVariantRequest, context: grpc.aio.ServicerContext
     ) -> pb.PromoteExperimentVariantResponse:
-        experiment, prompt = await self._s.experiments.promote(_tenant(request), request.id, request.variant)
+        experiment, prompt = await self._s.experiments.promote(request.tenant_id, request.id, request.variant)
         return pb.PromoteExperimentVariantResponse(
             experiment=convert.experiment_to(experiment), prompt=convert.prompt_to(prompt)
         )
@@ -194,32 +187,32 @@ class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
     async def DeleteExperiment(
         self, request: pb.DeleteExperimentRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteExperimentResponse:
-        await self._s.experiments.delete(_tenant(request), request.id)
+        await self._s.experiments.delete(request.tenant_id, request.id)
         return pb.DeleteExperimentResponse(id=request.id)
 
     async def CreateAssistant(
         self, request: pb.CreateAssistantRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateAssistantResponse:
-        tenant = _tenant(request)
+        tenant = request.tenant_id
         assistant = await self._s.assistants.create(tenant, convert.assistant_from(request.assistant, tenant))
         return pb.CreateAssistantResponse(assistant=convert.assistant_to(assistant))
 
     async def GetAssistant(
         self, request: pb.GetAssistantRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetAssistantResponse:
-        assistant = await self._s.assistants.get(_tenant(request), request.name)
+        assistant = await self._s.assistants.get(request.tenant_id, request.name)
         return pb.GetAssistantResponse(assistant=convert.assistant_to(assistant))
 
     async def ListAssistants(
         self, request: pb.ListAssistantsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListAssistantsResponse:
-        assistants = await self._s.assistants.list(_tenant(request))
+        assistants = await self._s.assistants.list(request.tenant_id)
         return pb.ListAssistantsResponse(assistants=[convert.assistant_to(a) for a in assistants])
 
     async def UpdateAssistant(
         self, request: pb.UpdateAssistantRequest, context: grpc.aio.ServicerContext
     ) -> pb.UpdateAssistantResponse:
-        tenant = _tenant(request)
+        tenant = request.tenant_id
         assistant = await self._s.assistants.update(
             tenant, request.name, convert.assistant_from(request.assistant, tenant), request.update_mask
         )
@@ -228,4 +221,4 @@ class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
     async def DeleteAssistant(
         self, request: pb.DeleteAssistantRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteAssistantResponse:
-        return pb.DeleteAssistantResponse(id=await self._s.assistants.delete(_tenant(request), request.name))
+        return pb.DeleteAssistantResponse(id=await self._s.assistants.delete(request.tenant_id, request.name))

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-from tuneway.core.db import sqlite_url
-from tuneway.core.settings import ServiceSettings, service_config
+from tuneway.core.settings import DatabaseSettings, GrpcServiceSettings, service_config
 
 
-class PromptSettings(ServiceSettings):
+class PromptSettings(GrpcServiceSettings, DatabaseSettings):
     """Serving, store, rendering limits, caching and language detection."""
 
     model_config = service_config("PROMPT_SVC_")
+    database_name = "prompt-svc"
 
-    host: str = "0.0.0.0"
     grpc_port: int = 50051
     metrics_port: int = 9101
-    # Empty means SQLite under the data dir (var/prompt-svc.db).
-    database_url: str = ""
     # ISO 639-1 codes the detector chooses among; fewer candidates make short messages more accurate.
     languages: str = "en,de,fr,es,it,pt,nl"
     # Limits of one template, one render's output, its work (loop turns, calls) and its time.
@@ -26,12 +23,6 @@ class PromptSettings(ServiceSettings):
     # Cached labels, assistants and experiments are dropped on NATS invalidation, and after this
     # long in any case (a safety net for a missed message).
     cache_ttl_seconds: float = 60.0
-    # Seconds in-flight RPCs get to finish on SIGTERM.
-    drain_seconds: float = 5.0
-
-    def db_url(self) -> str:
-        """The database URL, defaulting to the embedded SQLite file."""
-        return self.database_url or sqlite_url(self.data_dir, "prompt-svc")
 
     def language_codes(self) -> list[str]:
         """The configured detector languages, lower case."""

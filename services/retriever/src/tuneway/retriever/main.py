@@ -9,10 +9,9 @@ from pathlib import Path
 
 from tuneway.api.retriever.v1 import retriever_pb2, retriever_pb2_grpc
 from tuneway.core.db import create_engine, session_factory, upgrade_database
-from tuneway.core.grpc_server import build_server, mark_serving
-from tuneway.core.lifecycle import freeze_startup_heap, install_stop_signals, retry_forever
+from tuneway.core.grpc_server import build_server
+from tuneway.core.lifecycle import retry_forever, run_until_stopped
 from tuneway.core.logging import configure_logging
-from tuneway.core.metrics import serve_metrics
 from tuneway.retriever.embedder import Embedder, load_embedder
 from tuneway.retriever.ingestion import IngestLimits
 from tuneway.retriever.knowledge_bases import ChunkLimits
@@ -55,15 +54,15 @@ class RetrieverServer:
                 max_bytes=settings.max_document_bytes,
                 max_chunks=settings.max_chunks_per_file,
                 batch_size=settings.ingest_batch_size,
-                artifact_root=settings.data_dir / "artifacts",
+                artifact_root=settings.artifacts_root(),
             ),
         )
         servicer = RetrieverServicer(self.service, settings.max_embed_inputs)
-        self._server, self._health = build_server(
+        self._grpc = build_server(
             service="retriever",
             registrars=[lambda s: retriever_pb2_grpc.add_RetrieverServiceServicer_to_server(servicer, s)],
             service_names=[SERVICE_NAME],
-            bind=f"{settings.host}:{settings.grpc_port}",
+            bind=settings.bind_address(),
         )
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -76,8 +75,8 @@ class RetrieverServer:
         # running is dead; replicas sharing a server wait for the staleness limit instead.
         await self.service.ingestor.recover(stale_seconds if self.settings.qdrant_url else 0)
         self._sweeper = asyncio.create_task(self._sweep(stale_seconds))
-        await self._server.start()
-        await mark_serving(self._health, [SERVICE_NAME])
+        await self._grpc.start()
+        await self._grpc.mark_serving()
         log.info("retriever listening", extra={"port": self.settings.grpc_port})
 
     async def _sweep(self, stale_seconds: float) -> None:
@@ -91,8 +90,7 @@ class RetrieverServer:
 
     async def stop(self) -> None:
         """Stops taking RPCs, lets in-flight ones finish, then stops jobs and closes the stores."""
-        await self._health.enter_graceful_shutdown()
-        await self._server.stop(self.settings.drain_seconds)
+        await self._grpc.stop(self.settings.drain_seconds)
         if self._sweeper is not None:
             self._sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -102,20 +100,8 @@ class RetrieverServer:
         await self._engine.dispose()
 
 
-async def serve(settings: RetrieverSettings) -> None:
-    """Runs the service until SIGTERM/SIGINT."""
-    stop = install_stop_signals()
-    serve_metrics(settings.metrics_port)
-    server = RetrieverServer(settings)
-    await server.start()
-    freeze_startup_heap()
-    await stop.wait()
-    log.info("draining")
-    await server.stop()
-
-
 def main() -> None:
-    """Entry point: `python -m tuneway.retriever`."""
+    """Entry point: `python -m tuneway.retriever`; runs until SIGTERM/SIGINT, then drains."""
     settings = RetrieverSettings()
     configure_logging("retriever", settings.log_level)
-    asyncio.run(serve(settings))
+    asyncio.run(run_until_stopped(lambda: RetrieverServer(settings), metrics_port=settings.metrics_port))

@@ -2,22 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import grpc
 
 from tuneway.api.retriever.v1 import retriever_pb2 as pb
 from tuneway.api.retriever.v1 import retriever_pb2_grpc
-from tuneway.core.errors import InvalidArgumentError
 from tuneway.retriever import convert
 from tuneway.retriever.ingestion import Upload
 from tuneway.retriever.service import RetrieverService
-
-
-def _tenant(request: Any) -> str:
-    if not request.tenant_id:
-        raise InvalidArgumentError("tenant_id is required.", param="tenant_id")
-    return str(request.tenant_id)
 
 
 class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
@@ -31,7 +22,7 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
         self, request: pb.CreateKnowledgeBaseRequest, context: grpc.aio.ServicerContext
     ) -> pb.CreateKnowledgeBaseResponse:
         view = await self._s.knowledge_bases.create(
-            _tenant(request),
+            request.tenant_id,
             request.name,
             request.description,
             request.chunk_size,
@@ -44,20 +35,20 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
     async def GetKnowledgeBase(
         self, request: pb.GetKnowledgeBaseRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetKnowledgeBaseResponse:
-        view = await self._s.knowledge_bases.get(_tenant(request), request.id)
+        view = await self._s.knowledge_bases.get(request.tenant_id, request.id)
         return pb.GetKnowledgeBaseResponse(knowledge_base=convert.knowledge_base_to(view))
 
     async def ListKnowledgeBases(
         self, request: pb.ListKnowledgeBasesRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListKnowledgeBasesResponse:
-        views = await self._s.knowledge_bases.list(_tenant(request))
+        views = await self._s.knowledge_bases.list(request.tenant_id)
         return pb.ListKnowledgeBasesResponse(knowledge_bases=[convert.knowledge_base_to(v) for v in views])
 
     async def DeleteKnowledgeBase(
         self, request: pb.DeleteKnowledgeBaseRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteKnowledgeBaseResponse:
         return pb.DeleteKnowledgeBaseResponse(
-            id=await self._s.knowledge_bases.delete(_tenant(request), request.id)
+            id=await self._s.knowledge_bases.delete(request.tenant_id, request.id)
         )
 
     async def AddDocument(
@@ -73,31 +64,31 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
             metadata=dict(request.metadata),
         )
         rows = await self._s.ingestor.add(
-            _tenant(request), request.knowledge_base_id, request.document_id, upload, request.wait
+            request.tenant_id, request.knowledge_base_id, request.document_id, upload, request.wait
         )
         return pb.AddDocumentResponse(documents=[convert.document_to(r) for r in rows])
 
     async def GetDocument(
         self, request: pb.GetDocumentRequest, context: grpc.aio.ServicerContext
     ) -> pb.GetDocumentResponse:
-        row = await self._s.documents.get(_tenant(request), request.knowledge_base_id, request.id)
+        row = await self._s.documents.get(request.tenant_id, request.knowledge_base_id, request.id)
         return pb.GetDocumentResponse(document=convert.document_to(row))
 
     async def ListDocuments(
         self, request: pb.ListDocumentsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListDocumentsResponse:
-        rows = await self._s.documents.list(_tenant(request), request.knowledge_base_id)
+        rows = await self._s.documents.list(request.tenant_id, request.knowledge_base_id)
         return pb.ListDocumentsResponse(documents=[convert.document_to(r) for r in rows])
 
     async def DeleteDocument(
         self, request: pb.DeleteDocumentRequest, context: grpc.aio.ServicerContext
     ) -> pb.DeleteDocumentResponse:
-        deleted = await self._s.documents.delete(_tenant(request), request.knowledge_base_id, request.id)
+        deleted = await self._s.documents.delete(request.tenant_id, request.knowledge_base_id, request.id)
         return pb.DeleteDocumentResponse(id=deleted)
 
     async def Search(self, request: pb.SearchRequest, context: grpc.aio.ServicerContext) -> pb.SearchResponse:
         hits = await self._s.searcher.search(
-            _tenant(request),
+            request.tenant_id,
             list(request.knowledge_base_ids),
             request.query,
             request.top_k,
@@ -108,7 +99,6 @@ class RetrieverServicer(retriever_pb2_grpc.RetrieverServiceServicer):
         return pb.SearchResponse(hits=[convert.hit_to(h) for h in hits])
 
     async def Embed(self, request: pb.EmbedRequest, context: grpc.aio.ServicerContext) -> pb.EmbedResponse:
-        _tenant(request)
         model, vectors, tokens = await self._s.searcher.embed(
             request.model, list(request.inputs), self._max_embed_inputs
         )

@@ -5,22 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from tuneway.core.db import sqlite_url
-from tuneway.core.settings import ServiceSettings, service_config
+from tuneway.core.settings import DatabaseSettings, GrpcServiceSettings, service_config
 
 Backend = Literal["torch", "onnx", "onnx-int8", "openvino"]
 
 
-class RetrieverSettings(ServiceSettings):
+class RetrieverSettings(GrpcServiceSettings, DatabaseSettings):
     """Serving, the SQL store, Qdrant, the embedder and chunking defaults."""
 
     model_config = service_config("RETRIEVER_")
+    database_name = "retriever"
 
-    host: str = "0.0.0.0"
     grpc_port: int = 50052
     metrics_port: int = 9102
-    # Empty means SQLite under the data dir (var/retriever.db).
-    database_url: str = ""
     # Empty means Qdrant's local mode under <data dir>/qdrant (one process owns it); else a server URL.
     qdrant_url: str = ""
     qdrant_api_key: str = ""
@@ -42,12 +39,6 @@ class RetrieverSettings(ServiceSettings):
     ingest_batch_size: int = 64
     # Most inputs of one Embed call (OpenAI allows 2048).
     max_embed_inputs: int = 2048
-    # Seconds in-flight RPCs get to finish on SIGTERM.
-    drain_seconds: float = 5.0
-
-    def db_url(self) -> str:
-        """The database URL, defaulting to the embedded SQLite file."""
-        return self.database_url or sqlite_url(self.data_dir, "retriever")
 
     def qdrant_path(self) -> Path:
         """Directory of Qdrant's local mode."""

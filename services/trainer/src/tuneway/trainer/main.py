@@ -16,7 +16,7 @@ from nats.aio.client import Client
 from tuneway.api.trainer.v1 import trainer_pb2, trainer_pb2_grpc
 from tuneway.core import nats as tnats
 from tuneway.core.db import create_engine, session_factory, upgrade_database
-from tuneway.core.grpc_server import build_server, mark_serving
+from tuneway.core.grpc_server import build_server
 from tuneway.core.lifecycle import install_stop_signals, retry_forever
 from tuneway.core.logging import configure_logging
 from tuneway.core.metrics import serve_metrics
@@ -67,7 +67,7 @@ class TrainerApi:
         limits = JobLimits(max_seq_length=self.settings.max_seq_length)
         self.service = TrainerService.build(self._sessions, self.base, queue.publish, kv, limits)
         service = self.service
-        self._server, self._health = build_server(
+        self._grpc = build_server(
             service="trainer",
             registrars=[
                 lambda s: trainer_pb2_grpc.add_TrainerServiceServicer_to_server(TrainerServicer(service), s)
@@ -75,20 +75,19 @@ class TrainerApi:
             service_names=[SERVICE_NAME],
             bind=f"{self.settings.host}:{self.settings.grpc_port}",
         )
-        await self._server.start()
+        await self._grpc.start()
         recovered = await service.jobs.recover()
         if scheduler:
             self._scheduler = asyncio.create_task(
                 run_scheduler(service.schedules, self.settings.scheduler_tick_seconds, self._stop)
             )
-        await mark_serving(self._health, [SERVICE_NAME])
+        await self._grpc.mark_serving()
         log.info("trainer api listening", extra={"port": self.settings.grpc_port, "recovered": recovered})
 
     async def stop(self) -> None:
         """Stops taking RPCs, lets in-flight ones finish, then closes NATS and the database."""
         self._stop.set()
-        await self._health.enter_graceful_shutdown()
-        await self._server.stop(self.settings.drain_seconds)
+        await self._grpc.stop(self.settings.drain_seconds)
         if self._scheduler is not None:
             await self._scheduler
         if self.service is not None:

@@ -1,15 +1,19 @@
-"""pytest fixtures over real infrastructure: a private NATS server and throwaway PostgreSQL databases."""
+"""pytest fixtures shared by every test directory: a private NATS server, throwaway PostgreSQL and SQLite
+databases, a tenant of the test's own, and the domain error of a failing RPC."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import grpc
 import pytest
 
+from tuneway.core.errors import DomainError, from_rpc_error
 from tuneway.core.testing.processes import free_port, port_open, start_nats_server, stop_process
 
 POSTGRES_ADMIN_URL = os.environ.get("TUNEWAY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -52,3 +56,23 @@ async def postgres_url() -> AsyncIterator[str]:
 def sqlite_url(tmp_path: Path) -> str:
     """An aiosqlite URL of a database file in the test's temporary directory."""
     return f"sqlite+aiosqlite:///{(tmp_path / 'test.db').as_posix()}"
+
+
+@pytest.fixture
+def tenant() -> str:
+    """A tenant id of this test alone, so tests sharing a service never see each other's data."""
+    return f"tenant-{uuid.uuid4().hex[:8]}"
+
+
+async def _rpc_error(call: Awaitable[Any]) -> DomainError:
+    try:
+        await call
+    except grpc.aio.AioRpcError as error:
+        return from_rpc_error(error)
+    raise AssertionError("the call succeeded")
+
+
+@pytest.fixture
+def rpc_error() -> Callable[[Awaitable[Any]], Awaitable[DomainError]]:
+    """Awaits an RPC that must fail and returns its domain error (with param and code)."""
+    return _rpc_error

@@ -5,9 +5,4 @@ from __future__ import annotations
 from tuneway.core.migrations_env import run_env
 from tuneway.prompt_svc.models import Base
 
-run_env(
-    Base.metadata,
-    lock_name="tuneway-prompt-svc-migrations",
-    # Its own version table: it may share a database with other services.
-    version_table="prompt_svc_alembic_version",
-)
+run_env(Base.metadata, service="prompt-svc")

@@ -5,9 +5,4 @@ from __future__ import annotations
 from tuneway.core.migrations_env import run_env
 from tuneway.retriever.models import Base
 
-run_env(
-    Base.metadata,
-    lock_name="tuneway-retriever-migrations",
-    # Its own version table: it may share a database with other services.
-    version_table="retriever_alembic_version",
-)
+run_env(Base.metadata, service="retriever")

@@ -5,4 +5,5 @@ from __future__ import annotations
 from tuneway.core.migrations_env import run_env
 from tuneway.trainer.models import Base
 
-run_env(Base.metadata, lock_name="tuneway-trainer-migrations")
+# Early releases kept the revision in the shared `alembic_version` table; run_env moves it over.
+run_env(Base.metadata, service="trainer", legacy_version_table="alembic_version")

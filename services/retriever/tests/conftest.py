@@ -87,8 +87,6 @@ async def stub(replicas: Replicas) -> Stub:
     return await replicas.start()
 
 
-
-
 @pytest.fixture(scope="session")
 def make_pdf() -> ModuleType:
     """examples/knowledge/make_pdf.py, which writes small text PDFs."""

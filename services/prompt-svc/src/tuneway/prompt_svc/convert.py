@@ -16,7 +16,7 @@ from tuneway.prompt_svc.domain import (
     Variant,
     VersionInfo,
 )
-from tuneway.prompt_svc.roles import RoleTemplate
+from tuneway.prompt_svc.role_templates import RoleTemplate
 
 
 def parameters_from(p: pb.ModelParameters) -> Parameters:

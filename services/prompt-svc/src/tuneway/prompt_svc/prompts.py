@@ -31,8 +31,8 @@ from tuneway.prompt_svc.domain import (
 )
 from tuneway.prompt_svc.invalidation import Invalidator
 from tuneway.prompt_svc.models import LabelRow, PromptRow, VersionRow
-from tuneway.prompt_svc.rendering import compile_version
-from tuneway.prompt_svc.roles import get_template
+from tuneway.prompt_svc.compiled_version import compile_version
+from tuneway.prompt_svc.role_templates import get_template
 from tuneway.prompt_svc.sandbox import PromptSandbox
 
 

@@ -12,7 +12,7 @@ from tuneway.prompt_svc.experiments import ExperimentManager
 from tuneway.prompt_svc.invalidation import Invalidator
 from tuneway.prompt_svc.language import LanguageDetector
 from tuneway.prompt_svc.prompts import PromptCatalog
-from tuneway.prompt_svc.render import Renderer
+from tuneway.prompt_svc.render_pipeline import Renderer
 from tuneway.prompt_svc.sandbox import Limits, PromptSandbox
 
 

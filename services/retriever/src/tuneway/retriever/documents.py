@@ -6,8 +6,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.core.errors import NotFoundError
 from tuneway.retriever import repository as repo
+from tuneway.retriever.domain import Document
 from tuneway.retriever.knowledge_bases import KnowledgeBaseCatalog
-from tuneway.retriever.models import DocumentRow
 from tuneway.retriever.vectors import VectorStore
 
 
@@ -17,7 +17,7 @@ def document_not_found(doc_id: str) -> NotFoundError:
 
 
 class DocumentCatalog:
-    """Reads document rows; deleting removes the row first, so searches drop its chunks at once."""
+    """Reads documents; deleting removes the row first, so searches drop its chunks at once."""
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], vectors: VectorStore, catalog: KnowledgeBaseCatalog
@@ -26,20 +26,21 @@ class DocumentCatalog:
         self._vectors = vectors
         self._catalog = catalog
 
-    async def get(self, tenant_id: str, kb_id: str, doc_id: str) -> DocumentRow:
+    async def get(self, tenant_id: str, kb_id: str, doc_id: str) -> Document:
         """One document with its status and progress."""
         async with self._sessions() as session:
             row = await repo.get_document(session, tenant_id, kb_id, doc_id)
         if row is None:
             await self._catalog.row(tenant_id, kb_id)  # a missing knowledge base is named as such
             raise document_not_found(doc_id)
-        return row
+        return repo.to_document(row)
 
-    async def list(self, tenant_id: str, kb_id: str) -> list[DocumentRow]:
+    async def list(self, tenant_id: str, kb_id: str) -> list[Document]:
         """The knowledge base's documents, oldest first."""
         await self._catalog.row(tenant_id, kb_id)
         async with self._sessions() as session:
-            return await repo.list_documents(session, tenant_id, kb_id)
+            rows = await repo.list_documents(session, tenant_id, kb_id)
+        return [repo.to_document(r) for r in rows]
 
     async def delete(self, tenant_id: str, kb_id: str, doc_id: str) -> str:
         """Deletes the document; a running ingestion of it notices and drops what it wrote."""

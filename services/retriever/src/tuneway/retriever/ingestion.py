@@ -17,13 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.core.artifacts import local_path
 from tuneway.core.errors import InvalidArgumentError, NotFoundError, PermissionDeniedError
 from tuneway.retriever import repository as repo
 from tuneway.retriever.chunking import Chunk, chunk_sections
+from tuneway.retriever.domain import Document
 from tuneway.retriever.embedder import Embedder
 from tuneway.retriever.extract import Parsed, parse_file
 from tuneway.retriever.knowledge_bases import KnowledgeBaseCatalog, check_metadata
@@ -138,7 +138,7 @@ class Ingestor:
 
     async def add(
         self, tenant_id: str, kb_id: str, document_id: str, upload: Upload, wait: bool
-    ) -> list[DocumentRow]:
+    ) -> list[Document]:
         """Adds the file's documents (or replaces `document_id`'s content); see the module docstring."""
         kb = await self._catalog.row(tenant_id, kb_id)
         metadata = check_metadata(upload.metadata)
@@ -182,8 +182,8 @@ class Ingestor:
             await asyncio.shield(task)
             async with self._sessions() as session:
                 fresh = [await repo.get_document(session, tenant_id, kb_id, r.id) for r in rows]
-            return [r for r in fresh if r is not None]
-        return rows
+            return [repo.to_document(r) for r in fresh if r is not None]
+        return [repo.to_document(r) for r in rows]
 
     async def _begin_replace(
         self, session: AsyncSession, tenant_id: str, kb_id: str, document_id: str, total: int, now: int
@@ -267,13 +267,9 @@ class Ingestor:
     async def _transition(self, job: Job, **values: object) -> None:
         """Updates the document only while this job is still its latest ingestion, else Superseded."""
         async with self._sessions() as session:
-            result = await session.execute(
-                update(DocumentRow)
-                .where(DocumentRow.id == job.document_id, DocumentRow.pending_revision == job.revision)
-                .values(**values)
-            )
+            current = await repo.update_ingestion(session, job.document_id, job.revision, **values)
             await session.commit()
-        if result.rowcount == 0:  # type: ignore[attr-defined]
+        if not current:
             raise Superseded
 
     async def _fail(self, job: Job, message: str) -> None:

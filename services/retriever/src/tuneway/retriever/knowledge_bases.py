@@ -12,21 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.core.errors import AlreadyExistsError, InvalidArgumentError, NotFoundError
 from tuneway.retriever import repository as repo
+from tuneway.retriever.domain import KnowledgeBase
 from tuneway.retriever.embedder import resolve_model
 from tuneway.retriever.models import KnowledgeBaseRow
 from tuneway.retriever.vectors import VectorStore
 
 MAX_NAME = 128
 MAX_METADATA = 16
-
-
-@dataclass(frozen=True)
-class KnowledgeBaseView:
-    """A knowledge base row with its document and chunk totals."""
-
-    row: KnowledgeBaseRow
-    documents: int
-    chunks: int
 
 
 @dataclass(frozen=True)
@@ -91,7 +83,7 @@ class KnowledgeBaseCatalog:
         chunk_overlap: int | None,
         embedding_model: str,
         metadata: Mapping[str, str],
-    ) -> KnowledgeBaseView:
+    ) -> KnowledgeBase:
         """A new knowledge base; the name is unique within the tenant."""
         name = name.strip()
         if not name or len(name) > MAX_NAME:
@@ -119,7 +111,7 @@ class KnowledgeBaseCatalog:
             raise AlreadyExistsError(
                 f"A knowledge base named '{name}' already exists.", param="name", code="already_exists"
             ) from None
-        return KnowledgeBaseView(row, 0, 0)
+        return repo.to_knowledge_base(row)
 
     async def row(self, tenant_id: str, kb_id: str, param: str = "knowledge_base_id") -> KnowledgeBaseRow:
         """The tenant's knowledge base row, or NotFoundError naming `param`."""
@@ -129,7 +121,7 @@ class KnowledgeBaseCatalog:
             raise knowledge_base_not_found(kb_id, param)
         return row
 
-    async def get(self, tenant_id: str, kb_id: str) -> KnowledgeBaseView:
+    async def get(self, tenant_id: str, kb_id: str) -> KnowledgeBase:
         """One knowledge base with its totals."""
         async with self._sessions() as session:
             row = await repo.get_knowledge_base(session, tenant_id, kb_id)
@@ -138,14 +130,14 @@ class KnowledgeBaseCatalog:
             documents, chunks = (await repo.knowledge_base_totals(session, tenant_id, [kb_id])).get(
                 kb_id, (0, 0)
             )
-        return KnowledgeBaseView(row, documents, chunks)
+        return repo.to_knowledge_base(row, documents, chunks)
 
-    async def list(self, tenant_id: str) -> list[KnowledgeBaseView]:
+    async def list(self, tenant_id: str) -> list[KnowledgeBase]:
         """The tenant's knowledge bases with their totals, newest first."""
         async with self._sessions() as session:
             rows = await repo.list_knowledge_bases(session, tenant_id)
             totals = await repo.knowledge_base_totals(session, tenant_id, [r.id for r in rows])
-        return [KnowledgeBaseView(r, *totals.get(r.id, (0, 0))) for r in rows]
+        return [repo.to_knowledge_base(r, *totals.get(r.id, (0, 0))) for r in rows]
 
     async def delete(self, tenant_id: str, kb_id: str) -> str:
         """Deletes the rows first (searches stop returning its chunks at once), then the points."""

@@ -1,4 +1,5 @@
-"""Queries of the retriever's tables; every one is filtered by tenant."""
+"""Queries of the retriever's tables (every one filtered by tenant, but start-up repair), and rows to
+domain values."""
 
 from __future__ import annotations
 
@@ -7,7 +8,50 @@ from collections.abc import Sequence
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneway.retriever.domain import Document, KnowledgeBase
 from tuneway.retriever.models import DocumentRow, KnowledgeBaseRow
+
+
+def to_knowledge_base(row: KnowledgeBaseRow, documents: int = 0, chunks: int = 0) -> KnowledgeBase:
+    """The knowledge base of a row, with its document and chunk totals."""
+    return KnowledgeBase(
+        id=row.id,
+        tenant_id=row.tenant_id,
+        name=row.name,
+        description=row.description,
+        chunk_size=row.chunk_size,
+        chunk_overlap=row.chunk_overlap,
+        embedding_model=row.embedding_model,
+        metadata=dict(row.meta),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        document_count=documents,
+        chunk_count=chunks,
+    )
+
+
+def to_document(row: DocumentRow) -> Document:
+    """The document of a row."""
+    return Document(
+        id=row.id,
+        knowledge_base_id=row.knowledge_base_id,
+        tenant_id=row.tenant_id,
+        title=row.title,
+        source=row.source,
+        filename=row.filename,
+        format=row.format,
+        status=row.status,
+        error=row.error,
+        revision=row.revision,
+        chunks_total=row.chunks_total,
+        chunks_done=row.chunks_done,
+        chunk_count=row.chunk_count,
+        bytes=row.bytes,
+        sha256=row.sha256,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        metadata=dict(row.meta),
+    )
 
 
 async def get_knowledge_base(session: AsyncSession, tenant_id: str, kb_id: str) -> KnowledgeBaseRow | None:
@@ -86,10 +130,12 @@ async def interrupted(session: AsyncSession) -> list[DocumentRow]:
     return list((await session.execute(query)).scalars())
 
 
-async def set_progress(session: AsyncSession, doc_id: str, pending: int, done: int) -> None:
-    """Records chunks done, if that ingestion is still the document's latest."""
-    await session.execute(
+async def update_ingestion(session: AsyncSession, doc_id: str, pending: int, **values: object) -> bool:
+    """Updates the document while the ingestion of revision `pending` is still its latest; False once
+    a newer one (or a delete) has superseded it."""
+    result = await session.execute(
         update(DocumentRow)
         .where(DocumentRow.id == doc_id, DocumentRow.pending_revision == pending)
-        .values(chunks_done=done)
+        .values(**values)
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -1,4 +1,5 @@
-"""The render pipeline: assistant -> experiment arm or label -> version -> variant -> messages."""
+"""The render pipeline: assistant -> experiment arm or label -> version -> variant -> messages (the
+Renderer service behind RenderPrompt; compiled_version.py turns one compiled version into messages)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from tuneway.prompt_svc.domain import (
 from tuneway.prompt_svc.language import LanguageDetector
 from tuneway.prompt_svc.metrics import LANGUAGE_DETECTIONS, RENDER_SECONDS, RENDERS
 from tuneway.prompt_svc.prompts import prompt_not_found
-from tuneway.prompt_svc.rendering import CompiledVersion, Turn, compile_version, render_conversation
+from tuneway.prompt_svc.compiled_version import CompiledVersion, Turn, compile_version, render_conversation
 from tuneway.prompt_svc.sandbox import Limits, PromptSandbox
 from tuneway.prompt_svc.selection import assign_arm, variant_chain
 

@@ -1,4 +1,4 @@
-"""A version compiled once, and the conversation it renders for a request."""
+"""One prompt version compiled once (its templates, per variant), and the conversation it renders."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The built-in role templates a prompt can start from (copied as its version 1)."""
+"""The built-in role templates (customer support, tech support, HR, ...) a prompt can start from, copied
+as its version 1."""
 
 from __future__ import annotations
 

@@ -13,27 +13,38 @@ from typing import Any
 from urllib.parse import urlparse
 
 import httpx
+from pydantic_settings import BaseSettings
 
 from tuneway.core.testing.processes import free_port, port_open, start_nats_server, stop_process
+from tuneway.gateway.settings import GatewaySettings
+from tuneway.inference.settings import InferenceSettings
+from tuneway.prompt_svc.settings import PromptSettings
+from tuneway.retriever.settings import RetrieverSettings
+from tuneway.trainer.settings import TrainerSettings
+
+
+def _default(settings: type[BaseSettings], name: str) -> Any:
+    """A setting's default, from the service's own settings class (the one place it is written)."""
+    return settings.model_fields[name].default
 
 
 @dataclass
 class StackConfig:
-    """Where the stack keeps its data and which ports its services take."""
+    """Where the stack keeps its data and which ports its services take (the services' defaults)."""
 
     data_dir: Path = Path("var")
-    nats_url: str = "nats://127.0.0.1:4222"
+    nats_url: str = _default(GatewaySettings, "nats_url")
     gateway_host: str = "127.0.0.1"
-    gateway_port: int = 8080
-    inference_port: int = 50053
-    inference_metrics_port: int = 9103
-    prompt_port: int = 50051
-    prompt_metrics_port: int = 9101
-    retriever_port: int = 50052
-    retriever_metrics_port: int = 9102
-    trainer_port: int = 50054
-    trainer_metrics_port: int = 9104
-    trainer_worker_metrics_port: int = 9114
+    gateway_port: int = _default(GatewaySettings, "port")
+    inference_port: int = _default(InferenceSettings, "grpc_port")
+    inference_metrics_port: int = _default(InferenceSettings, "metrics_port")
+    prompt_port: int = _default(PromptSettings, "grpc_port")
+    prompt_metrics_port: int = _default(PromptSettings, "metrics_port")
+    retriever_port: int = _default(RetrieverSettings, "grpc_port")
+    retriever_metrics_port: int = _default(RetrieverSettings, "metrics_port")
+    trainer_port: int = _default(TrainerSettings, "grpc_port")
+    trainer_metrics_port: int = _default(TrainerSettings, "metrics_port")
+    trainer_worker_metrics_port: int = _default(TrainerSettings, "worker_metrics_port")
     model: str = ""
     bootstrap_key: str = ""
     # Extra environment for every service (tests pass engine and timeout settings here).
@@ -41,23 +52,25 @@ class StackConfig:
 
     @classmethod
     def from_env(cls) -> StackConfig:
-        """The embedded defaults, overridable by the same variables the services read."""
-        env = os.environ
+        """The embedded defaults, overridden by the same variables the services read (read by the
+        services' own settings classes, so the launcher and the services always agree)."""
+        gateway, inference, prompt = GatewaySettings(), InferenceSettings(), PromptSettings()
+        retriever, trainer = RetrieverSettings(), TrainerSettings()
         return cls(
-            data_dir=Path(env.get("TUNEWAY_DATA_DIR", "var")),
-            nats_url=env.get("TUNEWAY_NATS_URL", "nats://127.0.0.1:4222"),
-            gateway_port=int(env.get("GATEWAY_PORT", "8080")),
-            inference_port=int(env.get("INFERENCE_GRPC_PORT", "50053")),
-            inference_metrics_port=int(env.get("INFERENCE_METRICS_PORT", "9103")),
-            prompt_port=int(env.get("PROMPT_SVC_GRPC_PORT", "50051")),
-            prompt_metrics_port=int(env.get("PROMPT_SVC_METRICS_PORT", "9101")),
-            retriever_port=int(env.get("RETRIEVER_GRPC_PORT", "50052")),
-            retriever_metrics_port=int(env.get("RETRIEVER_METRICS_PORT", "9102")),
-            trainer_port=int(env.get("TRAINER_GRPC_PORT", "50054")),
-            trainer_metrics_port=int(env.get("TRAINER_METRICS_PORT", "9104")),
-            trainer_worker_metrics_port=int(env.get("TRAINER_WORKER_METRICS_PORT", "9114")),
-            model=env.get("INFERENCE_MODEL", ""),
-            bootstrap_key=env.get("TUNEWAY_BOOTSTRAP_KEY", ""),
+            data_dir=gateway.data_dir,
+            nats_url=gateway.nats_url,
+            gateway_port=gateway.port,
+            inference_port=inference.grpc_port,
+            inference_metrics_port=inference.metrics_port,
+            prompt_port=prompt.grpc_port,
+            prompt_metrics_port=prompt.metrics_port,
+            retriever_port=retriever.grpc_port,
+            retriever_metrics_port=retriever.metrics_port,
+            trainer_port=trainer.grpc_port,
+            trainer_metrics_port=trainer.metrics_port,
+            trainer_worker_metrics_port=trainer.worker_metrics_port,
+            model=inference.model,
+            bootstrap_key=gateway.bootstrap_key,
         )
 
     @classmethod

@@ -16,7 +16,6 @@ import grpc
 import httpx
 import psutil
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tuneway.api.events.v1.events_pb2 import AdapterRegistration
 from tuneway.api.inference.v1 import inference_pb2 as pb
@@ -26,6 +25,7 @@ from tuneway.core.artifacts import directory_sha256
 from tuneway.core.errors import NotFoundError, from_rpc_error
 from tuneway.core.grpc_client import create_channel
 from tuneway.core.testing.lora import write_random_lora
+from tuneway.core.testing.probes import grpc_serving
 from tuneway.core.testing.processes import free_port, start_nats_server, stop_process
 
 pytestmark = pytest.mark.integration
@@ -84,7 +84,7 @@ def inference(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     asyncio.run(_put(nats_url, PRE_KEY, registration.SerializeToString()))
     target = f"127.0.0.1:{port}"
     deadline = time.monotonic() + 240
-    while not asyncio.run(_serving(target)):
+    while not asyncio.run(grpc_serving(target)):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             stop_process(nats)
@@ -95,17 +95,6 @@ def inference(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     code = process.wait(60)
     stop_process(nats)
     assert code == 0, "inference did not drain and exit cleanly on SIGTERM"
-
-
-async def _serving(target: str) -> bool:
-    async with create_channel(target) as channel:
-        try:
-            response = await health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=1
-            )
-        except grpc.aio.AioRpcError:
-            return False
-    return response.status == health_pb2.HealthCheckResponse.SERVING
 
 
 @pytest.fixture

@@ -75,5 +75,3 @@ async def _wait_live(server: PromptServer) -> None:
 async def stub(start_replica: StartReplica) -> Stub:
     """A stub of one replica."""
     return await start_replica()
-
-

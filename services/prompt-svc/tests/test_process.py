@@ -9,28 +9,16 @@ import sys
 import time
 from pathlib import Path
 
-import grpc
 import httpx
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2_grpc
 from tuneway.core.grpc_client import create_channel
+from tuneway.core.testing.probes import grpc_serving
 from tuneway.core.testing.processes import free_port
 
 pytestmark = pytest.mark.integration
-
-
-async def _serving(target: str) -> bool:
-    async with create_channel(target) as channel:
-        try:
-            response = await health_pb2_grpc.HealthStub(channel).Check(
-                health_pb2.HealthCheckRequest(), timeout=1
-            )
-        except grpc.aio.AioRpcError:
-            return False
-    return response.status == health_pb2.HealthCheckResponse.SERVING
 
 
 async def _create_and_render(target: str) -> pb.RenderPromptResponse:
@@ -58,7 +46,7 @@ def test_process_serves_without_nats_and_drains(tmp_path: Path) -> None:
         )
     try:
         deadline = time.monotonic() + 60
-        while not asyncio.run(_serving(target)):
+        while not asyncio.run(grpc_serving(target)):
             assert process.poll() is None, log.read_text()
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.prompt_svc.domain import (
     AssistantInfo,
@@ -98,18 +100,8 @@ def spec_to(s: PromptSpec) -> pb.PromptSpec:
 
 
 def prompt_to(p: PromptInfo) -> pb.Prompt:
-    """A prompt message."""
-    return pb.Prompt(
-        id=p.id,
-        tenant_id=p.tenant_id,
-        name=p.name,
-        description=p.description,
-        template=p.template,
-        latest_version=p.latest_version,
-        labels=p.labels,
-        created_at=p.created_at,
-        updated_at=p.updated_at,
-    )
+    """A prompt message (the fields are the message's own)."""
+    return pb.Prompt(**asdict(p))
 
 
 def version_to(v: VersionInfo) -> pb.PromptVersion:
@@ -136,25 +128,10 @@ def arms_from(items: object) -> list[ExperimentArm]:
 
 
 def experiment_to(e: ExperimentInfo) -> pb.Experiment:
-    """An experiment message."""
-    return pb.Experiment(
-        id=e.id,
-        tenant_id=e.tenant_id,
-        name=e.name,
-        description=e.description,
-        prompt_id=e.prompt_id,
-        prompt_name=e.prompt_name,
-        label=e.label,
-        variants=[
-            pb.ExperimentVariant(name=a.name, version=a.version, model=a.model, weight=a.weight)
-            for a in e.variants
-        ],
-        status=e.status,
-        winner=e.winner,
-        created_at=e.created_at,
-        started_at=e.started_at,
-        ended_at=e.ended_at,
-    )
+    """An experiment message (the fields are the message's own, its arms its variants)."""
+    fields = asdict(e)
+    fields["variants"] = [pb.ExperimentVariant(**arm) for arm in fields["variants"]]
+    return pb.Experiment(**fields)
 
 
 def assistant_from(a: pb.Assistant, tenant_id: str) -> AssistantInfo:

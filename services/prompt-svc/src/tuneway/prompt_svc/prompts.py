@@ -18,6 +18,7 @@ from tuneway.core.errors import (
     NotFoundError,
 )
 from tuneway.prompt_svc import repository as repo
+from tuneway.prompt_svc.compiled_version import compile_version
 from tuneway.prompt_svc.domain import (
     DEFAULT_LABEL,
     LATEST,
@@ -31,7 +32,6 @@ from tuneway.prompt_svc.domain import (
 )
 from tuneway.prompt_svc.invalidation import Invalidator
 from tuneway.prompt_svc.models import LabelRow, PromptRow, VersionRow
-from tuneway.prompt_svc.compiled_version import compile_version
 from tuneway.prompt_svc.role_templates import get_template
 from tuneway.prompt_svc.sandbox import PromptSandbox
 

@@ -13,6 +13,7 @@ from tuneway.core.errors import DomainError, FailedPreconditionError, InvalidArg
 from tuneway.prompt_svc import repository as repo
 from tuneway.prompt_svc.assistants import not_found as assistant_not_found
 from tuneway.prompt_svc.cache import MISSING, LruCache, TenantCache
+from tuneway.prompt_svc.compiled_version import CompiledVersion, Turn, compile_version, render_conversation
 from tuneway.prompt_svc.domain import (
     DEFAULT_LABEL,
     LATEST,
@@ -25,7 +26,6 @@ from tuneway.prompt_svc.domain import (
 from tuneway.prompt_svc.language import LanguageDetector
 from tuneway.prompt_svc.metrics import LANGUAGE_DETECTIONS, RENDER_SECONDS, RENDERS
 from tuneway.prompt_svc.prompts import prompt_not_found
-from tuneway.prompt_svc.compiled_version import CompiledVersion, Turn, compile_version, render_conversation
 from tuneway.prompt_svc.sandbox import Limits, PromptSandbox
 from tuneway.prompt_svc.selection import assign_arm, variant_chain
 

@@ -7,8 +7,8 @@ import grpc
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2_grpc
 from tuneway.prompt_svc import convert
-from tuneway.prompt_svc.render_pipeline import RenderRequest
 from tuneway.prompt_svc.compiled_version import Turn
+from tuneway.prompt_svc.render_pipeline import RenderRequest
 from tuneway.prompt_svc.role_templates import TEMPLATES, get_template
 from tuneway.prompt_svc.service import PromptService
 

@@ -6,19 +6,17 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field
 
-from tuneway.core.db import sqlite_url
-from tuneway.core.settings import ServiceSettings, service_config
+from tuneway.core.settings import DatabaseSettings, service_config
 
 
-class GatewaySettings(ServiceSettings):
+class GatewaySettings(DatabaseSettings):
     """HTTP serving, the gateway's own database, and where the other services are."""
 
     model_config = service_config("GATEWAY_")
+    database_name = "gateway"
 
     host: str = "0.0.0.0"
     port: int = 8080
-    # Empty means SQLite under the data dir (var/gateway.db).
-    database_url: str = ""
     inference_target: str = "127.0.0.1:50053"
     trainer_target: str = "127.0.0.1:50054"
     prompt_target: str = "127.0.0.1:50051"
@@ -44,13 +42,9 @@ class GatewaySettings(ServiceSettings):
     retry_after_seconds: int = 1
     bootstrap_key: str = Field("", validation_alias=AliasChoices("TUNEWAY_BOOTSTRAP_KEY", "bootstrap_key"))
 
-    def db_url(self) -> str:
-        """The database URL, defaulting to the embedded SQLite file."""
-        return self.database_url or sqlite_url(self.data_dir, "gateway")
-
     def files_dir(self) -> Path:
-        """Root of uploaded files in the artifact store: <data dir>/artifacts/files/<tenant>/<file id>."""
-        return (self.data_dir / "artifacts" / "files").resolve()
+        """Root of uploaded files in the artifact store: <artifacts>/files/<tenant>/<file id>."""
+        return self.artifacts_root() / "files"
 
     def admin_key_file(self) -> Path:
         """Where a generated bootstrap admin key is written (readable by the owner only)."""

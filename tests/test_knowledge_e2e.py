@@ -223,7 +223,7 @@ def test_knowledge_survives_a_retriever_restart(small_stack: dict[str, Any]) -> 
 def test_assistant_answers_with_sources_or_says_it_does_not_know(
     stack: RunningStack, acme: Tenant, policies: str
 ) -> None:
-    from tuneway.gateway.knowledge_step import NO_ANSWER
+    from tuneway.gateway.knowledge.retrieval import NO_ANSWER
 
     system = "Answer only from these excerpts of company policy and cite them as [n]:\n\n{{ context }}"
     prompt = {

@@ -8,8 +8,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from tuneway.core.errors import NotFoundError, UnavailableError
+from tuneway.gateway.chat.schemas import ChatCompletionRequest
 from tuneway.gateway.errors import domain_error_response, validation_error_response
-from tuneway.gateway.schemas import ChatCompletionRequest
 
 
 def _validation(body: dict) -> dict:

@@ -11,32 +11,25 @@ from fastapi import FastAPI
 
 from tuneway.core.db import create_engine, session_factory, upgrade_database
 from tuneway.core.lifecycle import freeze_startup_heap, retry_forever
-from tuneway.gateway.api.routes import (
-    admin,
-    assistants,
-    chat,
-    embeddings,
-    experiments,
-    files,
-    fine_tuning,
-    fine_tuning_registry,
-    fine_tuning_schedules,
-    health,
-    knowledge_bases,
-    models,
-)
-from tuneway.gateway.api.routes import prompts as prompts_routes
-from tuneway.gateway.auth import KeyStore
-from tuneway.gateway.clients import InferenceClient
+from tuneway.gateway.chat import routes as chat
+from tuneway.gateway.clients.inference import InferenceClient
+from tuneway.gateway.clients.prompt import PromptClient
+from tuneway.gateway.clients.retriever import RetrieverClient
+from tuneway.gateway.clients.trainer import TrainerClient
 from tuneway.gateway.deps import Services
 from tuneway.gateway.errors import install_error_handlers
-from tuneway.gateway.files import FileService
-from tuneway.gateway.filestore import FileStore
+from tuneway.gateway.files import routes as files
+from tuneway.gateway.files.service import FileService
+from tuneway.gateway.files.store import FileStore
+from tuneway.gateway.fine_tuning import adapter_routes, job_routes, schedule_routes
+from tuneway.gateway.knowledge import embedding_routes, knowledge_base_routes
 from tuneway.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
-from tuneway.gateway.prompt_client import PromptClient
-from tuneway.gateway.retriever_client import RetrieverClient
+from tuneway.gateway.models import routes as models
+from tuneway.gateway.operations import routes as operations
+from tuneway.gateway.prompts import assistant_routes, experiment_routes, prompt_routes
 from tuneway.gateway.settings import GatewaySettings
-from tuneway.gateway.trainer_client import TrainerClient
+from tuneway.gateway.tenancy import routes as tenancy
+from tuneway.gateway.tenancy.authentication import KeyStore
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -99,18 +92,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app, settings.retry_after_seconds)
-    for router in (health.router, models.router, chat.router, admin.router):
+    for router in (operations.router, models.router, chat.router, tenancy.router):
         app.include_router(router)
-    for router in (prompts_routes.router, experiments.router, assistants.router):
+    for router in (prompt_routes.router, experiment_routes.router, assistant_routes.router):
         app.include_router(router)
-    for router in (knowledge_bases.router, embeddings.router):
+    for router in (knowledge_base_routes.router, embedding_routes.router):
         app.include_router(router)
-    for router in (
-        files.router,
-        fine_tuning.router,
-        fine_tuning_registry.router,
-        fine_tuning_schedules.router,
-    ):
+    for router in (files.router, job_routes.router, adapter_routes.router, schedule_routes.router):
         app.include_router(router)
     # Uploads stream past the general body limit; the file's own limit is enforced as its bytes arrive,
     # and the form around it may hold up to max_body_bytes more.

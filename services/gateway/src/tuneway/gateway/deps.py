@@ -9,14 +9,14 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuneway.core.errors import PermissionDeniedError
-from tuneway.gateway.auth import KeyStore, Principal
-from tuneway.gateway.clients import InferenceClient
+from tuneway.gateway.clients.inference import InferenceClient
+from tuneway.gateway.clients.prompt import PromptClient
+from tuneway.gateway.clients.retriever import RetrieverClient
+from tuneway.gateway.clients.trainer import TrainerClient
 from tuneway.gateway.errors import AuthenticationError
-from tuneway.gateway.files import FileService
-from tuneway.gateway.prompt_client import PromptClient
-from tuneway.gateway.retriever_client import RetrieverClient
+from tuneway.gateway.files.service import FileService
 from tuneway.gateway.settings import GatewaySettings
-from tuneway.gateway.trainer_client import TrainerClient
+from tuneway.gateway.tenancy.authentication import KeyStore, Principal
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""Chat completions: the request, the pipeline that serves it, and the OpenAI response or stream."""

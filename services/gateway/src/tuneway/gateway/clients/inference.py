@@ -1,0 +1,42 @@
+"""gRPC client of the inference service: generations over one shared stream, model listing and health."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+from tuneway.api.inference.v1 import inference_pb2 as pb
+from tuneway.api.inference.v1 import inference_pb2_grpc
+from tuneway.core.grpc_client import create_channel
+from tuneway.gateway.clients.base import ServiceClient, rpc_error, unavailable
+from tuneway.gateway.clients.generation_stream import GenerationStream
+
+
+class InferenceClient(ServiceClient):
+    """Calls the inference service: streaming generation, model listing and health."""
+
+    def __init__(self, target: str, rpc_timeout: float, connect_seconds: float = 2.0) -> None:
+        super().__init__(target, "inference", rpc_timeout)
+        self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
+        # Generations share one long-lived stream, on a channel of its own without retries (gRPC would
+        # keep every message of a retryable call for replay); a broken stream fails its calls with 503.
+        self._generation_channel = create_channel(target, retries=False)
+        self._generations = GenerationStream(
+            self._generation_channel,
+            lambda error: rpc_error(error, "inference") if error else unavailable("inference"),
+            connect_seconds,
+        )
+
+    def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
+        """Streams the generation; closing this iterator early aborts it on the engine."""
+        return self._generations.generate(request)
+
+    async def close(self) -> None:
+        """Ends the generation stream and closes both channels."""
+        self._generations.close()
+        await self._generation_channel.close()
+        await super().close()
+
+    async def list_models(self, tenant_id: str) -> list[pb.ModelInfo]:
+        """The base model and the tenant's adapters."""
+        response = await self._call(self._stub.ListModels, pb.ListModelsRequest(tenant_id=tenant_id))
+        return list(response.models)

@@ -1,0 +1,99 @@
+"""/v1/fine_tuning/jobs (OpenAI-compatible): create, list, retrieve, cancel, events (+ SSE), checkpoints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Header, Query
+from starlette.responses import Response
+
+from tuneway.gateway.deps import CurrentPrincipal, Files, Settings, Trainer
+from tuneway.gateway.fine_tuning.job_events import event_stream
+from tuneway.gateway.fine_tuning.responses import checkpoint_object, event_object, job_object, page
+from tuneway.gateway.fine_tuning.schemas import CreateJob
+from tuneway.gateway.streaming import ClosingStreamingResponse
+
+router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
+
+Limit = Annotated[int, Query(ge=1, le=100)]
+
+
+def _json(body: Any) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+@router.post("", summary="Create a fine-tuning job")
+async def create_job(
+    body: CreateJob, principal: CurrentPrincipal, files: Files, trainer: Trainer
+) -> Response:
+    """Validates the files, then queues LoRA supervised fine-tuning of `model` on `training_file`."""
+    # Checked here too, so a wrong or foreign file id is a 400 naming the field before any work starts.
+    await files.require_fine_tune(principal.tenant_id, body.training_file, "training_file")
+    if body.validation_file:
+        await files.require_fine_tune(principal.tenant_id, body.validation_file, "validation_file")
+    return _json(job_object(await trainer.create_job(body.to_proto(principal.tenant_id))))
+
+
+@router.get("", summary="List fine-tuning jobs")
+async def list_jobs(
+    principal: CurrentPrincipal, trainer: Trainer, after: str = "", limit: Limit = 20
+) -> Response:
+    """The tenant's jobs, newest first; `after` is the last job id of the previous page."""
+    response = await trainer.list_jobs(principal.tenant_id, after, limit)
+    return _json(page([job_object(j) for j in response.jobs], response.has_more))
+
+
+@router.get("/{fine_tuning_job_id}", summary="Retrieve a fine-tuning job")
+async def retrieve_job(fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
+    """One job; another tenant's job is 404 like a missing one."""
+    return _json(job_object(await trainer.get_job(principal.tenant_id, fine_tuning_job_id)))
+
+
+@router.post("/{fine_tuning_job_id}/cancel", summary="Cancel a fine-tuning job")
+async def cancel_job(fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
+    """Cancels a job that has not finished; training stops within one step."""
+    return _json(job_object(await trainer.cancel_job(principal.tenant_id, fine_tuning_job_id)))
+
+
+@router.get(
+    "/{fine_tuning_job_id}/events",
+    summary="List fine-tuning events",
+    description="Newest first, as OpenAI's list. With `stream=true` or `Accept: text/event-stream` the "
+    "events arrive oldest first as server-sent events, live until the job ends (tuneway extension); "
+    "`Last-Event-ID` resumes after an event's sequence number.",
+)
+async def list_events(
+    fine_tuning_job_id: str,
+    principal: CurrentPrincipal,
+    trainer: Trainer,
+    settings: Settings,
+    after: str = "",
+    limit: Limit = 20,
+    stream: bool = False,
+    accept: Annotated[str, Header()] = "",
+    last_event_id: Annotated[str, Header()] = "",
+) -> Response:
+    """A page of events, or their live SSE stream."""
+    if stream or "text/event-stream" in accept:
+        # Fails here, before the 200 starts, when the job is unknown or the trainer is down.
+        await trainer.get_job(principal.tenant_id, fine_tuning_job_id)
+        after_seq = int(last_event_id) if last_event_id.isdigit() else 0
+        return ClosingStreamingResponse(
+            event_stream(
+                trainer, principal.tenant_id, fine_tuning_job_id, after_seq, settings.sse_keepalive_seconds
+            ),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    response = await trainer.list_job_events(principal.tenant_id, fine_tuning_job_id, after, limit)
+    return _json(page([event_object(e) for e in response.events], response.has_more))
+
+
+@router.get("/{fine_tuning_job_id}/checkpoints", summary="List fine-tuning checkpoints")
+async def list_checkpoints(
+    fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer, after: str = "", limit: Limit = 10
+) -> Response:
+    """The job's checkpoints with their step and metrics."""
+    response = await trainer.list_job_checkpoints(principal.tenant_id, fine_tuning_job_id, after, limit)
+    return _json(page([checkpoint_object(c) for c in response.checkpoints], response.has_more))

@@ -1,0 +1,1 @@
+"""Prompts, role templates, experiments and assistants (prompt service), and the render step of chat."""

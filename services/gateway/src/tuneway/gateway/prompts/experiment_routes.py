@@ -1,0 +1,106 @@
+"""/v1/experiments: A/B/n tests between prompt versions (draft -> running <-> paused -> completed)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import orjson
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from tuneway.api.prompt.v1 import prompt_pb2 as pb
+from tuneway.core.errors import InvalidArgumentError
+from tuneway.gateway.deps import CurrentPrincipal, Inference, Prompts
+from tuneway.gateway.prompts import responses as obj
+from tuneway.gateway.prompts.schemas import CreateExperimentBody, PromoteBody
+
+router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
+# POST /v1/experiments/{id}/<action> -> the status it moves to.
+ACTIONS = {"start": "running", "pause": "paused", "resume": "running", "complete": "completed"}
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status, media_type="application/json")
+
+
+@router.post("", status_code=201, summary="Create an experiment")
+async def create_experiment(
+    body: CreateExperimentBody, principal: CurrentPrincipal, prompts: Prompts, inference: Inference
+) -> Response:
+    """201 with a draft experiment; start it to split the label's traffic."""
+    if any(v.model for v in body.variants):
+        # An arm may serve another model or adapter; it must be one the tenant can call now.
+        models = {m.id for m in await inference.list_models(principal.tenant_id)}
+        for i, variant in enumerate(body.variants):
+            if variant.model and variant.model not in models:
+                raise InvalidArgumentError(
+                    f"The model `{variant.model}` does not exist or you do not have access to it.",
+                    param=f"variants[{i}].model",
+                    code="model_not_found",
+                )
+    request = pb.CreateExperimentRequest(
+        tenant_id=principal.tenant_id,
+        name=body.name,
+        description=body.description,
+        prompt=body.prompt,
+        label=body.label,
+        variants=[
+            pb.ExperimentVariant(name=v.name, version=v.version, model=v.model, weight=v.weight)
+            for v in body.variants
+        ],
+    )
+    response = await prompts.call("CreateExperiment", request)
+    return _json(obj.experiment(response.experiment), 201)
+
+
+@router.get("", summary="List experiments")
+async def list_experiments(
+    principal: CurrentPrincipal, prompts: Prompts, prompt: str | None = None, status: str | None = None
+) -> Response:
+    """The tenant's experiments, newest first, optionally of one prompt or status."""
+    request = pb.ListExperimentsRequest(
+        tenant_id=principal.tenant_id, prompt=prompt or "", status=status or ""
+    )
+    response = await prompts.call("ListExperiments", request)
+    return _json({"object": "list", "data": [obj.experiment(e) for e in response.experiments]})
+
+
+@router.get("/{experiment_id}", summary="Retrieve an experiment")
+async def get_experiment(experiment_id: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+    """One experiment."""
+    request = pb.GetExperimentRequest(tenant_id=principal.tenant_id, id=experiment_id)
+    return _json(obj.experiment((await prompts.call("GetExperiment", request)).experiment))
+
+
+@router.post("/{experiment_id}/promote", summary="Promote the winning variant")
+async def promote(
+    experiment_id: str, body: PromoteBody, principal: CurrentPrincipal, prompts: Prompts
+) -> Response:
+    """Moves the experiment's label to the winner's version and completes the experiment."""
+    request = pb.PromoteExperimentVariantRequest(
+        tenant_id=principal.tenant_id, id=experiment_id, variant=body.variant
+    )
+    response = await prompts.call("PromoteExperimentVariant", request)
+    return _json({**obj.experiment(response.experiment), "prompt_labels": dict(response.prompt.labels)})
+
+
+@router.post("/{experiment_id}/{action}", summary="Start, pause, resume or complete an experiment")
+async def set_status(
+    experiment_id: str,
+    action: Literal["start", "pause", "resume", "complete"],
+    principal: CurrentPrincipal,
+    prompts: Prompts,
+) -> Response:
+    """`start`, `pause`, `resume` or `complete`; 409 for a move the status does not allow."""
+    request = pb.SetExperimentStatusRequest(
+        tenant_id=principal.tenant_id, id=experiment_id, status=ACTIONS[action]
+    )
+    return _json(obj.experiment((await prompts.call("SetExperimentStatus", request)).experiment))
+
+
+@router.delete("/{experiment_id}", summary="Delete an experiment")
+async def delete_experiment(experiment_id: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+    """Deletes an experiment that is not running."""
+    request = pb.DeleteExperimentRequest(tenant_id=principal.tenant_id, id=experiment_id)
+    await prompts.call("DeleteExperiment", request)
+    return _json({"id": experiment_id, "object": "experiment.deleted", "deleted": True})

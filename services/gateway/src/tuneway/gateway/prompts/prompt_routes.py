@@ -1,0 +1,184 @@
+"""/v1/prompts (versions, labels, diffs, render previews) and /v1/prompt_templates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from tuneway.api.prompt.v1 import prompt_pb2 as pb
+from tuneway.gateway.deps import CurrentPrincipal, Prompts
+from tuneway.gateway.prompts import responses as obj
+from tuneway.gateway.prompts.schemas import (
+    CreatePromptBody,
+    CreateVersionBody,
+    RenderBody,
+    SetLabelBody,
+    SpecIn,
+)
+
+router = APIRouter(prefix="/v1", tags=["prompts"])
+
+
+def _json(body: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(body), status, media_type="application/json")
+
+
+def _list(items: list[dict[str, Any]]) -> Response:
+    return _json({"object": "list", "data": items})
+
+
+@router.get("/prompt_templates", summary="List role templates")
+async def list_templates(_: CurrentPrincipal, prompts: Prompts) -> Response:
+    """The built-in role templates a prompt can start from."""
+    response = await prompts.call("ListTemplates", pb.ListTemplatesRequest())
+    return _list([obj.template(t) for t in response.templates])
+
+
+@router.get("/prompt_templates/{template_id}", summary="Retrieve a role template")
+async def get_template(template_id: str, _: CurrentPrincipal, prompts: Prompts) -> Response:
+    """One role template with its messages, variables and variants."""
+    response = await prompts.call("GetTemplate", pb.GetTemplateRequest(id=template_id))
+    return _json(obj.template(response.template))
+
+
+@router.post("/prompts", status_code=201, summary="Create a prompt")
+async def create_prompt(body: CreatePromptBody, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+    """201 with the prompt; `template` or `messages` make version 1, labelled production."""
+    request = pb.CreatePromptRequest(
+        tenant_id=principal.tenant_id,
+        name=body.name,
+        description=body.description,
+        template=body.template or "",
+        version_description=body.version_description,
+    )
+    # Any content field makes version 1 (and is then checked in full, e.g. messages must not be empty).
+    if body.model_fields_set & set(SpecIn.model_fields):
+        request.spec.CopyFrom(body.spec())
+    response = await prompts.call("CreatePrompt", request)
+    return _json(obj.prompt(response.prompt), 201)
+
+
+@router.get("/prompts", summary="List prompts")
+async def list_prompts(principal: CurrentPrincipal, prompts: Prompts) -> Response:
+    """The tenant's prompts by name."""
+    response = await prompts.call("ListPrompts", pb.ListPromptsRequest(tenant_id=principal.tenant_id))
+    return _list([obj.prompt(p) for p in response.prompts])
+
+
+@router.get("/prompts/{name}", summary="Retrieve a prompt")
+async def get_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+    """One prompt with its labels."""
+    response = await prompts.call("GetPrompt", pb.GetPromptRequest(tenant_id=principal.tenant_id, name=name))
+    return _json(obj.prompt(response.prompt))
+
+
+@router.delete("/prompts/{name}", summary="Delete a prompt")
+async def delete_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+    """Deletes the prompt with its versions and experiments; 409 while an assistant uses it."""
+    response = await prompts.call(
+        "DeletePrompt", pb.DeletePromptRequest(tenant_id=principal.tenant_id, name=name)
+    )
+    return _json({"id": response.id, "object": "prompt.deleted", "deleted": True})
+
+
+@router.post("/prompts/{name}/versions", status_code=201, summary="Create a prompt version")
+async def create_version(
+    name: str, body: CreateVersionBody, principal: CurrentPrincipal, prompts: Prompts
+) -> Response:
+    """201 with the new, immutable version; `labels` move to it at once."""
+    request = pb.CreatePromptVersionRequest(
+        tenant_id=principal.tenant_id,
+        prompt=name,
+        spec=body.spec(),
+        description=body.description,
+        labels=body.labels,
+    )
+    response = await prompts.call("CreatePromptVersion", request)
+    return _json(obj.version(response.version), 201)
+
+
+@router.get("/prompts/{name}/versions", summary="List prompt versions")
+async def list_versions(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+    """Every version, oldest first."""
+    request = pb.ListPromptVersionsRequest(tenant_id=principal.tenant_id, prompt=name)
+    response = await prompts.call("ListPromptVersions", request)
+    return _list([obj.version(v) for v in response.versions])
+
+
+@router.get("/prompts/{name}/versions/{version}", summary="Retrieve a prompt version")
+async def get_version(name: str, version: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+    """A version by number, or by label (`production`, `staging`, `latest`, ...)."""
+    request = pb.GetPromptVersionRequest(tenant_id=principal.tenant_id, prompt=name)
+    if version.isdigit():
+        request.version = int(version)
+    else:
+        request.label = version
+    response = await prompts.call("GetPromptVersion", request)
+    return _json(obj.version(response.version))
+
+
+@router.put("/prompts/{name}/labels/{label}", summary="Point a label at a version")
+async def set_label(
+    name: str, label: str, body: SetLabelBody, principal: CurrentPrincipal, prompts: Prompts
+) -> Response:
+    """Moves (or creates) the label; rollback is moving it back. Every replica serves it at once."""
+    request = pb.SetPromptLabelRequest(
+        tenant_id=principal.tenant_id, prompt=name, label=label, version=body.version
+    )
+    response = await prompts.call("SetPromptLabel", request)
+    return _json({**obj.prompt(response.prompt), "previous_version": response.previous_version or None})
+
+
+@router.delete("/prompts/{name}/labels/{label}", summary="Delete a label")
+async def delete_label(name: str, label: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+    """Removes the label; 409 while an assistant or a running experiment uses it."""
+    request = pb.DeletePromptLabelRequest(tenant_id=principal.tenant_id, prompt=name, label=label)
+    response = await prompts.call("DeletePromptLabel", request)
+    return _json(obj.prompt(response.prompt))
+
+
+@router.get("/prompts/{name}/diff", summary="Diff two versions")
+async def diff_versions(
+    name: str, principal: CurrentPrincipal, prompts: Prompts, from_version: int, to_version: int
+) -> Response:
+    """A unified diff of the two versions and the fields that changed."""
+    request = pb.DiffPromptVersionsRequest(
+        tenant_id=principal.tenant_id, prompt=name, from_version=from_version, to_version=to_version
+    )
+    response = await prompts.call("DiffPromptVersions", request)
+    return _json(
+        {
+            "object": "prompt.diff",
+            "prompt": name,
+            "from_version": from_version,
+            "to_version": to_version,
+            "changed_fields": list(response.changed_fields),
+            "diff": response.diff,
+        }
+    )
+
+
+@router.post("/prompts/{name}/render", summary="Preview a rendered prompt")
+async def render(name: str, body: RenderBody, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+    """The messages a version (or label) renders for these variables, conversation and metadata."""
+    metadata = body.metadata or {}
+    request = pb.RenderPromptRequest(
+        tenant_id=principal.tenant_id,
+        prompt=name,
+        version=body.version or 0,
+        label=body.label or "",
+        messages=[
+            pb.ChatMessage(role="system" if m.role == "developer" else m.role, content=m.content)
+            for m in body.messages
+        ],
+        variables=body.variables,
+        user=body.user or "",
+        conversation_id=metadata.get("conversation_id", ""),
+        language=metadata.get("language", ""),
+        channel=metadata.get("channel", ""),
+        tone=metadata.get("tone", ""),
+    )
+    return _json(obj.rendered(await prompts.render(request)))

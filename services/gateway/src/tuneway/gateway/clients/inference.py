@@ -11,12 +11,12 @@ from tuneway.gateway.clients.base import ServiceClient, rpc_error, unavailable
 from tuneway.gateway.clients.generation_stream import GenerationStream
 
 
-class InferenceClient(ServiceClient):
-    """Calls the inference service: streaming generation, model listing and health."""
+class InferenceClient(ServiceClient[inference_pb2_grpc.InferenceServiceStub]):
+    """InferenceService: unary calls (model listing) with the default deadline, generations over one
+    shared stream."""
 
     def __init__(self, target: str, rpc_timeout: float, connect_seconds: float = 2.0) -> None:
-        super().__init__(target, "inference", rpc_timeout)
-        self._stub = inference_pb2_grpc.InferenceServiceStub(self._channel)
+        super().__init__(target, "inference", rpc_timeout, inference_pb2_grpc.InferenceServiceStub)
         # Generations share one long-lived stream, on a channel of its own without retries (gRPC would
         # keep every message of a retryable call for replay); a broken stream fails its calls with 503.
         self._generation_channel = create_channel(target, retries=False)
@@ -35,8 +35,3 @@ class InferenceClient(ServiceClient):
         self._generations.close()
         await self._generation_channel.close()
         await super().close()
-
-    async def list_models(self, tenant_id: str) -> list[pb.ModelInfo]:
-        """The base model and the tenant's adapters."""
-        response = await self._call(self._stub.ListModels, pb.ListModelsRequest(tenant_id=tenant_id))
-        return list(response.models)

@@ -126,7 +126,8 @@ class FileService:
                 await session.commit()
             saved = True
             if purpose == FINE_TUNE:
-                await self._trainer.register_dataset(_dataset(record))
+                request = tpb.RegisterDatasetRequest(dataset=_dataset(record))
+                await self._trainer.call(self._trainer.stub.RegisterDataset, request)
         except BaseException:
             await self._forget(record, saved)
             raise
@@ -201,7 +202,8 @@ class FileService:
         record = await self.get(tenant_id, file_id)
         if record.purpose == FINE_TUNE:
             try:
-                await self._trainer.delete_dataset(tenant_id, file_id)
+                request = tpb.DeleteDatasetRequest(tenant_id=tenant_id, file_id=file_id)
+                await self._trainer.call(self._trainer.stub.DeleteDataset, request)
             except NotFoundError:
                 log.info("trainer did not know dataset %s; deleting the file anyway", file_id)
         async with self._sessions() as session:

@@ -8,7 +8,9 @@ import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.core.errors import NotFoundError
+from tuneway.gateway.clients.trainer import TrainerClient
 from tuneway.gateway.deps import CurrentPrincipal, Trainer
 from tuneway.gateway.fine_tuning.responses import adapter_version_object, alias_object
 from tuneway.gateway.fine_tuning.schemas import SetAlias
@@ -24,38 +26,52 @@ def _list(data: list[dict[str, Any]]) -> Response:
     return _json({"object": "list", "data": data})
 
 
+async def _aliases(trainer: TrainerClient, tenant_id: str) -> list[pb.AdapterAlias]:
+    request = pb.ListAdapterAliasesRequest(tenant_id=tenant_id)
+    return list((await trainer.call(trainer.stub.ListAdapterAliases, request)).aliases)
+
+
 @router.get("/adapters", summary="List adapter versions")
 async def list_adapters(
     principal: CurrentPrincipal, trainer: Trainer, name: str = "", include_retired: bool = False
 ) -> Response:
     """The tenant's adapter versions (of one family with `name`), with lineage and metrics."""
-    versions = await trainer.list_adapter_versions(principal.tenant_id, name, include_retired)
-    return _list([adapter_version_object(v) for v in versions])
+    request = pb.ListAdapterVersionsRequest(
+        tenant_id=principal.tenant_id, name=name, include_retired=include_retired
+    )
+    response = await trainer.call(trainer.stub.ListAdapterVersions, request)
+    return _list([adapter_version_object(v) for v in response.versions])
 
 
 # `:path` because model names hold ':' and, with hub base models, '/' (ft:org/base:tenant:suffix:id).
 @router.post("/adapters/{model:path}/retire", summary="Retire an adapter version")
 async def retire_adapter(model: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Unregisters the version: every inference replica unloads it; its record stays as retired."""
-    return _json(adapter_version_object(await trainer.retire_adapter_version(principal.tenant_id, model)))
+    request = pb.RetireAdapterVersionRequest(tenant_id=principal.tenant_id, model=model)
+    return _json(
+        adapter_version_object((await trainer.call(trainer.stub.RetireAdapterVersion, request)).version)
+    )
 
 
 @router.get("/adapters/{model:path}", summary="Retrieve an adapter version")
 async def get_adapter(model: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One version by its model name."""
-    return _json(adapter_version_object(await trainer.get_adapter_version(principal.tenant_id, model)))
+    request = pb.GetAdapterVersionRequest(tenant_id=principal.tenant_id, model=model)
+    return _json(
+        adapter_version_object((await trainer.call(trainer.stub.GetAdapterVersion, request)).version)
+    )
 
 
 @router.get("/aliases", summary="List adapter aliases")
 async def list_aliases(principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """The tenant's aliases with their targets and history."""
-    return _list([alias_object(a) for a in await trainer.list_adapter_aliases(principal.tenant_id)])
+    return _list([alias_object(a) for a in await _aliases(trainer, principal.tenant_id)])
 
 
 @router.get("/aliases/{alias}", summary="Retrieve an adapter alias")
 async def get_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One alias, or 404."""
-    for found in await trainer.list_adapter_aliases(principal.tenant_id):
+    for found in await _aliases(trainer, principal.tenant_id):
         if found.alias == alias:
             return _json(alias_object(found))
     raise NotFoundError(f"No adapter alias '{alias}'.", param="alias", code="alias_not_found")
@@ -64,17 +80,20 @@ async def get_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -
 @router.put("/aliases/{alias}", summary="Point an alias at an adapter version")
 async def set_alias(alias: str, body: SetAlias, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Creates or moves the alias; it is served as model ft:<base>:<tenant>:<alias>."""
-    return _json(alias_object(await trainer.set_adapter_alias(principal.tenant_id, alias, body.target)))
+    request = pb.SetAdapterAliasRequest(tenant_id=principal.tenant_id, alias=alias, target=body.target)
+    return _json(alias_object((await trainer.call(trainer.stub.SetAdapterAlias, request)).alias))
 
 
 @router.post("/aliases/{alias}/rollback", summary="Roll an alias back")
 async def rollback_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Moves the alias back to the version it pointed at before its last move."""
-    return _json(alias_object(await trainer.rollback_adapter_alias(principal.tenant_id, alias)))
+    request = pb.RollbackAdapterAliasRequest(tenant_id=principal.tenant_id, alias=alias)
+    return _json(alias_object((await trainer.call(trainer.stub.RollbackAdapterAlias, request)).alias))
 
 
 @router.delete("/aliases/{alias}", summary="Delete an adapter alias")
 async def delete_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Deletes the alias (its model name stops being served); the versions stay."""
-    await trainer.delete_adapter_alias(principal.tenant_id, alias)
+    request = pb.DeleteAdapterAliasRequest(tenant_id=principal.tenant_id, alias=alias)
+    await trainer.call(trainer.stub.DeleteAdapterAlias, request)
     return _json({"id": alias, "object": "fine_tuning.alias", "deleted": True})

@@ -30,10 +30,11 @@ async def event_stream(
     """Relays WatchJobEvents; a comment line goes out whenever the job is quiet for `keepalive` s."""
     # The watch runs in its own task feeding a queue, so waiting with a timeout never cancels the RPC.
     queue: asyncio.Queue[object] = asyncio.Queue(maxsize=1024)
+    request = pb.WatchJobEventsRequest(tenant_id=tenant_id, job_id=job_id, after_seq=after_seq)
 
     async def pump() -> None:
         try:
-            async for response in trainer.watch_job_events(tenant_id, job_id, after_seq):
+            async for response in trainer.stream(trainer.stub.WatchJobEvents, request):
                 await queue.put(response.event)
             await queue.put(_END)
         except DomainError as error:

@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter, Header, Query
 from starlette.responses import Response
 
+from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Files, Settings, Trainer
 from tuneway.gateway.fine_tuning.job_events import event_stream
 from tuneway.gateway.fine_tuning.responses import checkpoint_object, event_object, job_object, page
@@ -32,7 +33,8 @@ async def create_job(
     await files.require_fine_tune(principal.tenant_id, body.training_file, "training_file")
     if body.validation_file:
         await files.require_fine_tune(principal.tenant_id, body.validation_file, "validation_file")
-    return _json(job_object(await trainer.create_job(body.to_proto(principal.tenant_id))))
+    request = body.to_proto(principal.tenant_id)
+    return _json(job_object((await trainer.call(trainer.stub.CreateJob, request)).job))
 
 
 @router.get("", summary="List fine-tuning jobs")
@@ -40,20 +42,23 @@ async def list_jobs(
     principal: CurrentPrincipal, trainer: Trainer, after: str = "", limit: Limit = 20
 ) -> Response:
     """The tenant's jobs, newest first; `after` is the last job id of the previous page."""
-    response = await trainer.list_jobs(principal.tenant_id, after, limit)
+    request = pb.ListJobsRequest(tenant_id=principal.tenant_id, after=after, limit=limit)
+    response = await trainer.call(trainer.stub.ListJobs, request)
     return _json(page([job_object(j) for j in response.jobs], response.has_more))
 
 
 @router.get("/{fine_tuning_job_id}", summary="Retrieve a fine-tuning job")
 async def retrieve_job(fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One job; another tenant's job is 404 like a missing one."""
-    return _json(job_object(await trainer.get_job(principal.tenant_id, fine_tuning_job_id)))
+    request = pb.GetJobRequest(tenant_id=principal.tenant_id, job_id=fine_tuning_job_id)
+    return _json(job_object((await trainer.call(trainer.stub.GetJob, request)).job))
 
 
 @router.post("/{fine_tuning_job_id}/cancel", summary="Cancel a fine-tuning job")
 async def cancel_job(fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Cancels a job that has not finished; training stops within one step."""
-    return _json(job_object(await trainer.cancel_job(principal.tenant_id, fine_tuning_job_id)))
+    request = pb.CancelJobRequest(tenant_id=principal.tenant_id, job_id=fine_tuning_job_id)
+    return _json(job_object((await trainer.call(trainer.stub.CancelJob, request)).job))
 
 
 @router.get(
@@ -77,7 +82,9 @@ async def list_events(
     """A page of events, or their live SSE stream."""
     if stream or "text/event-stream" in accept:
         # Fails here, before the 200 starts, when the job is unknown or the trainer is down.
-        await trainer.get_job(principal.tenant_id, fine_tuning_job_id)
+        await trainer.call(
+            trainer.stub.GetJob, pb.GetJobRequest(tenant_id=principal.tenant_id, job_id=fine_tuning_job_id)
+        )
         after_seq = int(last_event_id) if last_event_id.isdigit() else 0
         return ClosingStreamingResponse(
             event_stream(
@@ -86,7 +93,10 @@ async def list_events(
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    response = await trainer.list_job_events(principal.tenant_id, fine_tuning_job_id, after, limit)
+    request = pb.ListJobEventsRequest(
+        tenant_id=principal.tenant_id, job_id=fine_tuning_job_id, after=after, limit=limit
+    )
+    response = await trainer.call(trainer.stub.ListJobEvents, request)
     return _json(page([event_object(e) for e in response.events], response.has_more))
 
 
@@ -95,5 +105,8 @@ async def list_checkpoints(
     fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer, after: str = "", limit: Limit = 10
 ) -> Response:
     """The job's checkpoints with their step and metrics."""
-    response = await trainer.list_job_checkpoints(principal.tenant_id, fine_tuning_job_id, after, limit)
+    request = pb.ListJobCheckpointsRequest(
+        tenant_id=principal.tenant_id, job_id=fine_tuning_job_id, after=after, limit=limit
+    )
+    response = await trainer.call(trainer.stub.ListJobCheckpoints, request)
     return _json(page([checkpoint_object(c) for c in response.checkpoints], response.has_more))

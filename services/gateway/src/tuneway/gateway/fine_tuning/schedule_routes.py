@@ -8,6 +8,7 @@ import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
+from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Files, Trainer
 from tuneway.gateway.fine_tuning.responses import schedule_object
 from tuneway.gateway.fine_tuning.schemas import CreateSchedule
@@ -27,36 +28,42 @@ async def create_schedule(
     schedule = body.to_proto(principal.tenant_id)
     if body.training_file:
         await files.require_fine_tune(principal.tenant_id, body.training_file, "training_file")
-    return _json(schedule_object(await trainer.create_schedule(schedule)))
+    request = pb.CreateScheduleRequest(schedule=schedule)
+    return _json(schedule_object((await trainer.call(trainer.stub.CreateSchedule, request)).schedule))
 
 
 @router.get("", summary="List retraining schedules")
 async def list_schedules(principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """The tenant's schedules."""
-    schedules = await trainer.list_schedules(principal.tenant_id)
-    return _json({"object": "list", "data": [schedule_object(s) for s in schedules]})
+    request = pb.ListSchedulesRequest(tenant_id=principal.tenant_id)
+    response = await trainer.call(trainer.stub.ListSchedules, request)
+    return _json({"object": "list", "data": [schedule_object(s) for s in response.schedules]})
 
 
 @router.get("/{schedule_id}", summary="Retrieve a retraining schedule")
 async def get_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One schedule, or 404."""
-    return _json(schedule_object(await trainer.get_schedule(principal.tenant_id, schedule_id)))
+    request = pb.GetScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
+    return _json(schedule_object((await trainer.call(trainer.stub.GetSchedule, request)).schedule))
 
 
 @router.post("/{schedule_id}/pause", summary="Pause a retraining schedule")
 async def pause_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Stops the schedule firing until resumed."""
-    return _json(schedule_object(await trainer.pause_schedule(principal.tenant_id, schedule_id)))
+    request = pb.PauseScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
+    return _json(schedule_object((await trainer.call(trainer.stub.PauseSchedule, request)).schedule))
 
 
 @router.post("/{schedule_id}/resume", summary="Resume a retraining schedule")
 async def resume_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Lets a paused schedule fire again from its next cron time."""
-    return _json(schedule_object(await trainer.resume_schedule(principal.tenant_id, schedule_id)))
+    request = pb.ResumeScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
+    return _json(schedule_object((await trainer.call(trainer.stub.ResumeSchedule, request)).schedule))
 
 
 @router.delete("/{schedule_id}", summary="Delete a retraining schedule")
 async def delete_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Deletes the schedule; jobs it created stay."""
-    await trainer.delete_schedule(principal.tenant_id, schedule_id)
+    request = pb.DeleteScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
+    await trainer.call(trainer.stub.DeleteSchedule, request)
     return _json({"id": schedule_id, "object": "fine_tuning.schedule", "deleted": True})

@@ -41,7 +41,7 @@ async def create_embeddings(
             f"This model only returns {DIMENSIONS} dimensions.", param="dimensions", code="invalid_value"
         )
     request = pb.EmbedRequest(tenant_id=principal.tenant_id, model=body.model, inputs=_texts(body.input))
-    response = await retriever.call("Embed", request)
+    response = await retriever.call(retriever.stub.Embed, request)
     return Response(
         orjson.dumps(embedding_list(response, body.encoding_format)), media_type="application/json"
     )

@@ -115,7 +115,7 @@ async def create_knowledge_base(
     body: CreateKnowledgeBaseBody, principal: CurrentPrincipal, retriever: Retriever
 ) -> Response:
     """201 with the knowledge base; chunk size and overlap count the embedder's tokens."""
-    response = await retriever.call("CreateKnowledgeBase", body.to_proto(principal.tenant_id))
+    response = await retriever.call(retriever.stub.CreateKnowledgeBase, body.to_proto(principal.tenant_id))
     return _json(obj.knowledge_base(response.knowledge_base), 201)
 
 
@@ -123,7 +123,7 @@ async def create_knowledge_base(
 async def list_knowledge_bases(principal: CurrentPrincipal, retriever: Retriever) -> Response:
     """The tenant's knowledge bases, newest first."""
     response = await retriever.call(
-        "ListKnowledgeBases", pb.ListKnowledgeBasesRequest(tenant_id=principal.tenant_id)
+        retriever.stub.ListKnowledgeBases, pb.ListKnowledgeBasesRequest(tenant_id=principal.tenant_id)
     )
     return _json(obj.listing([obj.knowledge_base(kb) for kb in response.knowledge_bases]))
 
@@ -132,7 +132,7 @@ async def list_knowledge_bases(principal: CurrentPrincipal, retriever: Retriever
 async def get_knowledge_base(kb_id: str, principal: CurrentPrincipal, retriever: Retriever) -> Response:
     """One knowledge base with its document and chunk counts."""
     response = await retriever.call(
-        "GetKnowledgeBase", pb.GetKnowledgeBaseRequest(tenant_id=principal.tenant_id, id=kb_id)
+        retriever.stub.GetKnowledgeBase, pb.GetKnowledgeBaseRequest(tenant_id=principal.tenant_id, id=kb_id)
     )
     return _json(obj.knowledge_base(response.knowledge_base))
 
@@ -141,7 +141,7 @@ async def get_knowledge_base(kb_id: str, principal: CurrentPrincipal, retriever:
 async def delete_knowledge_base(kb_id: str, principal: CurrentPrincipal, retriever: Retriever) -> Response:
     """Deletes the knowledge base with its documents and chunks."""
     request = pb.DeleteKnowledgeBaseRequest(tenant_id=principal.tenant_id, id=kb_id)
-    response = await retriever.call("DeleteKnowledgeBase", request)
+    response = await retriever.call(retriever.stub.DeleteKnowledgeBase, request)
     return _json({"id": response.id, "object": "knowledge_base.deleted", "deleted": True})
 
 
@@ -174,7 +174,7 @@ async def replace_document(
 async def list_documents(kb_id: str, principal: CurrentPrincipal, retriever: Retriever) -> Response:
     """The knowledge base's documents with their ingestion status, oldest first."""
     request = pb.ListDocumentsRequest(tenant_id=principal.tenant_id, knowledge_base_id=kb_id)
-    response = await retriever.call("ListDocuments", request)
+    response = await retriever.call(retriever.stub.ListDocuments, request)
     return _json(obj.listing([obj.document(d) for d in response.documents]))
 
 
@@ -184,7 +184,7 @@ async def get_document(
 ) -> Response:
     """One document; `status` and `progress` follow its ingestion."""
     request = pb.GetDocumentRequest(tenant_id=principal.tenant_id, knowledge_base_id=kb_id, id=document_id)
-    return _json(obj.document((await retriever.call("GetDocument", request)).document))
+    return _json(obj.document((await retriever.call(retriever.stub.GetDocument, request)).document))
 
 
 @router.delete("/{kb_id}/documents/{document_id}", summary="Delete a document")
@@ -193,7 +193,7 @@ async def delete_document(
 ) -> Response:
     """Deletes the document and its chunks."""
     request = pb.DeleteDocumentRequest(tenant_id=principal.tenant_id, knowledge_base_id=kb_id, id=document_id)
-    response = await retriever.call("DeleteDocument", request)
+    response = await retriever.call(retriever.stub.DeleteDocument, request)
     return _json({"id": response.id, "object": "knowledge_base.document.deleted", "deleted": True})
 
 
@@ -209,5 +209,5 @@ async def search(kb_id: str, body: SearchBody, principal: CurrentPrincipal, retr
         filter=body.filter,
         document_ids=body.document_ids,
     )
-    response = await retriever.search(request)
+    response = await retriever.call(retriever.stub.Search, request)
     return _json(obj.listing([obj.search_result(h) for h in response.hits], search_query=body.query))

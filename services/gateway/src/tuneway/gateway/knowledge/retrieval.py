@@ -53,7 +53,9 @@ async def _knowledge_settings(prompts: PromptClient, tenant_id: str, assistant: 
     now = time.monotonic()
     if cached and now - cached[0] < _SETTINGS_TTL:
         return cached[1]
-    response = await prompts.call("GetAssistant", pb.GetAssistantRequest(tenant_id=tenant_id, name=assistant))
+    response = await prompts.call(
+        prompts.stub.GetAssistant, pb.GetAssistantRequest(tenant_id=tenant_id, name=assistant)
+    )
     if len(_settings_cache) > 10_000:  # bounded: drop everything rather than track recency
         _settings_cache.clear()
     _settings_cache[key] = (now, response.assistant.knowledge)
@@ -102,7 +104,7 @@ async def retrieve_for_assistant(
         score_threshold=threshold,
     )
     try:
-        hits = list((await retriever.search(request)).hits)
+        hits = list((await retriever.call(retriever.stub.Search, request)).hits)
     except NotFoundError as error:
         raise FailedPreconditionError(
             f"The assistant '{assistant}' uses a knowledge base that does not exist: {error.message} "

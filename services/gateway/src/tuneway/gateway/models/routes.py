@@ -16,6 +16,7 @@ from tuneway.core.errors import NotFoundError, UnavailableError
 from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.clients.prompt import PromptClient
 from tuneway.gateway.deps import CurrentPrincipal, Inference, Prompts
+from tuneway.gateway.models.catalog import engine_models
 from tuneway.gateway.prompts.responses import ASSISTANT_PREFIX
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,10 @@ async def _all_models(
     """Base model and adapters, then assistants; without prompt-svc the engine's models still list."""
     # Both lists are fetched concurrently; the assistants wait while the engine answers.
     assistants = asyncio.ensure_future(
-        prompts.call("ListAssistants", ppb.ListAssistantsRequest(tenant_id=tenant_id))
+        prompts.call(prompts.stub.ListAssistants, ppb.ListAssistantsRequest(tenant_id=tenant_id))
     )
     try:
-        listed = [_model(m) for m in await inference.list_models(tenant_id)]
+        listed = [_model(m) for m in await engine_models(inference, tenant_id)]
     except BaseException:
         assistants.cancel()
         raise

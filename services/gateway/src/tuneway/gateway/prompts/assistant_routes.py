@@ -12,6 +12,7 @@ from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.core.errors import InvalidArgumentError
 from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.deps import CurrentPrincipal, Inference, Prompts
+from tuneway.gateway.models.catalog import engine_models
 from tuneway.gateway.prompts import responses as obj
 from tuneway.gateway.prompts.schemas import AssistantFields, CreateAssistantBody
 
@@ -26,7 +27,7 @@ async def _check_models(inference: InferenceClient, tenant_id: str, body: Assist
     """The base model and adapter must be ones the tenant can call now."""
     if body.base_model is None and not body.adapter:
         return
-    models = {m.id: m for m in await inference.list_models(tenant_id)}
+    models = {m.id: m for m in await engine_models(inference, tenant_id)}
     if body.base_model is not None and body.base_model not in models:
         raise InvalidArgumentError(
             f"The model `{body.base_model}` does not exist or you do not have access to it.",
@@ -49,13 +50,15 @@ async def create_assistant(
     await _check_models(inference, principal.tenant_id, body)
     assistant, _ = body.to_proto(body.name)
     request = pb.CreateAssistantRequest(tenant_id=principal.tenant_id, assistant=assistant)
-    return _json(obj.assistant((await prompts.call("CreateAssistant", request)).assistant), 201)
+    return _json(obj.assistant((await prompts.call(prompts.stub.CreateAssistant, request)).assistant), 201)
 
 
 @router.get("", summary="List assistants")
 async def list_assistants(principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """The tenant's assistants by name."""
-    response = await prompts.call("ListAssistants", pb.ListAssistantsRequest(tenant_id=principal.tenant_id))
+    response = await prompts.call(
+        prompts.stub.ListAssistants, pb.ListAssistantsRequest(tenant_id=principal.tenant_id)
+    )
     return _json({"object": "list", "data": [obj.assistant(a) for a in response.assistants]})
 
 
@@ -63,7 +66,7 @@ async def list_assistants(principal: CurrentPrincipal, prompts: Prompts) -> Resp
 async def get_assistant(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One assistant."""
     request = pb.GetAssistantRequest(tenant_id=principal.tenant_id, name=name)
-    return _json(obj.assistant((await prompts.call("GetAssistant", request)).assistant))
+    return _json(obj.assistant((await prompts.call(prompts.stub.GetAssistant, request)).assistant))
 
 
 @router.post("/{name}", summary="Modify an assistant")
@@ -79,13 +82,13 @@ async def update_assistant(
     request = pb.UpdateAssistantRequest(
         tenant_id=principal.tenant_id, name=name, assistant=assistant, update_mask=fields
     )
-    return _json(obj.assistant((await prompts.call("UpdateAssistant", request)).assistant))
+    return _json(obj.assistant((await prompts.call(prompts.stub.UpdateAssistant, request)).assistant))
 
 
 @router.delete("/{name}", summary="Delete an assistant")
 async def delete_assistant(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Deletes the assistant; its prompt stays."""
     response = await prompts.call(
-        "DeleteAssistant", pb.DeleteAssistantRequest(tenant_id=principal.tenant_id, name=name)
+        prompts.stub.DeleteAssistant, pb.DeleteAssistantRequest(tenant_id=principal.tenant_id, name=name)
     )
     return _json({"id": response.id, "object": "assistant.deleted", "deleted": True})

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.core.errors import InvalidArgumentError
 from tuneway.gateway.deps import CurrentPrincipal, Inference, Prompts
+from tuneway.gateway.models.catalog import engine_models
 from tuneway.gateway.prompts import responses as obj
 from tuneway.gateway.prompts.schemas import CreateExperimentBody, PromoteBody
 
@@ -30,7 +31,7 @@ async def create_experiment(
     """201 with a draft experiment; start it to split the label's traffic."""
     if any(v.model for v in body.variants):
         # An arm may serve another model or adapter; it must be one the tenant can call now.
-        models = {m.id for m in await inference.list_models(principal.tenant_id)}
+        models = {m.id for m in await engine_models(inference, principal.tenant_id)}
         for i, variant in enumerate(body.variants):
             if variant.model and variant.model not in models:
                 raise InvalidArgumentError(
@@ -49,7 +50,7 @@ async def create_experiment(
             for v in body.variants
         ],
     )
-    response = await prompts.call("CreateExperiment", request)
+    response = await prompts.call(prompts.stub.CreateExperiment, request)
     return _json(obj.experiment(response.experiment), 201)
 
 
@@ -61,7 +62,7 @@ async def list_experiments(
     request = pb.ListExperimentsRequest(
         tenant_id=principal.tenant_id, prompt=prompt or "", status=status or ""
     )
-    response = await prompts.call("ListExperiments", request)
+    response = await prompts.call(prompts.stub.ListExperiments, request)
     return _json({"object": "list", "data": [obj.experiment(e) for e in response.experiments]})
 
 
@@ -69,7 +70,7 @@ async def list_experiments(
 async def get_experiment(experiment_id: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One experiment."""
     request = pb.GetExperimentRequest(tenant_id=principal.tenant_id, id=experiment_id)
-    return _json(obj.experiment((await prompts.call("GetExperiment", request)).experiment))
+    return _json(obj.experiment((await prompts.call(prompts.stub.GetExperiment, request)).experiment))
 
 
 @router.post("/{experiment_id}/promote", summary="Promote the winning variant")
@@ -80,7 +81,7 @@ async def promote(
     request = pb.PromoteExperimentVariantRequest(
         tenant_id=principal.tenant_id, id=experiment_id, variant=body.variant
     )
-    response = await prompts.call("PromoteExperimentVariant", request)
+    response = await prompts.call(prompts.stub.PromoteExperimentVariant, request)
     return _json({**obj.experiment(response.experiment), "prompt_labels": dict(response.prompt.labels)})
 
 
@@ -95,12 +96,12 @@ async def set_status(
     request = pb.SetExperimentStatusRequest(
         tenant_id=principal.tenant_id, id=experiment_id, status=ACTIONS[action]
     )
-    return _json(obj.experiment((await prompts.call("SetExperimentStatus", request)).experiment))
+    return _json(obj.experiment((await prompts.call(prompts.stub.SetExperimentStatus, request)).experiment))
 
 
 @router.delete("/{experiment_id}", summary="Delete an experiment")
 async def delete_experiment(experiment_id: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Deletes an experiment that is not running."""
     request = pb.DeleteExperimentRequest(tenant_id=principal.tenant_id, id=experiment_id)
-    await prompts.call("DeleteExperiment", request)
+    await prompts.call(prompts.stub.DeleteExperiment, request)
     return _json({"id": experiment_id, "object": "experiment.deleted", "deleted": True})

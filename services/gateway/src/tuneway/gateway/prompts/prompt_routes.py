@@ -33,14 +33,14 @@ def _list(items: list[dict[str, Any]]) -> Response:
 @router.get("/prompt_templates", summary="List role templates")
 async def list_templates(_: CurrentPrincipal, prompts: Prompts) -> Response:
     """The built-in role templates a prompt can start from."""
-    response = await prompts.call("ListTemplates", pb.ListTemplatesRequest())
+    response = await prompts.call(prompts.stub.ListTemplates, pb.ListTemplatesRequest())
     return _list([obj.template(t) for t in response.templates])
 
 
 @router.get("/prompt_templates/{template_id}", summary="Retrieve a role template")
 async def get_template(template_id: str, _: CurrentPrincipal, prompts: Prompts) -> Response:
     """One role template with its messages, variables and variants."""
-    response = await prompts.call("GetTemplate", pb.GetTemplateRequest(id=template_id))
+    response = await prompts.call(prompts.stub.GetTemplate, pb.GetTemplateRequest(id=template_id))
     return _json(obj.template(response.template))
 
 
@@ -57,21 +57,25 @@ async def create_prompt(body: CreatePromptBody, principal: CurrentPrincipal, pro
     # Any content field makes version 1 (and is then checked in full, e.g. messages must not be empty).
     if body.model_fields_set & set(SpecIn.model_fields):
         request.spec.CopyFrom(body.spec())
-    response = await prompts.call("CreatePrompt", request)
+    response = await prompts.call(prompts.stub.CreatePrompt, request)
     return _json(obj.prompt(response.prompt), 201)
 
 
 @router.get("/prompts", summary="List prompts")
 async def list_prompts(principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """The tenant's prompts by name."""
-    response = await prompts.call("ListPrompts", pb.ListPromptsRequest(tenant_id=principal.tenant_id))
+    response = await prompts.call(
+        prompts.stub.ListPrompts, pb.ListPromptsRequest(tenant_id=principal.tenant_id)
+    )
     return _list([obj.prompt(p) for p in response.prompts])
 
 
 @router.get("/prompts/{name}", summary="Retrieve a prompt")
 async def get_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One prompt with its labels."""
-    response = await prompts.call("GetPrompt", pb.GetPromptRequest(tenant_id=principal.tenant_id, name=name))
+    response = await prompts.call(
+        prompts.stub.GetPrompt, pb.GetPromptRequest(tenant_id=principal.tenant_id, name=name)
+    )
     return _json(obj.prompt(response.prompt))
 
 
@@ -79,7 +83,7 @@ async def get_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -
 async def delete_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Deletes the prompt with its versions and experiments; 409 while an assistant uses it."""
     response = await prompts.call(
-        "DeletePrompt", pb.DeletePromptRequest(tenant_id=principal.tenant_id, name=name)
+        prompts.stub.DeletePrompt, pb.DeletePromptRequest(tenant_id=principal.tenant_id, name=name)
     )
     return _json({"id": response.id, "object": "prompt.deleted", "deleted": True})
 
@@ -96,7 +100,7 @@ async def create_version(
         description=body.description,
         labels=body.labels,
     )
-    response = await prompts.call("CreatePromptVersion", request)
+    response = await prompts.call(prompts.stub.CreatePromptVersion, request)
     return _json(obj.version(response.version), 201)
 
 
@@ -104,7 +108,7 @@ async def create_version(
 async def list_versions(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Every version, oldest first."""
     request = pb.ListPromptVersionsRequest(tenant_id=principal.tenant_id, prompt=name)
-    response = await prompts.call("ListPromptVersions", request)
+    response = await prompts.call(prompts.stub.ListPromptVersions, request)
     return _list([obj.version(v) for v in response.versions])
 
 
@@ -116,7 +120,7 @@ async def get_version(name: str, version: str, principal: CurrentPrincipal, prom
         request.version = int(version)
     else:
         request.label = version
-    response = await prompts.call("GetPromptVersion", request)
+    response = await prompts.call(prompts.stub.GetPromptVersion, request)
     return _json(obj.version(response.version))
 
 
@@ -128,7 +132,7 @@ async def set_label(
     request = pb.SetPromptLabelRequest(
         tenant_id=principal.tenant_id, prompt=name, label=label, version=body.version
     )
-    response = await prompts.call("SetPromptLabel", request)
+    response = await prompts.call(prompts.stub.SetPromptLabel, request)
     return _json({**obj.prompt(response.prompt), "previous_version": response.previous_version or None})
 
 
@@ -136,7 +140,7 @@ async def set_label(
 async def delete_label(name: str, label: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Removes the label; 409 while an assistant or a running experiment uses it."""
     request = pb.DeletePromptLabelRequest(tenant_id=principal.tenant_id, prompt=name, label=label)
-    response = await prompts.call("DeletePromptLabel", request)
+    response = await prompts.call(prompts.stub.DeletePromptLabel, request)
     return _json(obj.prompt(response.prompt))
 
 
@@ -148,7 +152,7 @@ async def diff_versions(
     request = pb.DiffPromptVersionsRequest(
         tenant_id=principal.tenant_id, prompt=name, from_version=from_version, to_version=to_version
     )
-    response = await prompts.call("DiffPromptVersions", request)
+    response = await prompts.call(prompts.stub.DiffPromptVersions, request)
     return _json(
         {
             "object": "prompt.diff",
@@ -181,4 +185,4 @@ async def render(name: str, body: RenderBody, principal: CurrentPrincipal, promp
         channel=metadata.get("channel", ""),
         tone=metadata.get("tone", ""),
     )
-    return _json(obj.rendered(await prompts.render(request)))
+    return _json(obj.rendered(await prompts.call(prompts.stub.RenderPrompt, request)))

@@ -44,7 +44,8 @@ async def apply_assistant(
     metadata = body.metadata or {}
     name = body.model.removeprefix(ASSISTANT_PREFIX)
     retrieved = await retrieve_for_assistant(prompts, retriever, tenant_id, name, request.messages)
-    rendered = await prompts.render(
+    rendered = await prompts.call(
+        prompts.stub.RenderPrompt,
         pb.RenderPromptRequest(
             tenant_id=tenant_id,
             assistant=name,
@@ -55,7 +56,7 @@ async def apply_assistant(
             language=metadata.get("language", ""),
             channel=metadata.get("channel", ""),
             tone=metadata.get("tone", ""),
-        )
+        ),
     )
     del request.messages[:]
     request.messages.extend(

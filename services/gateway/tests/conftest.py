@@ -1,4 +1,5 @@
-"""A whole gateway app (create_app, its lifespan, SQLite) reached in-process over ASGI."""
+"""A whole gateway app (create_app, its lifespan, SQLite) reached in-process over ASGI, and the gateway's
+migrated database of each kind with the tenancy services over it."""
 
 from __future__ import annotations
 
@@ -10,11 +11,15 @@ from pathlib import Path
 import httpx
 import openai
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from tuneway.core.db import create_engine, session_factory, upgrade_database
 from tuneway.core.testing.processes import free_port
-from tuneway.gateway.app import create_app
+from tuneway.gateway.app import MIGRATIONS, create_app
 from tuneway.gateway.deps import Services
 from tuneway.gateway.settings import GatewaySettings
+from tuneway.gateway.tenancy.admin import TenancyAdmin
+from tuneway.gateway.tenancy.authentication import Authenticator
 
 ADMIN_KEY = "sk-tw-gateway-tests-0123456789abcdef0123456789abcdef"
 
@@ -66,8 +71,8 @@ async def _running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         services: Services = app.state.services
         keys = []
         for name in ("acme", "globex"):
-            await services.keys.create_tenant(name)
-            keys.append((await services.keys.create_key(name, "member"))["key"])
+            await services.tenancy.create_tenant(name)
+            keys.append((await services.tenancy.create_key(name, "member"))["key"])
         transport = httpx.ASGITransport(app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway", timeout=30) as client:
             yield Gateway(client, services, settings, keys[0], keys[1])
@@ -88,3 +93,36 @@ async def gateway(
     """The gateway with default settings (no trainer or inference behind it)."""
     async with start_gateway() as running:
         yield running
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_url(request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database of each kind."""
+    return str(request.getfixturevalue(f"{request.param}_url"))
+
+
+@pytest.fixture
+async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine over the migrated database."""
+    await upgrade_database(db_url, MIGRATIONS)
+    engine = create_engine(db_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions of the migrated database."""
+    return session_factory(engine)
+
+
+@pytest.fixture
+def auth(sessions: async_sessionmaker[AsyncSession]) -> Authenticator:
+    """An authenticator whose cache outlives any test, so eviction on revocation shows."""
+    return Authenticator(sessions, cache_seconds=60)
+
+
+@pytest.fixture
+def admin(sessions: async_sessionmaker[AsyncSession], auth: Authenticator) -> TenancyAdmin:
+    """Tenant and key administration that evicts revoked keys from `auth`."""
+    return TenancyAdmin(sessions, auth)

@@ -15,7 +15,9 @@ from tuneway.core.db import create_engine, session_factory, upgrade_database
 from tuneway.gateway.app import MIGRATIONS
 from tuneway.gateway.errors import install_error_handlers
 from tuneway.gateway.tenancy import routes as admin
-from tuneway.gateway.tenancy.authentication import KeyStore
+from tuneway.gateway.tenancy.admin import TenancyAdmin
+from tuneway.gateway.tenancy.authentication import Authenticator
+from tuneway.gateway.tenancy.bootstrap import bootstrap
 
 ADMIN_KEY = "sk-tw-routes-admin-0123456789abcdef0123456789abcdef"
 
@@ -23,7 +25,8 @@ ADMIN_KEY = "sk-tw-routes-admin-0123456789abcdef0123456789abcdef"
 @dataclass
 class Admin:
     client: httpx.AsyncClient
-    keys: KeyStore
+    authenticator: Authenticator
+    tenancy: TenancyAdmin
 
     def auth(self, key: str = ADMIN_KEY) -> dict[str, str]:
         return {"Authorization": f"Bearer {key}"}
@@ -34,14 +37,16 @@ async def api(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Admin]:
     """A client of an app holding only the admin router, bootstrapped with ADMIN_KEY."""
     await upgrade_database(sqlite_url, MIGRATIONS)
     engine = create_engine(sqlite_url)
-    keys = KeyStore(session_factory(engine))
-    await keys.bootstrap(ADMIN_KEY, tmp_path / "admin_key")
+    sessions = session_factory(engine)
+    await bootstrap(sessions, ADMIN_KEY, tmp_path / "admin_key")
+    authenticator = Authenticator(sessions)
+    tenancy = TenancyAdmin(sessions, authenticator)
     app = FastAPI()
-    app.state.services = SimpleNamespace(keys=keys)
+    app.state.services = SimpleNamespace(authenticator=authenticator, tenancy=tenancy)
     install_error_handlers(app, 1)
     app.include_router(admin.router)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as client:
-        yield Admin(client, keys)
+        yield Admin(client, authenticator, tenancy)
     await engine.dispose()
 
 
@@ -62,7 +67,7 @@ async def test_authentication_and_role(api: Admin) -> None:
         }
     }
 
-    member = await api.keys.create_key("default", "member")
+    member = await api.tenancy.create_key("default", "member")
     response = await api.client.get("/admin/tenants", headers=api.auth(member["key"]))
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "insufficient_permissions"
@@ -107,7 +112,7 @@ async def test_keys(api: Admin) -> None:
     created = response.json()
     assert set(created) >= {"id", "object", "tenant_id", "role", "name", "redacted", "created_at", "key"}
     assert created["object"] == "api_key" and created["tenant_id"] == tenant["id"]
-    assert (await api.keys.authenticate(created["key"])).tenant_id == tenant["id"]
+    assert (await api.authenticator.authenticate(created["key"])).tenant_id == tenant["id"]
 
     response = await api.client.post("/admin/keys", json={**body, "role": "owner"}, headers=api.auth())
     assert response.status_code == 400 and response.json()["error"]["param"] == "role"

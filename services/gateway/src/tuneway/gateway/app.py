@@ -29,7 +29,9 @@ from tuneway.gateway.operations import routes as operations
 from tuneway.gateway.prompts import assistant_routes, experiment_routes, prompt_routes
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.gateway.tenancy import routes as tenancy
-from tuneway.gateway.tenancy.authentication import KeyStore
+from tuneway.gateway.tenancy.admin import TenancyAdmin
+from tuneway.gateway.tenancy.authentication import Authenticator
+from tuneway.gateway.tenancy.bootstrap import bootstrap
 
 log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -44,14 +46,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         url = settings.db_url()
         await retry_forever("gateway database", lambda: upgrade_database(url, MIGRATIONS))
         engine = create_engine(url)
-        keys = KeyStore(session_factory(engine), settings.key_cache_seconds)
-        generated = await keys.bootstrap(settings.bootstrap_key, settings.admin_key_file())
+        sessions = session_factory(engine)
+        generated = await bootstrap(sessions, settings.bootstrap_key, settings.admin_key_file())
         if generated:
             # Printed once, on the run that created it; it is also in the key file (mode 0600).
             print(
                 f"tuneway admin key (shown once, saved to {settings.admin_key_file()}): {generated}",
                 flush=True,
             )
+        authenticator = Authenticator(sessions, settings.key_cache_seconds)
         inference = InferenceClient(
             settings.inference_target, settings.rpc_timeout_seconds, settings.inference_connect_seconds
         )
@@ -59,7 +62,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             settings.trainer_target, settings.rpc_timeout_seconds, settings.validation_timeout_seconds
         )
         file_service = FileService(
-            session_factory(engine), FileStore(settings.files_dir()), trainer, settings.max_file_bytes
+            sessions, FileStore(settings.files_dir()), trainer, settings.max_file_bytes
         )
         prompts = PromptClient(settings.prompt_target, settings.rpc_timeout_seconds)
         retriever = RetrieverClient(
@@ -68,7 +71,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         app.state.services = Services(
             settings=settings,
             db=engine,
-            keys=keys,
+            authenticator=authenticator,
+            tenancy=TenancyAdmin(sessions, authenticator),
             inference=inference,
             trainer=trainer,
             files=file_service,

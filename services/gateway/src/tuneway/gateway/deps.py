@@ -16,7 +16,9 @@ from tuneway.gateway.clients.trainer import TrainerClient
 from tuneway.gateway.errors import AuthenticationError
 from tuneway.gateway.files.service import FileService
 from tuneway.gateway.settings import GatewaySettings
-from tuneway.gateway.tenancy.authentication import KeyStore, Principal
+from tuneway.gateway.tenancy.admin import TenancyAdmin
+from tuneway.gateway.tenancy.authentication import Authenticator
+from tuneway.gateway.tenancy.keys import Principal
 
 
 @dataclass
@@ -25,7 +27,8 @@ class Services:
 
     settings: GatewaySettings
     db: AsyncEngine
-    keys: KeyStore
+    authenticator: Authenticator
+    tenancy: TenancyAdmin
     inference: InferenceClient
     trainer: TrainerClient
     files: FileService
@@ -47,8 +50,8 @@ async def get_settings(request: Request) -> GatewaySettings:
     return _services(request).settings
 
 
-async def get_keys(request: Request) -> KeyStore:
-    return _services(request).keys
+async def get_tenancy(request: Request) -> TenancyAdmin:
+    return _services(request).tenancy
 
 
 async def get_inference(request: Request) -> InferenceClient:
@@ -73,7 +76,7 @@ async def get_retriever(request: Request) -> RetrieverClient:
 
 AllServices = Annotated[Services, Depends(get_services)]
 Settings = Annotated[GatewaySettings, Depends(get_settings)]
-Keys = Annotated[KeyStore, Depends(get_keys)]
+Tenancy = Annotated[TenancyAdmin, Depends(get_tenancy)]
 Inference = Annotated[InferenceClient, Depends(get_inference)]
 Trainer = Annotated[TrainerClient, Depends(get_trainer)]
 Files = Annotated[FileService, Depends(get_files)]
@@ -90,7 +93,7 @@ async def current_principal(request: Request) -> Principal:
             "You didn't provide an API key. You need to provide your API key in an Authorization header "
             "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
         )
-    return await _services(request).keys.authenticate(token.strip())
+    return await _services(request).authenticator.authenticate(token.strip())
 
 
 async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -7,6 +7,8 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 ROLES = ("admin", "member")
+# The operators' own tenant: created at start-up, and the only one that may hold admin keys.
+DEFAULT_TENANT = "default"
 
 # Deterministic constraint names, so later Alembic migrations can drop or alter them on every database.
 NAMING_CONVENTION = {

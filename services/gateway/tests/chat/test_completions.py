@@ -8,11 +8,11 @@ import orjson
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.core.errors import UnavailableError
+from tuneway.gateway.chat.generation import generate_request
 from tuneway.gateway.chat.responses import (
     ChunkWriter,
     collect_completion,
     stream_completion,
-    to_generate_request,
 )
 from tuneway.gateway.chat.schemas import ChatCompletionRequest
 
@@ -40,7 +40,7 @@ def test_request_maps_every_sampling_field() -> None:
         ignore_eos=True,
         response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object"}}},
     )
-    request = to_generate_request(body, "acme", "chatcmpl-1")
+    request = generate_request(body, "acme", "chatcmpl-1")
     assert (request.tenant_id, request.model, request.request_id) == ("acme", "m", "chatcmpl-1")
     assert [(m.role, m.content) for m in request.messages] == [("system", "Be kind."), ("user", "hi")]
     p = request.params
@@ -51,7 +51,7 @@ def test_request_maps_every_sampling_field() -> None:
 
 
 def test_unset_fields_stay_unset() -> None:
-    p = to_generate_request(_request(), "acme", "id").params
+    p = generate_request(_request(), "acme", "id").params
     assert not p.HasField("temperature") and not p.HasField("max_tokens") and not p.HasField("seed")
 
 

@@ -1,62 +1,55 @@
-"""Chat completions: request -> GenerateRequest, and generated deltas -> OpenAI responses and SSE chunks."""
+"""The write step of a chat completion: generated deltas -> OpenAI's `chat.completion`, or its
+`chat.completion.chunk` events, and what served an assistant request (the `tuneway` object and headers)."""
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
+from tuneway.api.prompt.v1 import prompt_pb2 as ppb
 from tuneway.core.errors import DomainError
-from tuneway.gateway.chat.schemas import ChatCompletionRequest
 from tuneway.gateway.errors import domain_error_response
-
-DONE = b"data: [DONE]\n\n"
-
-
-def new_completion_id() -> str:
-    """An OpenAI-style completion id."""
-    return f"chatcmpl-{uuid.uuid4().hex}"
+from tuneway.gateway.streaming import DONE
 
 
-def to_generate_request(body: ChatCompletionRequest, tenant_id: str, request_id: str) -> pb.GenerateRequest:
-    """The inference request for a validated chat completion body."""
-    params = pb.SamplingParams(stop=body.stop or (), ignore_eos=body.ignore_eos)
-    if body.temperature is not None:
-        params.temperature = body.temperature
-    if body.top_p is not None:
-        params.top_p = body.top_p
-    max_tokens = body.max_completion_tokens or body.max_tokens
-    if max_tokens is not None:
-        params.max_tokens = max_tokens
-    if body.seed is not None:
-        params.seed = body.seed
-    if body.presence_penalty is not None:
-        params.presence_penalty = body.presence_penalty
-    if body.frequency_penalty is not None:
-        params.frequency_penalty = body.frequency_penalty
-    fmt = pb.ResponseFormat(type="text")
-    if body.response_format is not None:
-        fmt.type = body.response_format.type
-        if body.response_format.json_schema is not None:
-            fmt.json_schema = orjson.dumps(body.response_format.json_schema.schema_).decode()
-    return pb.GenerateRequest(
-        tenant_id=tenant_id,
-        request_id=request_id,
-        model=body.model,
-        messages=[
-            # OpenAI's `developer` role is the newer name of `system`; templates know only the latter.
-            pb.ChatMessage(
-                role="system" if m.role == "developer" else m.role, content=m.text(), name=m.name or ""
-            )
-            for m in body.messages
-        ],
-        params=params,
-        response_format=fmt,
-    )
+@dataclass(frozen=True)
+class ServedBy:
+    """What served an assistant request: the response's `tuneway` object and its headers."""
+
+    body: dict[str, Any]
+    headers: dict[str, str]
+
+
+def served_by(rendered: ppb.RenderPromptResponse, knowledge: dict[str, Any]) -> ServedBy:
+    """The assistant, prompt version, variant, experiment and model that served the request, and the
+    knowledge it was given (`knowledge` from the retrieval step)."""
+    body = {
+        "assistant": rendered.assistant,
+        "prompt": rendered.prompt_name,
+        "prompt_version": rendered.version,
+        "prompt_label": rendered.label or None,
+        "variant": rendered.variant,
+        "language": rendered.language or None,
+        "experiment": rendered.experiment_id or None,
+        "experiment_variant": rendered.experiment_variant or None,
+        "model": rendered.model,
+        **knowledge,
+    }
+    headers = {
+        "x-tuneway-prompt": rendered.prompt_name,
+        "x-tuneway-prompt-version": str(rendered.version),
+        "x-tuneway-variant": rendered.variant,
+        "x-tuneway-model": rendered.model,
+    }
+    if rendered.experiment_id:
+        headers["x-tuneway-experiment"] = rendered.experiment_id
+        headers["x-tuneway-experiment-variant"] = rendered.experiment_variant
+    return ServedBy(body, headers)
 
 
 def _usage(response: pb.GenerateResponse) -> dict[str, int]:

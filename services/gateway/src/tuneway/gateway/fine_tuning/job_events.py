@@ -13,8 +13,8 @@ from tuneway.core.errors import DomainError
 from tuneway.gateway.clients.trainer import TrainerClient
 from tuneway.gateway.errors import domain_error_response
 from tuneway.gateway.fine_tuning.responses import event_object
+from tuneway.gateway.streaming import DONE
 
-DONE = b"data: [DONE]\n\n"
 KEEPALIVE = b": keepalive\n\n"
 _END = object()
 

@@ -13,7 +13,7 @@ from tuneway.gateway.deps import CurrentPrincipal, Files, Settings, Trainer
 from tuneway.gateway.fine_tuning.job_events import event_stream
 from tuneway.gateway.fine_tuning.responses import checkpoint_object, event_object, job_object, page
 from tuneway.gateway.fine_tuning.schemas import CreateJob
-from tuneway.gateway.streaming import ClosingStreamingResponse
+from tuneway.gateway.streaming import event_stream_response
 
 router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
 
@@ -86,12 +86,10 @@ async def list_events(
             trainer.stub.GetJob, pb.GetJobRequest(tenant_id=principal.tenant_id, job_id=fine_tuning_job_id)
         )
         after_seq = int(last_event_id) if last_event_id.isdigit() else 0
-        return ClosingStreamingResponse(
+        return event_stream_response(
             event_stream(
                 trainer, principal.tenant_id, fine_tuning_job_id, after_seq, settings.sse_keepalive_seconds
-            ),
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
         )
     request = pb.ListJobEventsRequest(
         tenant_id=principal.tenant_id, job_id=fine_tuning_job_id, after=after, limit=limit

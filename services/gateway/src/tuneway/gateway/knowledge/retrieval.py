@@ -4,11 +4,10 @@ question, the chunks reach the prompt as its `context` variable, and the respons
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuneway.api.inference.v1 import inference_pb2 as ipb
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.api.retriever.v1 import retriever_pb2 as rpb
 from tuneway.core.errors import FailedPreconditionError, NotFoundError
@@ -118,8 +117,3 @@ async def retrieve_for_assistant(
         "score_threshold": threshold,
     }
     return Retrieved(True, {CONTEXT_VARIABLE: _context(hits)}, [_source(h) for h in hits], settings)
-
-
-async def fixed_answer(text: str) -> AsyncGenerator[ipb.GenerateResponse, None]:
-    """A one-message 'generation' for replies the gateway gives itself (no tokens were generated)."""
-    yield ipb.GenerateResponse(text_delta=text, finish_reason="stop")

@@ -17,7 +17,7 @@ from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.clients.prompt import PromptClient
 from tuneway.gateway.deps import CurrentPrincipal, Inference, Prompts
 from tuneway.gateway.models.catalog import engine_models
-from tuneway.gateway.prompts.responses import ASSISTANT_PREFIX
+from tuneway.gateway.prompts.assistant_names import assistant_model
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ def _model(info: pb.ModelInfo) -> dict[str, Any]:
 
 def _assistant(info: ppb.Assistant) -> dict[str, Any]:
     return {
-        "id": ASSISTANT_PREFIX + info.name,
+        "id": assistant_model(info.name),
         "object": "model",
         "created": info.created_at,
         "owned_by": info.tenant_id,

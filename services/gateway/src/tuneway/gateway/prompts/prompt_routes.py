@@ -11,6 +11,7 @@ from starlette.responses import Response
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Prompts
 from tuneway.gateway.prompts import responses as obj
+from tuneway.gateway.prompts.rendering import render_request
 from tuneway.gateway.prompts.schemas import (
     CreatePromptBody,
     CreateVersionBody,
@@ -168,21 +169,18 @@ async def diff_versions(
 @router.post("/prompts/{name}/render", summary="Preview a rendered prompt")
 async def render(name: str, body: RenderBody, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """The messages a version (or label) renders for these variables, conversation and metadata."""
-    metadata = body.metadata or {}
-    request = pb.RenderPromptRequest(
-        tenant_id=principal.tenant_id,
+    messages = [
+        pb.ChatMessage(role="system" if m.role == "developer" else m.role, content=m.content)
+        for m in body.messages
+    ]
+    request = render_request(
+        principal.tenant_id,
+        messages,
+        body.variables,
+        body.user,
+        body.metadata,
         prompt=name,
         version=body.version or 0,
         label=body.label or "",
-        messages=[
-            pb.ChatMessage(role="system" if m.role == "developer" else m.role, content=m.content)
-            for m in body.messages
-        ],
-        variables=body.variables,
-        user=body.user or "",
-        conversation_id=metadata.get("conversation_id", ""),
-        language=metadata.get("language", ""),
-        channel=metadata.get("channel", ""),
-        tone=metadata.get("tone", ""),
     )
     return _json(obj.rendered(await prompts.call(prompts.stub.RenderPrompt, request)))

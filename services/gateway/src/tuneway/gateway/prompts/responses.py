@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
-
-ASSISTANT_PREFIX = "assistant:"
+from tuneway.gateway.prompts.assistant_names import assistant_model
 
 
 def _or_none(value: Any) -> Any:
@@ -123,7 +122,7 @@ def assistant(a: pb.Assistant) -> dict[str, Any]:
         "id": a.id,
         "object": "assistant",
         "name": a.name,
-        "model": ASSISTANT_PREFIX + a.name,
+        "model": assistant_model(a.name),
         "description": a.description,
         "base_model": a.base_model,
         "adapter": _or_none(a.adapter),

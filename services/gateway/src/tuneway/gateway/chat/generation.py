@@ -1,0 +1,96 @@
+"""The generate step of a chat completion: the inference request (from the body, then from an assistant's
+rendered prompt), and the generation's responses, from the engine or a fixed answer."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncGenerator
+
+import orjson
+
+from tuneway.api.inference.v1 import inference_pb2 as pb
+from tuneway.api.prompt.v1 import prompt_pb2 as ppb
+from tuneway.gateway.chat.schemas import ChatCompletionRequest
+
+
+def new_completion_id() -> str:
+    """An OpenAI-style completion id."""
+    return f"chatcmpl-{uuid.uuid4().hex}"
+
+
+def generate_request(body: ChatCompletionRequest, tenant_id: str, request_id: str) -> pb.GenerateRequest:
+    """The inference request for a validated chat completion body."""
+    params = pb.SamplingParams(stop=body.stop or (), ignore_eos=body.ignore_eos)
+    if body.temperature is not None:
+        params.temperature = body.temperature
+    if body.top_p is not None:
+        params.top_p = body.top_p
+    max_tokens = body.max_completion_tokens or body.max_tokens
+    if max_tokens is not None:
+        params.max_tokens = max_tokens
+    if body.seed is not None:
+        params.seed = body.seed
+    if body.presence_penalty is not None:
+        params.presence_penalty = body.presence_penalty
+    if body.frequency_penalty is not None:
+        params.frequency_penalty = body.frequency_penalty
+    fmt = pb.ResponseFormat(type="text")
+    if body.response_format is not None:
+        fmt.type = body.response_format.type
+        if body.response_format.json_schema is not None:
+            fmt.json_schema = orjson.dumps(body.response_format.json_schema.schema_).decode()
+    return pb.GenerateRequest(
+        tenant_id=tenant_id,
+        request_id=request_id,
+        model=body.model,
+        messages=[
+            # OpenAI's `developer` role is the newer name of `system`; templates know only the latter.
+            pb.ChatMessage(
+                role="system" if m.role == "developer" else m.role, content=m.text(), name=m.name or ""
+            )
+            for m in body.messages
+        ],
+        params=params,
+        response_format=fmt,
+    )
+
+
+def apply_rendered(
+    request: pb.GenerateRequest, rendered: ppb.RenderPromptResponse, body: ChatCompletionRequest
+) -> None:
+    """Rewrites `request` in place with an assistant's rendered prompt: its messages, the assistant's (or
+    experiment arm's) model, and the prompt's parameters wherever the client did not set its own."""
+    del request.messages[:]
+    request.messages.extend(
+        pb.ChatMessage(role=m.role, content=m.content, name=m.name) for m in rendered.messages
+    )
+    request.model = rendered.model
+    _merge_parameters(request.params, rendered.parameters, body)
+
+
+def _merge_parameters(
+    params: pb.SamplingParams, prompt: ppb.ModelParameters, body: ChatCompletionRequest
+) -> None:
+    """The request's own values win; the prompt (and assistant) fill in the rest."""
+    if body.temperature is None and prompt.HasField("temperature"):
+        params.temperature = prompt.temperature
+    if body.top_p is None and prompt.HasField("top_p"):
+        params.top_p = prompt.top_p
+    if body.max_tokens is None and body.max_completion_tokens is None and prompt.HasField("max_tokens"):
+        params.max_tokens = prompt.max_tokens
+    if not body.stop and prompt.stop:
+        params.stop.extend(prompt.stop)
+
+
+async def fixed_answer(text: str) -> AsyncGenerator[pb.GenerateResponse, None]:
+    """A one-message 'generation' for replies the gateway gives itself (no tokens were generated)."""
+    yield pb.GenerateResponse(text_delta=text, finish_reason="stop")
+
+
+async def first_response(responses: AsyncGenerator[pb.GenerateResponse, None]) -> pb.GenerateResponse:
+    """The generation's first response; a failure before it closes the generation and raises."""
+    try:
+        return await anext(responses)
+    except BaseException:
+        await responses.aclose()
+        raise

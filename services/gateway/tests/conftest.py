@@ -72,7 +72,8 @@ async def _running(settings: GatewaySettings) -> AsyncIterator[Gateway]:
         keys = []
         for name in ("acme", "globex"):
             await services.tenancy.create_tenant(name)
-            keys.append((await services.tenancy.create_key(name, "member"))["key"])
+            _, raw_key = await services.tenancy.create_key(name, "member")
+            keys.append(raw_key)
         transport = httpx.ASGITransport(app)
         async with httpx.AsyncClient(transport=transport, base_url="http://gateway", timeout=30) as client:
             yield Gateway(client, services, settings, keys[0], keys[1])

@@ -19,9 +19,8 @@ from tuneway.gateway.tenancy.keys import Principal
 
 async def test_authenticate_and_revoke(auth: Authenticator, admin: TenancyAdmin, engine: AsyncEngine) -> None:
     tenant = await admin.create_tenant("acme")
-    created = await admin.create_key(tenant["id"], "member", "ci")
-    raw = created["key"]
-    assert await auth.authenticate(raw) == Principal(tenant["id"], "member", created["id"])
+    created, raw = await admin.create_key(tenant.id, "member", "ci")
+    assert await auth.authenticate(raw) == Principal(tenant.id, "member", created.id)
 
     with pytest.raises(AuthenticationError) as caught:
         await auth.authenticate(raw[:-1] + ("A" if raw[-1] != "A" else "B"))
@@ -31,10 +30,10 @@ async def test_authenticate_and_revoke(auth: Authenticator, admin: TenancyAdmin,
 
     # A second gateway that has cached the key keeps accepting it until its cache entry expires.
     other = Authenticator(session_factory(engine), cache_seconds=0.3)
-    assert (await other.authenticate(raw)).key_id == created["id"]
+    assert (await other.authenticate(raw)).key_id == created.id
 
-    revoked = await admin.revoke_key(created["id"])
-    assert revoked["revoked_at"] is not None
+    revoked = await admin.revoke_key(created.id)
+    assert revoked.revoked_at is not None
     with pytest.raises(AuthenticationError):
         await auth.authenticate(raw)  # same gateway: evicted at once despite its 60 s cache
     with pytest.raises(AuthenticationError):
@@ -42,7 +41,7 @@ async def test_authenticate_and_revoke(auth: Authenticator, admin: TenancyAdmin,
     await asyncio.sleep(0.35)
     with pytest.raises(AuthenticationError):
         await other.authenticate(raw)  # the other gateway: within its TTL
-    assert (await admin.revoke_key(created["id"]))["revoked_at"] == revoked["revoked_at"]
+    assert (await admin.revoke_key(created.id)).revoked_at == revoked.revoked_at
     with pytest.raises(NotFoundError):
         await admin.revoke_key("key_missing")
 
@@ -51,7 +50,7 @@ async def test_concurrent_requests_with_one_key_share_one_lookup(
     auth: Authenticator, admin: TenancyAdmin, engine: AsyncEngine
 ) -> None:
     tenant = await admin.create_tenant("acme")
-    raw = (await admin.create_key(tenant["id"], "member", "ci"))["key"]
+    _, raw = await admin.create_key(tenant.id, "member", "ci")
     lookups: list[str] = []
 
     def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
@@ -62,7 +61,7 @@ async def test_concurrent_requests_with_one_key_share_one_lookup(
     try:
         # A busy key whose cache entry is missing (or just expired): one query, not one per request.
         principals = await asyncio.gather(*(auth.authenticate(raw) for _ in range(32)))
-        assert {p.tenant_id for p in principals} == {tenant["id"]} and len(lookups) == 1
+        assert {p.tenant_id for p in principals} == {tenant.id} and len(lookups) == 1
         bad = raw[:-1] + ("A" if raw[-1] != "A" else "B")
         errors = await asyncio.gather(*(auth.authenticate(bad) for _ in range(8)), return_exceptions=True)
         assert all(isinstance(e, AuthenticationError) for e in errors) and len(lookups) == 2

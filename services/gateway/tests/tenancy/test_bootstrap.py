@@ -36,8 +36,8 @@ async def test_bootstrap_generates_one_admin_key(
     assert await bootstrap(session_factory(engine), "", key_file) is None
     assert key_file.read_text().strip() == generated
     keys = await admin.list_keys()
-    assert len(keys) == 1 and keys[0]["role"] == "admin"
-    assert (await admin.get_tenant("default"))["name"] == "default"
+    assert len(keys) == 1 and keys[0].role == "admin"
+    assert (await admin.get_tenant("default")).name == "default"
 
 
 async def test_bootstrap_key_from_environment(
@@ -58,14 +58,14 @@ async def test_bootstrap_key_from_environment(
     assert (principal.tenant_id, principal.role) == ("default", "admin")
     assert await bootstrap(sessions, settings.bootstrap_key, settings.admin_key_file()) is None
     keys = await admin.list_keys("default")
-    assert len(keys) == 1 and keys[0]["redacted"] == "sk-tw-te…cdef"
+    assert len(keys) == 1 and keys[0].redacted == "sk-tw-te…cdef"
 
 
 async def test_revoked_bootstrap_key_stays_revoked_and_a_new_key_is_generated(
     sessions: Sessions, auth: Authenticator, admin: TenancyAdmin, engine: AsyncEngine, tmp_path: Path
 ) -> None:
     await bootstrap(sessions, BOOTSTRAP_KEY, tmp_path / "admin_key")
-    await admin.revoke_key((await admin.list_keys())[0]["id"])
+    await admin.revoke_key((await admin.list_keys())[0].id)
     # With no usable admin key left, a restart generates one, so the operator is never locked out.
     generated = await bootstrap(session_factory(engine), BOOTSTRAP_KEY, tmp_path / "admin_key")
     assert generated is not None
@@ -84,13 +84,13 @@ async def test_concurrent_bootstrap_generates_one_key(db_url: str, tmp_path: Pat
         )
         assert sum(r is not None for r in results) == 1
         admin = TenancyAdmin(replicas[0], Authenticator(replicas[0]))
-        assert len([k for k in await admin.list_keys() if k["role"] == "admin"]) == 1
+        assert len([k for k in await admin.list_keys() if k.role == "admin"]) == 1
         # Replicas sharing one TUNEWAY_BOOTSTRAP_KEY store it once.
         assert (
             await asyncio.gather(*(bootstrap(s, BOOTSTRAP_KEY, tmp_path / "k") for s in replicas))
             == [None] * 3
         )
-        assert len([k for k in await admin.list_keys() if k["name"] == "bootstrap"]) == 1
+        assert len([k for k in await admin.list_keys() if k.name == "bootstrap"]) == 1
     finally:
         for engine in engines:
             await engine.dispose()

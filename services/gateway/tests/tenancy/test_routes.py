@@ -67,8 +67,8 @@ async def test_authentication_and_role(api: Admin) -> None:
         }
     }
 
-    member = await api.tenancy.create_key("default", "member")
-    response = await api.client.get("/admin/tenants", headers=api.auth(member["key"]))
+    _, member_key = await api.tenancy.create_key("default", "member")
+    response = await api.client.get("/admin/tenants", headers=api.auth(member_key))
     assert response.status_code == 403
     assert response.json()["error"]["code"] == "insufficient_permissions"
 

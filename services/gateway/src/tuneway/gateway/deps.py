@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -40,48 +40,28 @@ def _services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-# Providers are `async def` on purpose: FastAPI runs plain `def` dependencies in a worker thread,
-# which costs a thread hop per request on the hot path.
 async def get_services(request: Request) -> Services:
     return _services(request)
 
 
-async def get_settings(request: Request) -> GatewaySettings:
-    return _services(request).settings
+def _wired(attribute: str) -> Any:
+    """`Depends` on one of the wired services. Providers are `async def` on purpose: FastAPI runs plain
+    `def` dependencies in a worker thread, which costs a thread hop per request on the hot path."""
 
+    async def provide(request: Request) -> Any:
+        return getattr(_services(request), attribute)
 
-async def get_tenancy(request: Request) -> TenancyAdmin:
-    return _services(request).tenancy
-
-
-async def get_inference(request: Request) -> InferenceClient:
-    return _services(request).inference
-
-
-async def get_trainer(request: Request) -> TrainerClient:
-    return _services(request).trainer
-
-
-async def get_files(request: Request) -> FileService:
-    return _services(request).files
-
-
-async def get_prompts(request: Request) -> PromptClient:
-    return _services(request).prompts
-
-
-async def get_retriever(request: Request) -> RetrieverClient:
-    return _services(request).retriever
+    return Depends(provide)
 
 
 AllServices = Annotated[Services, Depends(get_services)]
-Settings = Annotated[GatewaySettings, Depends(get_settings)]
-Tenancy = Annotated[TenancyAdmin, Depends(get_tenancy)]
-Inference = Annotated[InferenceClient, Depends(get_inference)]
-Trainer = Annotated[TrainerClient, Depends(get_trainer)]
-Files = Annotated[FileService, Depends(get_files)]
-Prompts = Annotated[PromptClient, Depends(get_prompts)]
-Retriever = Annotated[RetrieverClient, Depends(get_retriever)]
+Settings = Annotated[GatewaySettings, _wired("settings")]
+Tenancy = Annotated[TenancyAdmin, _wired("tenancy")]
+Inference = Annotated[InferenceClient, _wired("inference")]
+Trainer = Annotated[TrainerClient, _wired("trainer")]
+Files = Annotated[FileService, _wired("files")]
+Prompts = Annotated[PromptClient, _wired("prompts")]
+Retriever = Annotated[RetrieverClient, _wired("retriever")]
 
 
 async def current_principal(request: Request) -> Principal:

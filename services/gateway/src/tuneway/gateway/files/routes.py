@@ -2,49 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import orjson
 from fastapi import APIRouter, Query, Request
 from starlette.responses import FileResponse, Response
 
 from tuneway.api.trainer.v1 import trainer_pb2 as tpb
 from tuneway.gateway.deps import CurrentPrincipal, Files, Trainer
-from tuneway.gateway.files.service import MAX_LIST_LIMIT, PURPOSES, file_object
+from tuneway.gateway.files.responses import file_object
+from tuneway.gateway.files.service import MAX_LIST_LIMIT, PURPOSES
 from tuneway.gateway.fine_tuning.responses import report_object
 from tuneway.gateway.fine_tuning.schemas import Cleaning
+from tuneway.gateway.http import deleted, json_response, page
+from tuneway.gateway.openapi import form_body
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
 
 # The upload is parsed as a stream (not by FastAPI), so its form is described for the docs here.
-_UPLOAD_BODY: dict[str, Any] = {
-    "requestBody": {
-        "required": True,
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "required": ["file", "purpose"],
-                    "properties": {
-                        "file": {"type": "string", "format": "binary"},
-                        "purpose": {"type": "string", "enum": list(PURPOSES)},
-                    },
-                }
-            }
-        },
-    }
-}
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status, media_type="application/json")
+_UPLOAD_BODY = form_body(["file", "purpose"], {"purpose": {"type": "string", "enum": list(PURPOSES)}})
 
 
 @router.post("", summary="Upload a file", openapi_extra=_UPLOAD_BODY)
 async def upload_file(request: Request, principal: CurrentPrincipal, files: Files) -> Response:
     """Streams the file into the artifact store (sha256 and size limit checked as it arrives)."""
     content_type = request.headers.get("content-type", "")
-    return _json(await files.upload(principal.tenant_id, request.stream(), content_type))
+    return json_response(file_object(await files.upload(principal.tenant_id, request.stream(), content_type)))
 
 
 @router.get("", summary="List files")
@@ -57,15 +39,16 @@ async def list_files(
     order: Literal["asc", "desc"] = "desc",
 ) -> Response:
     """The tenant's files, newest first by default, as OpenAI's cursor page."""
-    return _json(
-        await files.list(principal.tenant_id, purpose=purpose, after=after, limit=limit, order=order)
+    records, has_more = await files.list(
+        principal.tenant_id, purpose=purpose, after=after, limit=limit, order=order
     )
+    return json_response(page([file_object(r) for r in records], has_more))
 
 
 @router.get("/{file_id}", summary="Retrieve a file")
 async def retrieve_file(file_id: str, principal: CurrentPrincipal, files: Files) -> Response:
     """One file's metadata; another tenant's file is 404 like a missing one."""
-    return _json(file_object(await files.get(principal.tenant_id, file_id)))
+    return json_response(file_object(await files.get(principal.tenant_id, file_id)))
 
 
 @router.get("/{file_id}/content", summary="Retrieve file content")
@@ -78,7 +61,8 @@ async def file_content(file_id: str, principal: CurrentPrincipal, files: Files) 
 @router.delete("/{file_id}", summary="Delete a file")
 async def delete_file(file_id: str, principal: CurrentPrincipal, files: Files) -> Response:
     """Deletes the bytes and the metadata; a fine-tune file is forgotten by the trainer first."""
-    return _json(await files.delete(principal.tenant_id, file_id))
+    await files.delete(principal.tenant_id, file_id)
+    return json_response(deleted(file_id, "file"))
 
 
 @router.get("/{file_id}/validation", summary="Validate a fine-tuning file (tuneway extension)")
@@ -107,4 +91,4 @@ async def validate_file(
         cleaning=Cleaning(scrub_pii=scrub_pii, validation_split=validation_split).to_proto(),
         hyperparameters=hyperparameters,
     )
-    return _json(report_object(await trainer.validate_dataset(request), file_id))
+    return json_response(report_object(await trainer.validate_dataset(request), file_id))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,22 +30,6 @@ MAX_LIST_LIMIT = 10_000
 def new_file_id() -> str:
     """file-<24 hex>."""
     return f"file-{secrets.token_hex(12)}"
-
-
-def file_object(record: File) -> dict[str, Any]:
-    """OpenAI's `file` object."""
-    return {
-        "id": record.id,
-        "object": "file",
-        "bytes": record.bytes,
-        "created_at": record.created_at,
-        "expires_at": record.expires_at,
-        "filename": record.filename,
-        "purpose": record.purpose,
-        # Deprecated by OpenAI but still sent: a stored file has been processed.
-        "status": "processed",
-        "status_details": None,
-    }
 
 
 def file_not_found(file_id: str, param: str = "file_id") -> NotFoundError:
@@ -85,7 +68,7 @@ class FileService:
         self._trainer = trainer
         self._max_bytes = max_bytes
 
-    async def upload(self, tenant_id: str, chunks: AsyncIterator[bytes], content_type: str) -> dict[str, Any]:
+    async def upload(self, tenant_id: str, chunks: AsyncIterator[bytes], content_type: str) -> File:
         """Streams a multipart upload into the store; nothing is kept when any step fails."""
         file_id = new_file_id()
         writer = self._store.writer(tenant_id, file_id, self._max_bytes)
@@ -131,7 +114,7 @@ class FileService:
         except BaseException:
             await self._forget(record, saved)
             raise
-        return file_object(record)
+        return record
 
     async def _forget(self, record: File, saved: bool) -> None:
         """Undoes a half-finished upload: the row (if saved) and the bytes."""
@@ -170,8 +153,8 @@ class FileService:
 
     async def list(
         self, tenant_id: str, *, purpose: str | None, after: str | None, limit: int, order: str
-    ) -> dict[str, Any]:
-        """OpenAI's cursor page of the tenant's files (newest first unless order=asc)."""
+    ) -> tuple[Sequence[File], bool]:
+        """A page of the tenant's files (newest first unless order=asc) and whether more follow."""
         async with self._sessions() as session:
             cursor = None
             if after:
@@ -183,21 +166,14 @@ class FileService:
             rows = await repo.list_files(
                 session, tenant_id, purpose=purpose, after=cursor, limit=limit + 1, descending=order == "desc"
             )
-        data = [file_object(r) for r in rows[:limit]]
-        return {
-            "object": "list",
-            "data": data,
-            "first_id": data[0]["id"] if data else None,
-            "last_id": data[-1]["id"] if data else None,
-            "has_more": len(rows) > limit,
-        }
+        return rows[:limit], len(rows) > limit
 
     async def content(self, tenant_id: str, file_id: str) -> tuple[Path, File]:
         """Where the tenant's file's bytes are, with its record."""
         record = await self.get(tenant_id, file_id)
         return local_path(record.uri), record
 
-    async def delete(self, tenant_id: str, file_id: str) -> dict[str, Any]:
+    async def delete(self, tenant_id: str, file_id: str) -> None:
         """Deletes the file: the trainer forgets the dataset first, so a trainer outage keeps it whole."""
         record = await self.get(tenant_id, file_id)
         if record.purpose == FINE_TUNE:
@@ -212,7 +188,6 @@ class FileService:
                 await session.delete(stored)
                 await session.commit()
         await self._store.remove(local_path(record.uri))
-        return {"id": file_id, "object": "file", "deleted": True}
 
 
 def _dataset(record: File) -> tpb.Dataset:

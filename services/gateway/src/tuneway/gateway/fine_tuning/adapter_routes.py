@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
@@ -14,16 +11,9 @@ from tuneway.gateway.clients.trainer import TrainerClient
 from tuneway.gateway.deps import CurrentPrincipal, Trainer
 from tuneway.gateway.fine_tuning.responses import adapter_version_object, alias_object
 from tuneway.gateway.fine_tuning.schemas import SetAlias
+from tuneway.gateway.http import deleted, json_response, list_object
 
 router = APIRouter(prefix="/v1/fine_tuning", tags=["fine-tuning registry"])
-
-
-def _json(body: Any) -> Response:
-    return Response(orjson.dumps(body), media_type="application/json")
-
-
-def _list(data: list[dict[str, Any]]) -> Response:
-    return _json({"object": "list", "data": data})
 
 
 async def _aliases(trainer: TrainerClient, tenant_id: str) -> list[pb.AdapterAlias]:
@@ -40,7 +30,7 @@ async def list_adapters(
         tenant_id=principal.tenant_id, name=name, include_retired=include_retired
     )
     response = await trainer.call(trainer.stub.ListAdapterVersions, request)
-    return _list([adapter_version_object(v) for v in response.versions])
+    return json_response(list_object([adapter_version_object(v) for v in response.versions]))
 
 
 # `:path` because model names hold ':' and, with hub base models, '/' (ft:org/base:tenant:suffix:id).
@@ -48,24 +38,22 @@ async def list_adapters(
 async def retire_adapter(model: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Unregisters the version: every inference replica unloads it; its record stays as retired."""
     request = pb.RetireAdapterVersionRequest(tenant_id=principal.tenant_id, model=model)
-    return _json(
-        adapter_version_object((await trainer.call(trainer.stub.RetireAdapterVersion, request)).version)
-    )
+    response = await trainer.call(trainer.stub.RetireAdapterVersion, request)
+    return json_response(adapter_version_object(response.version))
 
 
 @router.get("/adapters/{model:path}", summary="Retrieve an adapter version")
 async def get_adapter(model: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One version by its model name."""
     request = pb.GetAdapterVersionRequest(tenant_id=principal.tenant_id, model=model)
-    return _json(
-        adapter_version_object((await trainer.call(trainer.stub.GetAdapterVersion, request)).version)
-    )
+    response = await trainer.call(trainer.stub.GetAdapterVersion, request)
+    return json_response(adapter_version_object(response.version))
 
 
 @router.get("/aliases", summary="List adapter aliases")
 async def list_aliases(principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """The tenant's aliases with their targets and history."""
-    return _list([alias_object(a) for a in await _aliases(trainer, principal.tenant_id)])
+    return json_response(list_object([alias_object(a) for a in await _aliases(trainer, principal.tenant_id)]))
 
 
 @router.get("/aliases/{alias}", summary="Retrieve an adapter alias")
@@ -73,7 +61,7 @@ async def get_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -
     """One alias, or 404."""
     for found in await _aliases(trainer, principal.tenant_id):
         if found.alias == alias:
-            return _json(alias_object(found))
+            return json_response(alias_object(found))
     raise NotFoundError(f"No adapter alias '{alias}'.", param="alias", code="alias_not_found")
 
 
@@ -81,14 +69,16 @@ async def get_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -
 async def set_alias(alias: str, body: SetAlias, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Creates or moves the alias; it is served as model ft:<base>:<tenant>:<alias>."""
     request = pb.SetAdapterAliasRequest(tenant_id=principal.tenant_id, alias=alias, target=body.target)
-    return _json(alias_object((await trainer.call(trainer.stub.SetAdapterAlias, request)).alias))
+    response = await trainer.call(trainer.stub.SetAdapterAlias, request)
+    return json_response(alias_object(response.alias))
 
 
 @router.post("/aliases/{alias}/rollback", summary="Roll an alias back")
 async def rollback_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Moves the alias back to the version it pointed at before its last move."""
     request = pb.RollbackAdapterAliasRequest(tenant_id=principal.tenant_id, alias=alias)
-    return _json(alias_object((await trainer.call(trainer.stub.RollbackAdapterAlias, request)).alias))
+    response = await trainer.call(trainer.stub.RollbackAdapterAlias, request)
+    return json_response(alias_object(response.alias))
 
 
 @router.delete("/aliases/{alias}", summary="Delete an adapter alias")
@@ -96,4 +86,4 @@ async def delete_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer
     """Deletes the alias (its model name stops being served); the versions stay."""
     request = pb.DeleteAdapterAliasRequest(tenant_id=principal.tenant_id, alias=alias)
     await trainer.call(trainer.stub.DeleteAdapterAlias, request)
-    return _json({"id": alias, "object": "fine_tuning.alias", "deleted": True})
+    return json_response(deleted(alias, "fine_tuning.alias"))

@@ -2,26 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Header, Query
 from starlette.responses import Response
 
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Files, Settings, Trainer
 from tuneway.gateway.fine_tuning.job_events import event_stream
-from tuneway.gateway.fine_tuning.responses import checkpoint_object, event_object, job_object, page
+from tuneway.gateway.fine_tuning.responses import checkpoint_object, event_object, job_object
 from tuneway.gateway.fine_tuning.schemas import CreateJob
+from tuneway.gateway.http import json_response, page
 from tuneway.gateway.streaming import event_stream_response
 
 router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
 
 Limit = Annotated[int, Query(ge=1, le=100)]
-
-
-def _json(body: Any) -> Response:
-    return Response(orjson.dumps(body), media_type="application/json")
 
 
 @router.post("", summary="Create a fine-tuning job")
@@ -34,7 +30,7 @@ async def create_job(
     if body.validation_file:
         await files.require_fine_tune(principal.tenant_id, body.validation_file, "validation_file")
     request = body.to_proto(principal.tenant_id)
-    return _json(job_object((await trainer.call(trainer.stub.CreateJob, request)).job))
+    return json_response(job_object((await trainer.call(trainer.stub.CreateJob, request)).job))
 
 
 @router.get("", summary="List fine-tuning jobs")
@@ -44,21 +40,21 @@ async def list_jobs(
     """The tenant's jobs, newest first; `after` is the last job id of the previous page."""
     request = pb.ListJobsRequest(tenant_id=principal.tenant_id, after=after, limit=limit)
     response = await trainer.call(trainer.stub.ListJobs, request)
-    return _json(page([job_object(j) for j in response.jobs], response.has_more))
+    return json_response(page([job_object(j) for j in response.jobs], response.has_more))
 
 
 @router.get("/{fine_tuning_job_id}", summary="Retrieve a fine-tuning job")
 async def retrieve_job(fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One job; another tenant's job is 404 like a missing one."""
     request = pb.GetJobRequest(tenant_id=principal.tenant_id, job_id=fine_tuning_job_id)
-    return _json(job_object((await trainer.call(trainer.stub.GetJob, request)).job))
+    return json_response(job_object((await trainer.call(trainer.stub.GetJob, request)).job))
 
 
 @router.post("/{fine_tuning_job_id}/cancel", summary="Cancel a fine-tuning job")
 async def cancel_job(fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Cancels a job that has not finished; training stops within one step."""
     request = pb.CancelJobRequest(tenant_id=principal.tenant_id, job_id=fine_tuning_job_id)
-    return _json(job_object((await trainer.call(trainer.stub.CancelJob, request)).job))
+    return json_response(job_object((await trainer.call(trainer.stub.CancelJob, request)).job))
 
 
 @router.get(
@@ -95,7 +91,7 @@ async def list_events(
         tenant_id=principal.tenant_id, job_id=fine_tuning_job_id, after=after, limit=limit
     )
     response = await trainer.call(trainer.stub.ListJobEvents, request)
-    return _json(page([event_object(e) for e in response.events], response.has_more))
+    return json_response(page([event_object(e) for e in response.events], response.has_more))
 
 
 @router.get("/{fine_tuning_job_id}/checkpoints", summary="List fine-tuning checkpoints")
@@ -107,4 +103,4 @@ async def list_checkpoints(
         tenant_id=principal.tenant_id, job_id=fine_tuning_job_id, after=after, limit=limit
     )
     response = await trainer.call(trainer.stub.ListJobCheckpoints, request)
-    return _json(page([checkpoint_object(c) for c in response.checkpoints], response.has_more))
+    return json_response(page([checkpoint_object(c) for c in response.checkpoints], response.has_more))

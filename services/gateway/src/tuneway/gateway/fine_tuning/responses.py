@@ -150,17 +150,6 @@ def checkpoint_object(checkpoint: pb.Checkpoint) -> dict[str, Any]:
     }
 
 
-def page(data: list[dict[str, Any]], has_more: bool) -> dict[str, Any]:
-    """OpenAI's cursor page."""
-    return {
-        "object": "list",
-        "data": data,
-        "first_id": data[0]["id"] if data else None,
-        "last_id": data[-1]["id"] if data else None,
-        "has_more": has_more,
-    }
-
-
 def adapter_version_object(version: pb.AdapterVersion) -> dict[str, Any]:
     """An adapter version in the registry (tuneway extension); artifact paths stay server-side."""
     return {

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
@@ -12,12 +9,9 @@ from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Files, Trainer
 from tuneway.gateway.fine_tuning.responses import schedule_object
 from tuneway.gateway.fine_tuning.schemas import CreateSchedule
+from tuneway.gateway.http import deleted, json_response, list_object
 
 router = APIRouter(prefix="/v1/fine_tuning/schedules", tags=["fine-tuning schedules"])
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status, media_type="application/json")
 
 
 @router.post("", summary="Create a retraining schedule")
@@ -29,7 +23,8 @@ async def create_schedule(
     if body.training_file:
         await files.require_fine_tune(principal.tenant_id, body.training_file, "training_file")
     request = pb.CreateScheduleRequest(schedule=schedule)
-    return _json(schedule_object((await trainer.call(trainer.stub.CreateSchedule, request)).schedule))
+    response = await trainer.call(trainer.stub.CreateSchedule, request)
+    return json_response(schedule_object(response.schedule))
 
 
 @router.get("", summary="List retraining schedules")
@@ -37,28 +32,31 @@ async def list_schedules(principal: CurrentPrincipal, trainer: Trainer) -> Respo
     """The tenant's schedules."""
     request = pb.ListSchedulesRequest(tenant_id=principal.tenant_id)
     response = await trainer.call(trainer.stub.ListSchedules, request)
-    return _json({"object": "list", "data": [schedule_object(s) for s in response.schedules]})
+    return json_response(list_object([schedule_object(s) for s in response.schedules]))
 
 
 @router.get("/{schedule_id}", summary="Retrieve a retraining schedule")
 async def get_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One schedule, or 404."""
     request = pb.GetScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
-    return _json(schedule_object((await trainer.call(trainer.stub.GetSchedule, request)).schedule))
+    response = await trainer.call(trainer.stub.GetSchedule, request)
+    return json_response(schedule_object(response.schedule))
 
 
 @router.post("/{schedule_id}/pause", summary="Pause a retraining schedule")
 async def pause_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Stops the schedule firing until resumed."""
     request = pb.PauseScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
-    return _json(schedule_object((await trainer.call(trainer.stub.PauseSchedule, request)).schedule))
+    response = await trainer.call(trainer.stub.PauseSchedule, request)
+    return json_response(schedule_object(response.schedule))
 
 
 @router.post("/{schedule_id}/resume", summary="Resume a retraining schedule")
 async def resume_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Lets a paused schedule fire again from its next cron time."""
     request = pb.ResumeScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
-    return _json(schedule_object((await trainer.call(trainer.stub.ResumeSchedule, request)).schedule))
+    response = await trainer.call(trainer.stub.ResumeSchedule, request)
+    return json_response(schedule_object(response.schedule))
 
 
 @router.delete("/{schedule_id}", summary="Delete a retraining schedule")
@@ -66,4 +64,4 @@ async def delete_schedule(schedule_id: str, principal: CurrentPrincipal, trainer
     """Deletes the schedule; jobs it created stay."""
     request = pb.DeleteScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
     await trainer.call(trainer.stub.DeleteSchedule, request)
-    return _json({"id": schedule_id, "object": "fine_tuning.schedule", "deleted": True})
+    return json_response(deleted(schedule_id, "fine_tuning.schedule"))

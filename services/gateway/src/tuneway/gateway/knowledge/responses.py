@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -66,11 +65,6 @@ def search_result(hit: pb.SearchHit) -> dict[str, Any]:
         "text": hit.text,
         "metadata": dict(hit.metadata),
     }
-
-
-def listing(items: Sequence[dict[str, Any]], **extra: Any) -> dict[str, Any]:
-    """OpenAI's list envelope."""
-    return {"object": "list", "data": list(items), **extra}
 
 
 def embedding_list(response: pb.EmbedResponse, encoding_format: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Request bodies of /v1/knowledge_bases and /v1/embeddings."""
+"""Request bodies of /v1/knowledge_bases and /v1/embeddings, and their protobuf forms."""
 
 from __future__ import annotations
 
@@ -7,8 +7,11 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tuneway.api.retriever.v1 import retriever_pb2 as pb
+from tuneway.core.errors import InvalidArgumentError
 
 Metadata = Annotated[dict[str, str], Field(max_length=16)]
+# What the retriever's embedder returns per input.
+DIMENSIONS = 384
 
 
 class _Strict(BaseModel):
@@ -59,6 +62,18 @@ class SearchBody(_Strict):
     filter: Annotated[dict[str, str], Field(description="Exact matches on document metadata.")] = {}
     document_ids: list[str] = []
 
+    def to_proto(self, tenant_id: str, knowledge_base_id: str) -> pb.SearchRequest:
+        """The RPC request, over one knowledge base."""
+        return pb.SearchRequest(
+            tenant_id=tenant_id,
+            knowledge_base_ids=[knowledge_base_id],
+            query=self.query,
+            top_k=self.top_k,
+            score_threshold=self.score_threshold,
+            filter=self.filter,
+            document_ids=self.document_ids,
+        )
+
 
 class EmbeddingsBody(BaseModel):
     """OpenAI's embeddings request (unknown fields are ignored, as OpenAI-compatible servers do)."""
@@ -68,3 +83,25 @@ class EmbeddingsBody(BaseModel):
     encoding_format: Literal["float", "base64"] = "float"
     dimensions: int | None = None
     user: str | None = None
+
+    def to_proto(self, tenant_id: str) -> pb.EmbedRequest:
+        """The RPC request; dimensions other than the embedder's and token arrays are refused."""
+        if self.dimensions is not None and self.dimensions != DIMENSIONS:
+            raise InvalidArgumentError(
+                f"This model only returns {DIMENSIONS} dimensions.", param="dimensions", code="invalid_value"
+            )
+        return pb.EmbedRequest(tenant_id=tenant_id, model=self.model, inputs=self._texts())
+
+    def _texts(self) -> list[str]:
+        """The inputs as strings; token arrays are refused (they would be another tokenizer's ids)."""
+        if isinstance(self.input, str):
+            return [self.input]
+        if not self.input:
+            raise InvalidArgumentError("'input' must not be empty.", param="input", code="invalid_value")
+        if all(isinstance(item, str) for item in self.input):
+            return [str(item) for item in self.input]
+        raise InvalidArgumentError(
+            "Token arrays are not supported as 'input'; send the text (a string or a list of strings).",
+            param="input",
+            code="invalid_value",
+        )

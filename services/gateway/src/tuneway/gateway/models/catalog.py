@@ -1,12 +1,61 @@
-"""The models a tenant may call, as the inference service and the prompt service know them."""
+"""The models a tenant may call: the base model and its adapters (inference service), and its assistants
+(prompt service)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Mapping
+
 from tuneway.api.inference.v1 import inference_pb2 as pb
+from tuneway.api.prompt.v1 import prompt_pb2 as ppb
+from tuneway.core.errors import InvalidArgumentError, UnavailableError
 from tuneway.gateway.clients.inference import InferenceClient
+from tuneway.gateway.clients.prompt import PromptClient
+
+log = logging.getLogger(__name__)
 
 
 async def engine_models(inference: InferenceClient, tenant_id: str) -> list[pb.ModelInfo]:
     """The base model and the tenant's adapters."""
     response = await inference.call(inference.stub.ListModels, pb.ListModelsRequest(tenant_id=tenant_id))
     return list(response.models)
+
+
+async def all_models(
+    inference: InferenceClient, prompts: PromptClient, tenant_id: str
+) -> tuple[list[pb.ModelInfo], list[ppb.Assistant]]:
+    """The engine's models, then the assistants; without prompt-svc the engine's models still list."""
+    # Both lists are fetched concurrently; the assistants wait while the engine answers.
+    assistants = asyncio.ensure_future(
+        prompts.call(prompts.stub.ListAssistants, ppb.ListAssistantsRequest(tenant_id=tenant_id))
+    )
+    try:
+        models = await engine_models(inference, tenant_id)
+    except BaseException:
+        assistants.cancel()
+        raise
+    try:
+        return models, list((await assistants).assistants)
+    except UnavailableError:
+        log.warning("assistants not listed: the prompt service is unavailable")
+        return models, []
+
+
+def model_not_found_message(model: str) -> str:
+    """OpenAI's words for a model the caller cannot use."""
+    return f"The model `{model}` does not exist or you do not have access to it."
+
+
+async def require_callable(
+    inference: InferenceClient, tenant_id: str, models: Mapping[str, str | None]
+) -> None:
+    """400 model_not_found naming the first parameter whose model the tenant cannot call now; `models` maps
+    request parameters to model names (None: not given, nothing to check or ask)."""
+    wanted = {param: model for param, model in models.items() if model is not None}
+    if not wanted:
+        return
+    callable_ = {m.id for m in await engine_models(inference, tenant_id)}
+    for param, model in wanted.items():
+        if model not in callable_:
+            raise InvalidArgumentError(model_not_found_message(model), param=param, code="model_not_found")

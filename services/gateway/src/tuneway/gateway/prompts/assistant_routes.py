@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
@@ -12,34 +9,18 @@ from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.core.errors import InvalidArgumentError
 from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.deps import CurrentPrincipal, Inference, Prompts
-from tuneway.gateway.models.catalog import engine_models
+from tuneway.gateway.http import deleted, json_response, list_object
+from tuneway.gateway.models.catalog import require_callable
 from tuneway.gateway.prompts import responses as obj
 from tuneway.gateway.prompts.schemas import AssistantFields, CreateAssistantBody
 
 router = APIRouter(prefix="/v1/assistants", tags=["assistants"])
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status, media_type="application/json")
-
-
 async def _check_models(inference: InferenceClient, tenant_id: str, body: AssistantFields) -> None:
     """The base model and adapter must be ones the tenant can call now."""
-    if body.base_model is None and not body.adapter:
-        return
-    models = {m.id: m for m in await engine_models(inference, tenant_id)}
-    if body.base_model is not None and body.base_model not in models:
-        raise InvalidArgumentError(
-            f"The model `{body.base_model}` does not exist or you do not have access to it.",
-            param="base_model",
-            code="model_not_found",
-        )
-    if body.adapter and body.adapter not in models:
-        raise InvalidArgumentError(
-            f"The model `{body.adapter}` does not exist or you do not have access to it.",
-            param="adapter",
-            code="model_not_found",
-        )
+    models = {"base_model": body.base_model, "adapter": body.adapter or None}
+    await require_callable(inference, tenant_id, models)
 
 
 @router.post("", status_code=201, summary="Create an assistant")
@@ -50,23 +31,24 @@ async def create_assistant(
     await _check_models(inference, principal.tenant_id, body)
     assistant, _ = body.to_proto(body.name)
     request = pb.CreateAssistantRequest(tenant_id=principal.tenant_id, assistant=assistant)
-    return _json(obj.assistant((await prompts.call(prompts.stub.CreateAssistant, request)).assistant), 201)
+    response = await prompts.call(prompts.stub.CreateAssistant, request)
+    return json_response(obj.assistant(response.assistant), 201)
 
 
 @router.get("", summary="List assistants")
 async def list_assistants(principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """The tenant's assistants by name."""
-    response = await prompts.call(
-        prompts.stub.ListAssistants, pb.ListAssistantsRequest(tenant_id=principal.tenant_id)
-    )
-    return _json({"object": "list", "data": [obj.assistant(a) for a in response.assistants]})
+    request = pb.ListAssistantsRequest(tenant_id=principal.tenant_id)
+    response = await prompts.call(prompts.stub.ListAssistants, request)
+    return json_response(list_object([obj.assistant(a) for a in response.assistants]))
 
 
 @router.get("/{name}", summary="Retrieve an assistant")
 async def get_assistant(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One assistant."""
     request = pb.GetAssistantRequest(tenant_id=principal.tenant_id, name=name)
-    return _json(obj.assistant((await prompts.call(prompts.stub.GetAssistant, request)).assistant))
+    response = await prompts.call(prompts.stub.GetAssistant, request)
+    return json_response(obj.assistant(response.assistant))
 
 
 @router.post("/{name}", summary="Modify an assistant")
@@ -82,13 +64,13 @@ async def update_assistant(
     request = pb.UpdateAssistantRequest(
         tenant_id=principal.tenant_id, name=name, assistant=assistant, update_mask=fields
     )
-    return _json(obj.assistant((await prompts.call(prompts.stub.UpdateAssistant, request)).assistant))
+    response = await prompts.call(prompts.stub.UpdateAssistant, request)
+    return json_response(obj.assistant(response.assistant))
 
 
 @router.delete("/{name}", summary="Delete an assistant")
 async def delete_assistant(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Deletes the assistant; its prompt stays."""
-    response = await prompts.call(
-        prompts.stub.DeleteAssistant, pb.DeleteAssistantRequest(tenant_id=principal.tenant_id, name=name)
-    )
-    return _json({"id": response.id, "object": "assistant.deleted", "deleted": True})
+    request = pb.DeleteAssistantRequest(tenant_id=principal.tenant_id, name=name)
+    response = await prompts.call(prompts.stub.DeleteAssistant, request)
+    return json_response(deleted(response.id, "assistant.deleted"))

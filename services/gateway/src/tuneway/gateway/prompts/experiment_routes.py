@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
-from tuneway.core.errors import InvalidArgumentError
 from tuneway.gateway.deps import CurrentPrincipal, Inference, Prompts
-from tuneway.gateway.models.catalog import engine_models
+from tuneway.gateway.http import deleted, json_response, list_object
+from tuneway.gateway.models.catalog import require_callable
 from tuneway.gateway.prompts import responses as obj
 from tuneway.gateway.prompts.schemas import CreateExperimentBody, PromoteBody
 
@@ -20,38 +19,16 @@ router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 ACTIONS = {"start": "running", "pause": "paused", "resume": "running", "complete": "completed"}
 
 
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status, media_type="application/json")
-
-
 @router.post("", status_code=201, summary="Create an experiment")
 async def create_experiment(
     body: CreateExperimentBody, principal: CurrentPrincipal, prompts: Prompts, inference: Inference
 ) -> Response:
     """201 with a draft experiment; start it to split the label's traffic."""
-    if any(v.model for v in body.variants):
-        # An arm may serve another model or adapter; it must be one the tenant can call now.
-        models = {m.id for m in await engine_models(inference, principal.tenant_id)}
-        for i, variant in enumerate(body.variants):
-            if variant.model and variant.model not in models:
-                raise InvalidArgumentError(
-                    f"The model `{variant.model}` does not exist or you do not have access to it.",
-                    param=f"variants[{i}].model",
-                    code="model_not_found",
-                )
-    request = pb.CreateExperimentRequest(
-        tenant_id=principal.tenant_id,
-        name=body.name,
-        description=body.description,
-        prompt=body.prompt,
-        label=body.label,
-        variants=[
-            pb.ExperimentVariant(name=v.name, version=v.version, model=v.model, weight=v.weight)
-            for v in body.variants
-        ],
-    )
-    response = await prompts.call(prompts.stub.CreateExperiment, request)
-    return _json(obj.experiment(response.experiment), 201)
+    # An arm may serve another model or adapter; it must be one the tenant can call now.
+    arm_models = {f"variants[{i}].model": v.model or None for i, v in enumerate(body.variants)}
+    await require_callable(inference, principal.tenant_id, arm_models)
+    response = await prompts.call(prompts.stub.CreateExperiment, body.to_proto(principal.tenant_id))
+    return json_response(obj.experiment(response.experiment), 201)
 
 
 @router.get("", summary="List experiments")
@@ -63,14 +40,15 @@ async def list_experiments(
         tenant_id=principal.tenant_id, prompt=prompt or "", status=status or ""
     )
     response = await prompts.call(prompts.stub.ListExperiments, request)
-    return _json({"object": "list", "data": [obj.experiment(e) for e in response.experiments]})
+    return json_response(list_object([obj.experiment(e) for e in response.experiments]))
 
 
 @router.get("/{experiment_id}", summary="Retrieve an experiment")
 async def get_experiment(experiment_id: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One experiment."""
     request = pb.GetExperimentRequest(tenant_id=principal.tenant_id, id=experiment_id)
-    return _json(obj.experiment((await prompts.call(prompts.stub.GetExperiment, request)).experiment))
+    response = await prompts.call(prompts.stub.GetExperiment, request)
+    return json_response(obj.experiment(response.experiment))
 
 
 @router.post("/{experiment_id}/promote", summary="Promote the winning variant")
@@ -81,8 +59,7 @@ async def promote(
     request = pb.PromoteExperimentVariantRequest(
         tenant_id=principal.tenant_id, id=experiment_id, variant=body.variant
     )
-    response = await prompts.call(prompts.stub.PromoteExperimentVariant, request)
-    return _json({**obj.experiment(response.experiment), "prompt_labels": dict(response.prompt.labels)})
+    return json_response(obj.promoted(await prompts.call(prompts.stub.PromoteExperimentVariant, request)))
 
 
 @router.post("/{experiment_id}/{action}", summary="Start, pause, resume or complete an experiment")
@@ -96,7 +73,8 @@ async def set_status(
     request = pb.SetExperimentStatusRequest(
         tenant_id=principal.tenant_id, id=experiment_id, status=ACTIONS[action]
     )
-    return _json(obj.experiment((await prompts.call(prompts.stub.SetExperimentStatus, request)).experiment))
+    response = await prompts.call(prompts.stub.SetExperimentStatus, request)
+    return json_response(obj.experiment(response.experiment))
 
 
 @router.delete("/{experiment_id}", summary="Delete an experiment")
@@ -104,4 +82,4 @@ async def delete_experiment(experiment_id: str, principal: CurrentPrincipal, pro
     """Deletes an experiment that is not running."""
     request = pb.DeleteExperimentRequest(tenant_id=principal.tenant_id, id=experiment_id)
     await prompts.call(prompts.stub.DeleteExperiment, request)
-    return _json({"id": experiment_id, "object": "experiment.deleted", "deleted": True})
+    return json_response(deleted(experiment_id, "experiment.deleted"))

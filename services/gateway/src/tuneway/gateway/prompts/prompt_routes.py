@@ -2,91 +2,62 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-import orjson
 from fastapi import APIRouter
 from starlette.responses import Response
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Prompts
+from tuneway.gateway.http import deleted, json_response, list_object
 from tuneway.gateway.prompts import responses as obj
 from tuneway.gateway.prompts.rendering import render_request
-from tuneway.gateway.prompts.schemas import (
-    CreatePromptBody,
-    CreateVersionBody,
-    RenderBody,
-    SetLabelBody,
-    SpecIn,
-)
+from tuneway.gateway.prompts.schemas import CreatePromptBody, CreateVersionBody, RenderBody, SetLabelBody
 
 router = APIRouter(prefix="/v1", tags=["prompts"])
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(body), status, media_type="application/json")
-
-
-def _list(items: list[dict[str, Any]]) -> Response:
-    return _json({"object": "list", "data": items})
 
 
 @router.get("/prompt_templates", summary="List role templates")
 async def list_templates(_: CurrentPrincipal, prompts: Prompts) -> Response:
     """The built-in role templates a prompt can start from."""
     response = await prompts.call(prompts.stub.ListTemplates, pb.ListTemplatesRequest())
-    return _list([obj.template(t) for t in response.templates])
+    return json_response(list_object([obj.template(t) for t in response.templates]))
 
 
 @router.get("/prompt_templates/{template_id}", summary="Retrieve a role template")
 async def get_template(template_id: str, _: CurrentPrincipal, prompts: Prompts) -> Response:
     """One role template with its messages, variables and variants."""
     response = await prompts.call(prompts.stub.GetTemplate, pb.GetTemplateRequest(id=template_id))
-    return _json(obj.template(response.template))
+    return json_response(obj.template(response.template))
 
 
 @router.post("/prompts", status_code=201, summary="Create a prompt")
 async def create_prompt(body: CreatePromptBody, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """201 with the prompt; `template` or `messages` make version 1, labelled production."""
-    request = pb.CreatePromptRequest(
-        tenant_id=principal.tenant_id,
-        name=body.name,
-        description=body.description,
-        template=body.template or "",
-        version_description=body.version_description,
-    )
-    # Any content field makes version 1 (and is then checked in full, e.g. messages must not be empty).
-    if body.model_fields_set & set(SpecIn.model_fields):
-        request.spec.CopyFrom(body.spec())
-    response = await prompts.call(prompts.stub.CreatePrompt, request)
-    return _json(obj.prompt(response.prompt), 201)
+    response = await prompts.call(prompts.stub.CreatePrompt, body.to_proto(principal.tenant_id))
+    return json_response(obj.prompt(response.prompt), 201)
 
 
 @router.get("/prompts", summary="List prompts")
 async def list_prompts(principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """The tenant's prompts by name."""
-    response = await prompts.call(
-        prompts.stub.ListPrompts, pb.ListPromptsRequest(tenant_id=principal.tenant_id)
-    )
-    return _list([obj.prompt(p) for p in response.prompts])
+    request = pb.ListPromptsRequest(tenant_id=principal.tenant_id)
+    response = await prompts.call(prompts.stub.ListPrompts, request)
+    return json_response(list_object([obj.prompt(p) for p in response.prompts]))
 
 
 @router.get("/prompts/{name}", summary="Retrieve a prompt")
 async def get_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One prompt with its labels."""
-    response = await prompts.call(
-        prompts.stub.GetPrompt, pb.GetPromptRequest(tenant_id=principal.tenant_id, name=name)
-    )
-    return _json(obj.prompt(response.prompt))
+    request = pb.GetPromptRequest(tenant_id=principal.tenant_id, name=name)
+    response = await prompts.call(prompts.stub.GetPrompt, request)
+    return json_response(obj.prompt(response.prompt))
 
 
 @router.delete("/prompts/{name}", summary="Delete a prompt")
 async def delete_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Deletes the prompt with its versions and experiments; 409 while an assistant uses it."""
-    response = await prompts.call(
-        prompts.stub.DeletePrompt, pb.DeletePromptRequest(tenant_id=principal.tenant_id, name=name)
-    )
-    return _json({"id": response.id, "object": "prompt.deleted", "deleted": True})
+    request = pb.DeletePromptRequest(tenant_id=principal.tenant_id, name=name)
+    response = await prompts.call(prompts.stub.DeletePrompt, request)
+    return json_response(deleted(response.id, "prompt.deleted"))
 
 
 @router.post("/prompts/{name}/versions", status_code=201, summary="Create a prompt version")
@@ -94,15 +65,9 @@ async def create_version(
     name: str, body: CreateVersionBody, principal: CurrentPrincipal, prompts: Prompts
 ) -> Response:
     """201 with the new, immutable version; `labels` move to it at once."""
-    request = pb.CreatePromptVersionRequest(
-        tenant_id=principal.tenant_id,
-        prompt=name,
-        spec=body.spec(),
-        description=body.description,
-        labels=body.labels,
-    )
+    request = body.to_proto(principal.tenant_id, name)
     response = await prompts.call(prompts.stub.CreatePromptVersion, request)
-    return _json(obj.version(response.version), 201)
+    return json_response(obj.version(response.version), 201)
 
 
 @router.get("/prompts/{name}/versions", summary="List prompt versions")
@@ -110,7 +75,7 @@ async def list_versions(name: str, principal: CurrentPrincipal, prompts: Prompts
     """Every version, oldest first."""
     request = pb.ListPromptVersionsRequest(tenant_id=principal.tenant_id, prompt=name)
     response = await prompts.call(prompts.stub.ListPromptVersions, request)
-    return _list([obj.version(v) for v in response.versions])
+    return json_response(list_object([obj.version(v) for v in response.versions]))
 
 
 @router.get("/prompts/{name}/versions/{version}", summary="Retrieve a prompt version")
@@ -122,7 +87,7 @@ async def get_version(name: str, version: str, principal: CurrentPrincipal, prom
     else:
         request.label = version
     response = await prompts.call(prompts.stub.GetPromptVersion, request)
-    return _json(obj.version(response.version))
+    return json_response(obj.version(response.version))
 
 
 @router.put("/prompts/{name}/labels/{label}", summary="Point a label at a version")
@@ -133,8 +98,7 @@ async def set_label(
     request = pb.SetPromptLabelRequest(
         tenant_id=principal.tenant_id, prompt=name, label=label, version=body.version
     )
-    response = await prompts.call(prompts.stub.SetPromptLabel, request)
-    return _json({**obj.prompt(response.prompt), "previous_version": response.previous_version or None})
+    return json_response(obj.label_moved(await prompts.call(prompts.stub.SetPromptLabel, request)))
 
 
 @router.delete("/prompts/{name}/labels/{label}", summary="Delete a label")
@@ -142,7 +106,7 @@ async def delete_label(name: str, label: str, principal: CurrentPrincipal, promp
     """Removes the label; 409 while an assistant or a running experiment uses it."""
     request = pb.DeletePromptLabelRequest(tenant_id=principal.tenant_id, prompt=name, label=label)
     response = await prompts.call(prompts.stub.DeletePromptLabel, request)
-    return _json(obj.prompt(response.prompt))
+    return json_response(obj.prompt(response.prompt))
 
 
 @router.get("/prompts/{name}/diff", summary="Diff two versions")
@@ -154,16 +118,7 @@ async def diff_versions(
         tenant_id=principal.tenant_id, prompt=name, from_version=from_version, to_version=to_version
     )
     response = await prompts.call(prompts.stub.DiffPromptVersions, request)
-    return _json(
-        {
-            "object": "prompt.diff",
-            "prompt": name,
-            "from_version": from_version,
-            "to_version": to_version,
-            "changed_fields": list(response.changed_fields),
-            "diff": response.diff,
-        }
-    )
+    return json_response(obj.diff(name, from_version, to_version, response))
 
 
 @router.post("/prompts/{name}/render", summary="Preview a rendered prompt")
@@ -183,4 +138,4 @@ async def render(name: str, body: RenderBody, principal: CurrentPrincipal, promp
         version=body.version or 0,
         label=body.label or "",
     )
-    return _json(obj.rendered(await prompts.call(prompts.stub.RenderPrompt, request)))
+    return json_response(obj.rendered(await prompts.call(prompts.stub.RenderPrompt, request)))

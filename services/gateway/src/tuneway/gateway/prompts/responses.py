@@ -140,6 +140,30 @@ def assistant(a: pb.Assistant) -> dict[str, Any]:
     }
 
 
+def label_moved(response: pb.SetPromptLabelResponse) -> dict[str, Any]:
+    """The prompt after a label moved, with the version the label pointed at before (null if new)."""
+    return {**prompt(response.prompt), "previous_version": response.previous_version or None}
+
+
+def diff(
+    name: str, from_version: int, to_version: int, response: pb.DiffPromptVersionsResponse
+) -> dict[str, Any]:
+    """A diff object: the unified diff of two versions and the fields that changed."""
+    return {
+        "object": "prompt.diff",
+        "prompt": name,
+        "from_version": from_version,
+        "to_version": to_version,
+        "changed_fields": list(response.changed_fields),
+        "diff": response.diff,
+    }
+
+
+def promoted(response: pb.PromoteExperimentVariantResponse) -> dict[str, Any]:
+    """The completed experiment, with its prompt's labels after the promotion."""
+    return {**experiment(response.experiment), "prompt_labels": dict(response.prompt.labels)}
+
+
 def rendered(r: pb.RenderPromptResponse) -> dict[str, Any]:
     """A render preview object."""
     return {

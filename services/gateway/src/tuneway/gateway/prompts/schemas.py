@@ -89,12 +89,36 @@ class CreatePromptBody(SpecIn):
     template: str | None = Field(None, description="A role template id (GET /v1/prompt_templates).")
     version_description: str = ""
 
+    def to_proto(self, tenant_id: str) -> pb.CreatePromptRequest:
+        """The RPC request; any content field makes version 1 (then checked in full: e.g. messages must
+        not be empty)."""
+        request = pb.CreatePromptRequest(
+            tenant_id=tenant_id,
+            name=self.name,
+            description=self.description,
+            template=self.template or "",
+            version_description=self.version_description,
+        )
+        if self.model_fields_set & set(SpecIn.model_fields):
+            request.spec.CopyFrom(self.spec())
+        return request
+
 
 class CreateVersionBody(SpecIn):
     """The next version of a prompt."""
 
     description: str = Field("", description="What changed, like a commit message.")
     labels: list[str] = Field([], description="Labels to point at the new version, e.g. staging.")
+
+    def to_proto(self, tenant_id: str, prompt: str) -> pb.CreatePromptVersionRequest:
+        """The RPC request."""
+        return pb.CreatePromptVersionRequest(
+            tenant_id=tenant_id,
+            prompt=prompt,
+            spec=self.spec(),
+            description=self.description,
+            labels=self.labels,
+        )
 
 
 class SetLabelBody(_Strict):
@@ -130,6 +154,20 @@ class CreateExperimentBody(_Strict):
     label: str = Field("production", description="The label whose traffic is split.")
     description: str = ""
     variants: Annotated[list[ArmIn], Field(min_length=2)]
+
+    def to_proto(self, tenant_id: str) -> pb.CreateExperimentRequest:
+        """The RPC request."""
+        return pb.CreateExperimentRequest(
+            tenant_id=tenant_id,
+            name=self.name,
+            description=self.description,
+            prompt=self.prompt,
+            label=self.label,
+            variants=[
+                pb.ExperimentVariant(name=v.name, version=v.version, model=v.model, weight=v.weight)
+                for v in self.variants
+            ],
+        )
 
 
 class PromoteBody(_Strict):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -13,8 +13,7 @@ from tuneway.core.errors import AlreadyExistsError, InvalidArgumentError, NotFou
 from tuneway.gateway.tenancy import repository as repo
 from tuneway.gateway.tenancy.authentication import Authenticator
 from tuneway.gateway.tenancy.keys import generate_key, new_api_key
-from tuneway.gateway.tenancy.responses import key_object, tenant_object
-from tuneway.gateway.tenancy.tables import DEFAULT_TENANT, ROLES, Tenant
+from tuneway.gateway.tenancy.tables import DEFAULT_TENANT, ROLES, ApiKey, Tenant
 
 # Tenant names and ids end up inside model names (ft:<base>:<tenant>:<suffix>:<id>), so no ':' or case.
 _SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -38,7 +37,7 @@ class TenancyAdmin:
         self._sessions = sessions
         self._authenticator = authenticator
 
-    async def create_tenant(self, name: str, tenant_id: str | None = None) -> dict[str, Any]:
+    async def create_tenant(self, name: str, tenant_id: str | None = None) -> Tenant:
         """Creates a tenant (its id is its name unless given); AlreadyExistsError for a taken name or id."""
         _check_slug(name, "name")
         if tenant_id is not None:
@@ -59,23 +58,23 @@ class TenancyAdmin:
                 raise _tenant_exists(
                     f"A tenant named '{name}' or with that id already exists.", "name"
                 ) from error
-        return tenant_object(tenant)
+        return tenant
 
-    async def list_tenants(self) -> list[dict[str, Any]]:
+    async def list_tenants(self) -> Sequence[Tenant]:
         """Every tenant, oldest first."""
         async with self._sessions() as session:
-            return [tenant_object(t) for t in await repo.list_tenants(session)]
+            return await repo.list_tenants(session)
 
-    async def get_tenant(self, tenant_id: str) -> dict[str, Any]:
+    async def get_tenant(self, tenant_id: str) -> Tenant:
         """One tenant, or NotFoundError."""
         async with self._sessions() as session:
             tenant = await repo.get_tenant(session, tenant_id)
         if tenant is None:
             raise _tenant_not_found(tenant_id)
-        return tenant_object(tenant)
+        return tenant
 
-    async def create_key(self, tenant_id: str, role: str = "member", name: str = "") -> dict[str, Any]:
-        """Creates a key; the result carries the raw `key`, which is not stored and never shown again."""
+    async def create_key(self, tenant_id: str, role: str = "member", name: str = "") -> tuple[ApiKey, str]:
+        """Creates a key: its row and the raw key, which is not stored and never shown again."""
         if role not in ROLES:
             raise InvalidArgumentError(
                 f"Invalid value for 'role': {role!r}; expected one of {', '.join(ROLES)}.",
@@ -102,16 +101,16 @@ class TenancyAdmin:
                 raise _tenant_not_found(tenant_id)
             session.add(key)
             await session.commit()
-        return {**key_object(key), "key": raw_key}
+        return key, raw_key
 
-    async def list_keys(self, tenant_id: str | None = None) -> list[dict[str, Any]]:
+    async def list_keys(self, tenant_id: str | None = None) -> Sequence[ApiKey]:
         """Keys of one tenant, or of all; revoked ones included, raw keys and hashes never."""
         async with self._sessions() as session:
             if tenant_id is not None and await repo.get_tenant(session, tenant_id) is None:
                 raise _tenant_not_found(tenant_id)
-            return [key_object(k) for k in await repo.list_keys(session, tenant_id)]
+            return await repo.list_keys(session, tenant_id)
 
-    async def revoke_key(self, key_id: str) -> dict[str, Any]:
+    async def revoke_key(self, key_id: str) -> ApiKey:
         """Revokes a key (idempotent) and evicts it from this gateway's cache; NotFoundError if unknown."""
         async with self._sessions() as session:
             key = await repo.get_key(session, key_id)
@@ -120,7 +119,7 @@ class TenancyAdmin:
             await repo.revoke_key(session, key, int(time.time()))
             await session.commit()
         self._authenticator.forget(key.key_hash)
-        return key_object(key)
+        return key
 
 
 def _tenant_exists(message: str, param: str) -> AlreadyExistsError:

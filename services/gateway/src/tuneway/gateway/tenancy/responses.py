@@ -24,3 +24,8 @@ def key_object(key: ApiKey) -> dict[str, Any]:
         "created_at": key.created_at,
         "revoked_at": key.revoked_at,
     }
+
+
+def created_key_object(key: ApiKey, raw_key: str) -> dict[str, Any]:
+    """A new key's object with the raw `key`, shown this once only."""
+    return {**key_object(key), "key": raw_key}

@@ -1,0 +1,33 @@
+"""The engine's models and the tenant's assistants as OpenAI's `model` objects."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuneway.api.inference.v1 import inference_pb2 as pb
+from tuneway.api.prompt.v1 import prompt_pb2 as ppb
+from tuneway.gateway.prompts.assistant_names import assistant_model
+
+
+def model_object(info: pb.ModelInfo) -> dict[str, Any]:
+    """The base model or an adapter; `kind` and `base_model` are tuneway's additions."""
+    return {
+        "id": info.id,
+        "object": "model",
+        "created": info.created_at,
+        "owned_by": info.tenant_id or "tuneway",
+        "kind": info.kind,
+        "base_model": info.base_model,
+    }
+
+
+def assistant_model_object(info: ppb.Assistant) -> dict[str, Any]:
+    """An assistant, callable as `assistant:<name>`."""
+    return {
+        "id": assistant_model(info.name),
+        "object": "model",
+        "created": info.created_at,
+        "owned_by": info.tenant_id,
+        "kind": "assistant",
+        "base_model": info.base_model,
+    }

@@ -1,6 +1,6 @@
 """The trainer's speed against plain TRL, and how fast a finished adapter starts answering.
 
-1. Training tokens/s: the code a trainer worker runs (`tuneway.trainer.training.run`: SFTTrainer with
+1. Training tokens/s: the code a trainer worker runs (`tuneway.trainer.worker.training.run`: SFTTrainer with
    PEFT LoRA, progress callback, checkpoints) against a plain TRL `SFTTrainer` with the same model,
    the same tokenized examples (the example dataset after the trainer's cleaning), the same LoRA
    config and the same hyperparameters, in this process, alternating A B B A ... after one unrecorded
@@ -36,10 +36,10 @@ from typing import Any
 import httpx
 
 from tuneway.devstack.launcher import Stack, StackConfig
-from tuneway.trainer import training
 from tuneway.trainer.datasets import PrepareOptions, prepare_dataset
 from tuneway.trainer.domain import Hyperparameters, LoraSpec
 from tuneway.trainer.hyperparams import DECAY_SHARE, Resolved, checkpoint_every, resolve, resolve_lora
+from tuneway.trainer.worker import training
 
 ROOT = Path(__file__).resolve().parent.parent
 DATASET = ROOT / "examples" / "datasets" / "shop-support.jsonl"

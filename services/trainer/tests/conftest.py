@@ -23,7 +23,7 @@ from tuneway.api.trainer.v1 import trainer_pb2_grpc
 from tuneway.core.errors import DomainError, from_rpc_error
 from tuneway.core.grpc_client import create_channel
 from tuneway.core.testing.processes import free_port
-from tuneway.trainer.main import TrainerApi
+from tuneway.trainer.api.main import TrainerApi
 from tuneway.trainer.settings import TrainerSettings
 
 Stub = trainer_pb2_grpc.TrainerServiceStub

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tuneway.trainer.training import CHECKPOINTING_FROM_PARAMETERS, use_gradient_checkpointing
+from tuneway.trainer.worker.training import CHECKPOINTING_FROM_PARAMETERS, use_gradient_checkpointing
 
 
 def test_auto_checkpointing_only_for_large_base_models() -> None:

@@ -1,6 +1,25 @@
-"""`python -m tuneway.trainer [api|worker]` (default: api)."""
+"""`python -m tuneway.trainer [api|worker]` (default: api): runs one of the trainer's two processes."""
 
-from tuneway.trainer.main import main
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from tuneway.core.logging import configure_logging
+from tuneway.trainer.api.main import serve_api
+from tuneway.trainer.settings import TrainerSettings
+from tuneway.trainer.worker.main import serve_worker
+
+
+def main() -> None:
+    """Entry point: `python -m tuneway.trainer [api|worker]`."""
+    role = sys.argv[1] if len(sys.argv) > 1 else "api"
+    if role not in ("api", "worker"):
+        raise SystemExit(f"usage: python -m tuneway.trainer [api|worker] (got {role!r})")
+    settings = TrainerSettings()
+    configure_logging(f"trainer-{role}" if role == "worker" else "trainer", settings.log_level)
+    asyncio.run(serve_api(settings) if role == "api" else serve_worker(settings))
+
 
 if __name__ == "__main__":
     main()

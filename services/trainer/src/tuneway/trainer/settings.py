@@ -45,7 +45,7 @@ class TrainerSettings(ServiceSettings):
     # Torch threads of one training run; 0 means every core the process may use.
     torch_threads: int = 0
     # Recompute activations in the backward pass to save memory: "auto" turns it on for base models
-    # of CHECKPOINTING_FROM_PARAMETERS (training.py) and more, where activations fill memory; below
+    # of CHECKPOINTING_FROM_PARAMETERS (worker/training.py) and more, where activations fill memory; below
     # that it only costs time.
     gradient_checkpointing: Literal["auto", "on", "off"] = "auto"
     # Seconds in-flight RPCs get on SIGTERM; a worker checkpoints and hands its job back instead.

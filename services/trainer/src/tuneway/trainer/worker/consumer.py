@@ -21,10 +21,10 @@ from tuneway.trainer import domain as d
 from tuneway.trainer import repository as repo
 from tuneway.trainer.metrics import JOBS, TRAINING_SECONDS
 from tuneway.trainer.models import JobRow
-from tuneway.trainer.progress import JobProgress
-from tuneway.trainer.publishing import AdapterPublisher
 from tuneway.trainer.queue import SUBJECT
-from tuneway.trainer.runner import JobRunner
+from tuneway.trainer.worker.progress import JobProgress
+from tuneway.trainer.worker.publishing import AdapterPublisher
+from tuneway.trainer.worker.runner import JobRunner
 
 log = logging.getLogger(__name__)
 DURABLE = "trainer"

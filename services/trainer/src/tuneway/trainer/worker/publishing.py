@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tuneway.core.artifacts import directory_sha256
 from tuneway.trainer import domain as d
 from tuneway.trainer import repository as repo
+from tuneway.trainer.adapter_registry import Registry
 from tuneway.trainer.hyperparams import resolve
 from tuneway.trainer.metrics import JOBS, REGISTRATION_SECONDS
 from tuneway.trainer.models import JobRow
-from tuneway.trainer.registry import Registry
 
 log = logging.getLogger(__name__)
 LOADED_SUBJECT = "adapters.loaded"

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.trainer import domain as d
 from tuneway.trainer import repository as repo
-from tuneway.trainer import training
 from tuneway.trainer.hyperparams import checkpoint_every, resolve
 from tuneway.trainer.metrics import JOBS
 from tuneway.trainer.models import JobRow
-from tuneway.trainer.progress import JobProgress
 from tuneway.trainer.validation import BaseModel, failure_message, prepare, report_dict
+from tuneway.trainer.worker import training
+from tuneway.trainer.worker.progress import JobProgress
 
 log = logging.getLogger(__name__)
 

@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tuneway.core.errors import DomainError, InvalidArgumentError, NotFoundError
 from tuneway.trainer import domain as d
 from tuneway.trainer import repository as repo
+from tuneway.trainer.api.jobs import JobService
 from tuneway.trainer.hyperparams import check_hyperparameters, resolve_lora
-from tuneway.trainer.jobs import JobService
 from tuneway.trainer.models import ScheduleRow
 from tuneway.trainer.validation import BaseModel
 

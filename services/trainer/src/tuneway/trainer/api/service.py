@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tuneway.trainer.dataset_service import DatasetService
-from tuneway.trainer.jobs import JobLimits, JobService, Publish
-from tuneway.trainer.registry import KeyValueStore, Registry
-from tuneway.trainer.schedules import ScheduleService
+from tuneway.trainer.adapter_registry import KeyValueStore, Registry
+from tuneway.trainer.api.dataset_service import DatasetService
+from tuneway.trainer.api.jobs import JobLimits, JobService, Publish
+from tuneway.trainer.api.schedules import ScheduleService
 from tuneway.trainer.validation import BaseModel
 
 

@@ -9,8 +9,8 @@ import grpc
 
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.api.trainer.v1 import trainer_pb2_grpc
-from tuneway.trainer import convert
-from tuneway.trainer.service import TrainerService
+from tuneway.trainer.api import convert
+from tuneway.trainer.api.service import TrainerService
 
 Ctx: TypeAlias = grpc.aio.ServicerContext
 

@@ -1,0 +1,1 @@
+"""The trainer's API process: the gRPC servicer, the services it calls, and the schedule firing loop."""

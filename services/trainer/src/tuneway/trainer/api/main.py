@@ -1,0 +1,90 @@
+"""Composition root of the trainer API: store, NATS, domain services, gRPC server and the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from nats.aio.client import Client
+
+from tuneway.api.trainer.v1 import trainer_pb2, trainer_pb2_grpc
+from tuneway.core import nats as tnats
+from tuneway.core.db import create_engine, session_factory
+from tuneway.core.grpc_server import build_server
+from tuneway.core.lifecycle import install_stop_signals, retry_forever
+from tuneway.core.metrics import serve_metrics
+from tuneway.trainer.api.jobs import JobLimits
+from tuneway.trainer.api.schedules import run_scheduler
+from tuneway.trainer.api.service import TrainerService
+from tuneway.trainer.api.servicer import TrainerServicer
+from tuneway.trainer.queue import JobQueue
+from tuneway.trainer.settings import TrainerSettings
+from tuneway.trainer.startup import migrate_and_connect
+from tuneway.trainer.validation import BaseModel
+
+log = logging.getLogger(__name__)
+SERVICE_NAME = trainer_pb2.DESCRIPTOR.services_by_name["TrainerService"].full_name
+
+
+class TrainerApi:
+    """One API replica: `start()` migrates, connects and listens; `stop()` drains."""
+
+    def __init__(self, settings: TrainerSettings) -> None:
+        self.settings = settings
+        self._engine = create_engine(settings.db_url_or_default())
+        self._sessions = session_factory(self._engine)
+        self.base = BaseModel(settings.base_model_id(), settings.base_model_path())
+        self._stop = asyncio.Event()
+        self._scheduler: asyncio.Task[None] | None = None
+        self._nc: Client | None = None
+        self.service: TrainerService | None = None
+
+    async def start(self, *, scheduler: bool = True) -> None:
+        """Serves RPCs once the database, the TRAINING stream and the ADAPTERS bucket are there."""
+        nc = self._nc = await migrate_and_connect(self.settings, "trainer-api", None)
+        js = nc.jetstream()
+        queue = JobQueue(js)
+        await retry_forever("TRAINING stream", queue.ensure)
+        kv = await retry_forever("ADAPTERS bucket", lambda: tnats.ensure_kv(js, tnats.ADAPTERS_BUCKET))
+        limits = JobLimits(max_seq_length=self.settings.max_seq_length)
+        self.service = TrainerService.build(self._sessions, self.base, queue.publish, kv, limits)
+        service = self.service
+        self._grpc = build_server(
+            service="trainer",
+            registrars=[
+                lambda s: trainer_pb2_grpc.add_TrainerServiceServicer_to_server(TrainerServicer(service), s)
+            ],
+            service_names=[SERVICE_NAME],
+            bind=f"{self.settings.host}:{self.settings.grpc_port}",
+        )
+        await self._grpc.start()
+        recovered = await service.jobs.recover()
+        if scheduler:
+            self._scheduler = asyncio.create_task(
+                run_scheduler(service.schedules, self.settings.scheduler_tick_seconds, self._stop)
+            )
+        await self._grpc.mark_serving()
+        log.info("trainer api listening", extra={"port": self.settings.grpc_port, "recovered": recovered})
+
+    async def stop(self) -> None:
+        """Stops taking RPCs, lets in-flight ones finish, then closes NATS and the database."""
+        self._stop.set()
+        await self._grpc.stop(self.settings.drain_seconds)
+        if self._scheduler is not None:
+            await self._scheduler
+        if self.service is not None:
+            await self.service.jobs.close()
+        if self._nc is not None:
+            await self._nc.drain()
+        await self._engine.dispose()
+
+
+async def serve_api(settings: TrainerSettings) -> None:
+    """Runs the API until SIGTERM/SIGINT."""
+    stop = install_stop_signals()
+    serve_metrics(settings.metrics_port)
+    api = TrainerApi(settings)
+    await api.start()
+    await stop.wait()
+    log.info("draining")
+    await api.stop()

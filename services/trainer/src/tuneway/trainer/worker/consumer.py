@@ -7,7 +7,6 @@ import contextlib
 import logging
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
@@ -205,7 +204,3 @@ class Worker:
                 s, job, f"Worker stopping: job handed back at step {step}; it resumes from there."
             )
 
-
-def checkpoint_root(artifacts: Path, tenant_id: str, job_id: str) -> Path:
-    """Where a job's checkpoints live in the artifact store."""
-    return artifacts / "checkpoints" / tenant_id / job_id

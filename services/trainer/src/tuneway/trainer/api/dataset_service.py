@@ -9,16 +9,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tuneway.core.errors import InvalidArgumentError, NotFoundError
 from tuneway.trainer import domain as d
 from tuneway.trainer import repository as repo
+from tuneway.trainer.dataset_preparation import prepare, report_dict
+from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.hyperparams import check_hyperparameters, resolve
 from tuneway.trainer.models import DatasetRow
-from tuneway.trainer.validation import BaseModel, prepare, report_dict
 
 
 class DatasetService:
     """RegisterDataset, ValidateDataset and DeleteDataset."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], base: BaseModel, max_seq_length: int
+        self, sessions: async_sessionmaker[AsyncSession], base: FoundationModel, max_seq_length: int
     ) -> None:
         self._sessions = sessions
         self._base = base

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tuneway.core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from tuneway.trainer import domain as d
 from tuneway.trainer import repository as repo
+from tuneway.trainer.dataset_preparation import failure_message, prepare, report_dict
+from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.hyperparams import check_hyperparameters, resolve, resolve_lora
 from tuneway.trainer.models import JobRow
-from tuneway.trainer.validation import BaseModel, failure_message, prepare, report_dict
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class JobService:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
-        base: BaseModel,
+        base: FoundationModel,
         publish: Publish,
         limits: JobLimits = JobLimits(),
     ) -> None:

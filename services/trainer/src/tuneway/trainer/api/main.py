@@ -17,10 +17,10 @@ from tuneway.trainer.api.jobs import JobLimits
 from tuneway.trainer.api.schedules import run_scheduler
 from tuneway.trainer.api.service import TrainerService
 from tuneway.trainer.api.servicer import TrainerServicer
+from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.queue import JobQueue
 from tuneway.trainer.settings import TrainerSettings
 from tuneway.trainer.startup import migrate_and_connect
-from tuneway.trainer.validation import BaseModel
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = trainer_pb2.DESCRIPTOR.services_by_name["TrainerService"].full_name
@@ -33,7 +33,7 @@ class TrainerApi:
         self.settings = settings
         self._engine = create_engine(settings.db_url_or_default())
         self._sessions = session_factory(self._engine)
-        self.base = BaseModel(settings.base_model_id(), settings.base_model_path())
+        self.base = FoundationModel(settings.base_model_id(), settings.base_model_path())
         self._stop = asyncio.Event()
         self._scheduler: asyncio.Task[None] | None = None
         self._nc: Client | None = None

@@ -17,9 +17,9 @@ from tuneway.core.errors import DomainError, InvalidArgumentError, NotFoundError
 from tuneway.trainer import domain as d
 from tuneway.trainer import repository as repo
 from tuneway.trainer.api.jobs import JobService
+from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.hyperparams import check_hyperparameters, resolve_lora
 from tuneway.trainer.models import ScheduleRow
-from tuneway.trainer.validation import BaseModel
 
 log = logging.getLogger(__name__)
 ACTIVE, PAUSED = "active", "paused"
@@ -54,7 +54,9 @@ def schedule_of(row: ScheduleRow) -> d.Schedule:
 class ScheduleService:
     """CRUD of schedules and the tick that fires due ones; every API replica may tick."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], base: BaseModel, jobs: JobService) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], base: FoundationModel, jobs: JobService
+    ) -> None:
         self._sessions = sessions
         self._base = base
         self._jobs = jobs

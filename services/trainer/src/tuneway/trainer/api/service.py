@@ -10,7 +10,7 @@ from tuneway.trainer.adapter_registry import KeyValueStore, Registry
 from tuneway.trainer.api.dataset_service import DatasetService
 from tuneway.trainer.api.jobs import JobLimits, JobService, Publish
 from tuneway.trainer.api.schedules import ScheduleService
-from tuneway.trainer.validation import BaseModel
+from tuneway.trainer.foundation_model import FoundationModel
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class TrainerService:
     def build(
         cls,
         sessions: async_sessionmaker[AsyncSession],
-        base: BaseModel,
+        base: FoundationModel,
         publish: Publish,
         kv: KeyValueStore,
         limits: JobLimits,

@@ -203,4 +203,3 @@ class Worker:
             await repo.add_event(
                 s, job, f"Worker stopping: job handed back at step {step}; it resumes from there."
             )
-

@@ -14,9 +14,9 @@ from tuneway.core.db import create_engine, session_factory
 from tuneway.core.lifecycle import install_stop_signals, retry_forever
 from tuneway.core.metrics import serve_metrics
 from tuneway.trainer.adapter_registry import Registry
+from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.settings import TrainerSettings
 from tuneway.trainer.startup import migrate_and_connect
-from tuneway.trainer.validation import BaseModel
 from tuneway.trainer.worker.consumer import QueueTiming, Worker
 from tuneway.trainer.worker.publishing import AdapterPublisher
 from tuneway.trainer.worker.runner import JobRunner, RunnerConfig
@@ -34,7 +34,7 @@ async def serve_worker(settings: TrainerSettings) -> None:
     kv = await retry_forever(
         "ADAPTERS bucket", lambda: tnats.ensure_kv(nc.jetstream(), tnats.ADAPTERS_BUCKET)
     )
-    base = BaseModel(settings.base_model_id(), settings.base_model_path())
+    base = FoundationModel(settings.base_model_id(), settings.base_model_path())
     registry = Registry(sessions, kv)
     runner = JobRunner(
         sessions,

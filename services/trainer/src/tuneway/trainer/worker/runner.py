@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.trainer import domain as d
 from tuneway.trainer import repository as repo
+from tuneway.trainer.dataset_preparation import failure_message, prepare, report_dict
+from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.hyperparams import checkpoint_every, resolve
 from tuneway.trainer.metrics import JOBS
 from tuneway.trainer.models import JobRow
-from tuneway.trainer.validation import BaseModel, failure_message, prepare, report_dict
 from tuneway.trainer.worker import training
 from tuneway.trainer.worker.progress import JobProgress
 
@@ -48,7 +49,7 @@ class JobRunner:
     """Turns a claimed job into a training run; any exception fails the job at once (no retry loop)."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], base: BaseModel, config: RunnerConfig
+        self, sessions: async_sessionmaker[AsyncSession], base: FoundationModel, config: RunnerConfig
     ) -> None:
         self._sessions = sessions
         self._base = base

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,8 +12,7 @@ from tuneway.api.events.v1.events_pb2 import AdapterRegistration
 from tuneway.core.errors import FailedPreconditionError, NotFoundError
 from tuneway.trainer import domain as d
 from tuneway.trainer.models import AdapterVersionRow, AliasRow, JobRow
-
-ACTIVE, RETIRED = "active", "retired"
+from tuneway.trainer.repository import adapters as adapter_repo
 
 
 class KeyValueStore(Protocol):
@@ -23,30 +21,6 @@ class KeyValueStore(Protocol):
     async def put(self, key: str, value: bytes) -> int: ...
 
     async def delete(self, key: str) -> bool: ...
-
-
-def version_of(row: AdapterVersionRow) -> d.AdapterVersion:
-    """The domain value of a version row."""
-    return d.AdapterVersion(
-        model=row.model,
-        tenant_id=row.tenant_id,
-        name=row.name,
-        version=row.version,
-        base_model=row.base_model,
-        job_id=row.job_id,
-        dataset_sha256=row.dataset_sha256,
-        hyperparameters=row.hyperparameters,
-        metrics=row.metrics,
-        artifact_uri=row.artifact_uri,
-        sha256=row.sha256,
-        status=row.status,
-        created_at=row.created_at,
-    )
-
-
-def alias_of(row: AliasRow) -> d.AdapterAlias:
-    """The domain value of an alias row."""
-    return d.AdapterAlias(row.tenant_id, row.alias, row.model, row.target, tuple(row.history), row.updated_at)
 
 
 def registration(model: str, version: AdapterVersionRow) -> bytes:
@@ -82,23 +56,15 @@ class Registry:
         for _ in range(5):  # two jobs of one family finishing together race for a number
             try:
                 async with self._sessions() as s, s.begin():
-                    existing = (
-                        await s.execute(select(AdapterVersionRow).where(AdapterVersionRow.job_id == job.id))
-                    ).scalar_one_or_none()
+                    existing = await adapter_repo.version_of_job(s, job.id)
                     if existing is not None:
-                        return version_of(existing)
-                    latest = (
-                        await s.execute(
-                            select(func.max(AdapterVersionRow.version)).where(
-                                AdapterVersionRow.tenant_id == job.tenant_id, AdapterVersionRow.name == name
-                            )
-                        )
-                    ).scalar()
+                        return adapter_repo.version_of(existing)
+                    latest = await adapter_repo.last_version_number(s, job.tenant_id, name)
                     row = AdapterVersionRow(
                         model=d.fine_tuned_model(job.model, job.tenant_id, job.suffix, job.id),
                         tenant_id=job.tenant_id,
                         name=name,
-                        version=(latest or 0) + 1,
+                        version=latest + 1,
                         base_model=job.model,
                         job_id=job.id,
                         dataset_sha256=job.dataset_sha256,
@@ -106,11 +72,11 @@ class Registry:
                         metrics=metrics,
                         artifact_uri=artifact_uri,
                         sha256=sha256,
-                        status=ACTIVE,
+                        status=d.ACTIVE,
                         created_at=int(time.time()),
                     )
                     s.add(row)
-                return version_of(row)
+                return adapter_repo.version_of(row)
             except IntegrityError:
                 continue
         raise FailedPreconditionError(f"could not number the adapter of job {job.id}")
@@ -125,51 +91,37 @@ class Registry:
 
     async def list_versions(self, tenant_id: str, name: str, include_retired: bool) -> list[d.AdapterVersion]:
         """The tenant's versions, by family then number."""
-        query = select(AdapterVersionRow).where(AdapterVersionRow.tenant_id == d.check_tenant(tenant_id))
-        if name:
-            query = query.where(AdapterVersionRow.name == name)
-        if not include_retired:
-            query = query.where(AdapterVersionRow.status == ACTIVE)
-        query = query.order_by(AdapterVersionRow.name, AdapterVersionRow.version)
+        tenant = d.check_tenant(tenant_id)
         async with self._sessions() as s:
-            return [version_of(r) for r in (await s.execute(query)).scalars()]
+            rows = await adapter_repo.list_versions(s, tenant, name, include_retired)
+        return [adapter_repo.version_of(r) for r in rows]
 
     async def get_version(self, tenant_id: str, model: str) -> d.AdapterVersion:
         """One version by its model name."""
         async with self._sessions() as s:
-            return version_of(await self._version(s, tenant_id, model))
+            return adapter_repo.version_of(await self._version(s, tenant_id, model))
 
     async def retire(self, tenant_id: str, model: str) -> d.AdapterVersion:
         """Retires a version: its KV key goes, so every replica unloads it."""
         async with self._sessions() as s, s.begin():
             row = await self._version(s, tenant_id, model)
-            pointing = (
-                (
-                    await s.execute(
-                        select(AliasRow.alias).where(
-                            AliasRow.tenant_id == tenant_id, AliasRow.target == model
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            pointing = await adapter_repo.aliases_targeting(s, tenant_id, model)
             if pointing:
                 raise FailedPreconditionError(
                     f"Alias {', '.join(sorted(pointing))} points at {model}; move or delete it first.",
                     param="model",
                 )
-            if row.status != RETIRED:
-                row.status = RETIRED
+            if row.status != d.RETIRED:
+                row.status = d.RETIRED
                 await self._kv.delete(d.version_key(row.tenant_id, row.job_id))
-            return version_of(row)
+            return adapter_repo.version_of(row)
 
     async def set_alias(self, tenant_id: str, alias: str, target: str) -> d.AdapterAlias:
         """Points an alias at an active version, remembering where it pointed before."""
         d.check_alias(alias)
         async with self._sessions() as s, s.begin():
             version = await self._active(s, tenant_id, target, "target")
-            row = await s.get(AliasRow, (tenant_id, alias))
+            row = await adapter_repo.get_alias(s, tenant_id, alias)
             model = d.alias_model(version.base_model, tenant_id, alias)
             if row is None:
                 row = AliasRow(
@@ -181,7 +133,7 @@ class Registry:
             row.target, row.model, row.updated_at = target, model, int(time.time())
             # KV before commit: if the put fails, the alias has not moved anywhere.
             await self._kv.put(d.alias_key(tenant_id, alias), registration(model, version))
-            return alias_of(row)
+            return adapter_repo.alias_of(row)
 
     async def rollback_alias(self, tenant_id: str, alias: str) -> d.AdapterAlias:
         """Moves an alias back to the version it pointed at before its last move."""
@@ -196,15 +148,14 @@ class Registry:
             row.target, row.history, row.updated_at = previous, list(rest), int(time.time())
             row.model = d.alias_model(version.base_model, tenant_id, alias)
             await self._kv.put(d.alias_key(tenant_id, alias), registration(row.model, version))
-            return alias_of(row)
+            return adapter_repo.alias_of(row)
 
     async def list_aliases(self, tenant_id: str) -> list[d.AdapterAlias]:
         """The tenant's aliases by name."""
-        query = (
-            select(AliasRow).where(AliasRow.tenant_id == d.check_tenant(tenant_id)).order_by(AliasRow.alias)
-        )
+        tenant = d.check_tenant(tenant_id)
         async with self._sessions() as s:
-            return [alias_of(r) for r in (await s.execute(query)).scalars()]
+            rows = await adapter_repo.list_aliases(s, tenant)
+        return [adapter_repo.alias_of(r) for r in rows]
 
     async def delete_alias(self, tenant_id: str, alias: str) -> None:
         """Deletes an alias and its KV key (its versions stay)."""
@@ -214,7 +165,7 @@ class Registry:
             await self._kv.delete(d.alias_key(tenant_id, alias))
 
     async def _version(self, s: AsyncSession, tenant_id: str, model: str) -> AdapterVersionRow:
-        row = await s.get(AdapterVersionRow, model)
+        row = await adapter_repo.get_version(s, model)
         if row is None or row.tenant_id != d.check_tenant(tenant_id):
             raise NotFoundError(
                 f"The model `{model}` does not exist or you do not have access to it.",
@@ -225,12 +176,12 @@ class Registry:
 
     async def _active(self, s: AsyncSession, tenant_id: str, model: str, param: str) -> AdapterVersionRow:
         row = await self._version(s, tenant_id, model)
-        if row.status != ACTIVE:
+        if row.status != d.ACTIVE:
             raise FailedPreconditionError(f"{model} is retired and cannot be served again.", param=param)
         return row
 
     async def _alias(self, s: AsyncSession, tenant_id: str, alias: str) -> AliasRow:
-        row = await s.get(AliasRow, (d.check_tenant(tenant_id), alias))
+        row = await adapter_repo.get_alias(s, d.check_tenant(tenant_id), alias)
         if row is None:
             raise NotFoundError(f"No adapter alias {alias!r}.", param="alias")
         return row

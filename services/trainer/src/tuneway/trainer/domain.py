@@ -13,6 +13,8 @@ from tuneway.core.errors import InvalidArgumentError
 VALIDATING, QUEUED, RUNNING = "validating_files", "queued", "running"
 SUCCEEDED, FAILED, CANCELLED = "succeeded", "failed", "cancelled"
 FINISHED = (SUCCEEDED, FAILED, CANCELLED)
+# Statuses of adapter versions (active, retired) and of schedules (active, paused).
+ACTIVE, RETIRED, PAUSED = "active", "retired", "paused"
 
 _SUFFIX = re.compile(r"^[a-z0-9_-]{1,40}$")
 _ALIAS = re.compile(r"^[a-z0-9_-]{1,40}$")

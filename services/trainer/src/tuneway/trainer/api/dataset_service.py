@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.core.errors import InvalidArgumentError, NotFoundError
 from tuneway.trainer import domain as d
-from tuneway.trainer import repository as repo
 from tuneway.trainer.dataset_preparation import prepare, report_dict
 from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.hyperparams import check_hyperparameters, resolve
 from tuneway.trainer.models import DatasetRow
+from tuneway.trainer.repository import datasets as dataset_repo
 
 
 class DatasetService:
@@ -31,7 +31,7 @@ class DatasetService:
         if not dataset.file_id or not dataset.uri:
             raise InvalidArgumentError("dataset.file_id and dataset.uri are required.", param="dataset")
         async with self._sessions() as s, s.begin():
-            row = await repo.get_dataset(s, tenant, dataset.file_id)
+            row = await dataset_repo.get_dataset(s, tenant, dataset.file_id)
             if row is None:
                 row = DatasetRow(
                     tenant_id=tenant,
@@ -43,7 +43,7 @@ class DatasetService:
                     created_at=dataset.created_at,
                 )
                 s.add(row)
-            return repo.dataset_of(row)
+            return dataset_repo.dataset_of(row)
 
     async def validate(
         self, tenant_id: str, file_id: str, model: str, cleaning: d.Cleaning, hyper: d.Hyperparameters
@@ -59,11 +59,11 @@ class DatasetService:
     async def delete(self, tenant_id: str, file_id: str) -> None:
         """Forgets a dataset; deleting one the trainer does not know is not an error (idempotent)."""
         async with self._sessions() as s, s.begin():
-            await repo.delete_dataset(s, d.check_tenant(tenant_id), file_id)
+            await dataset_repo.delete_dataset(s, d.check_tenant(tenant_id), file_id)
 
     async def _get(self, tenant_id: str, file_id: str) -> d.Dataset:
         async with self._sessions() as s:
-            row = await repo.get_dataset(s, d.check_tenant(tenant_id), file_id)
+            row = await dataset_repo.get_dataset(s, d.check_tenant(tenant_id), file_id)
         if row is None:
             raise NotFoundError(f"No such File object: {file_id}", param="file_id")
-        return repo.dataset_of(row)
+        return dataset_repo.dataset_of(row)

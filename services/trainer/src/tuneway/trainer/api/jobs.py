@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import secrets
 import time
@@ -14,11 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from tuneway.trainer import domain as d
-from tuneway.trainer import repository as repo
 from tuneway.trainer.dataset_preparation import failure_message, prepare, report_dict
 from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.hyperparams import check_hyperparameters, resolve, resolve_lora
 from tuneway.trainer.models import JobRow
+from tuneway.trainer.repository import checkpoints as checkpoint_repo
+from tuneway.trainer.repository import columns
+from tuneway.trainer.repository import datasets as dataset_repo
+from tuneway.trainer.repository import job_events as event_repo
+from tuneway.trainer.repository import jobs as job_repo
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +71,7 @@ class JobService:
         """Records the job as validating_files; validation and queueing continue in the background."""
         row = await self.insert(spec, job_id=job_id, schedule_id=schedule_id, scheduled_for=scheduled_for)
         self.drive(row.id)
-        return repo.job_of(row)
+        return job_repo.job_of(row)
 
     async def insert(
         self,
@@ -106,9 +109,9 @@ class JobService:
             suffix=spec.suffix,
             seed=spec.seed if spec.seed is not None else secrets.randbelow(2**31),
             method="supervised",
-            hyperparameters=dataclasses.asdict(spec.hyperparameters),
-            lora={**dataclasses.asdict(lora), "target_modules": list(lora.target_modules)},
-            cleaning=dataclasses.asdict(spec.cleaning),
+            hyperparameters=columns.hyperparameters_json(spec.hyperparameters),
+            lora=columns.lora_json(lora),
+            cleaning=columns.cleaning_json(spec.cleaning),
             report=None,
             result_files=[],
             schedule_id=schedule_id,
@@ -121,13 +124,13 @@ class JobService:
                 ("training_file", spec.training_file),
                 ("validation_file", row.validation_file),
             ):
-                if file_id and await repo.get_dataset(s, tenant, file_id) is None:
+                if file_id and await dataset_repo.get_dataset(s, tenant, file_id) is None:
                     raise InvalidArgumentError(
                         f"invalid {param}: {file_id}", param=param, code="file_not_found"
                     )
             s.add(row)
             await s.flush()
-            await repo.add_event(s, row, f"Validating training file: {row.training_file}")
+            await event_repo.add_event(s, row, f"Validating training file: {row.training_file}")
 
         if session is not None:
             await _insert(session)
@@ -156,7 +159,7 @@ class JobService:
     async def recover(self) -> int:
         """Re-drives jobs a stopped replica left in validating_files (queueing is idempotent per job)."""
         async with self._sessions() as s:
-            rows = await repo.jobs_in_status(s, d.VALIDATING)
+            rows = await job_repo.jobs_in_status(s, d.VALIDATING)
         for row in rows:
             self.drive(row.id)
         return len(rows)
@@ -175,17 +178,19 @@ class JobService:
             row = await s.get(JobRow, job_id)
             if row is None or row.status != d.VALIDATING:
                 return
-            training = await repo.get_dataset(s, row.tenant_id, row.training_file)
+            training = await dataset_repo.get_dataset(s, row.tenant_id, row.training_file)
             validation = (
-                await repo.get_dataset(s, row.tenant_id, row.validation_file) if row.validation_file else None
+                await dataset_repo.get_dataset(s, row.tenant_id, row.validation_file)
+                if row.validation_file
+                else None
             )
-        cleaning = repo.cleaning_from(row.cleaning)
+        cleaning = columns.cleaning_from(row.cleaning)
         max_len = self._limits.max_seq_length
         if training is None:
             await self._fail(job_id, _file_gone("training_file", row.training_file))
             return
         prepared = await prepare(
-            self._base, repo.dataset_of(training), cleaning, max_len, row.seed, split=not validation
+            self._base, dataset_repo.dataset_of(training), cleaning, max_len, row.seed, split=not validation
         )
         if not prepared.report.ok:
             report = report_dict(prepared, self._base.name, max_len)
@@ -199,7 +204,7 @@ class JobService:
                 return
             checked = await prepare(
                 self._base,
-                repo.dataset_of(validation),
+                dataset_repo.dataset_of(validation),
                 cleaning,
                 max_len,
                 row.seed,
@@ -211,17 +216,17 @@ class JobService:
                 await self._fail(job_id, d.JobError("invalid_validation_file", message, "validation_file"))
                 return
             valid_examples = len(checked.train)
-        resolved = resolve(repo.hyperparameters_from(row.hyperparameters), len(prepared.train))
+        resolved = resolve(columns.hyperparameters_from(row.hyperparameters), len(prepared.train))
         report = report_dict(prepared, self._base.name, max_len, resolved.total_steps)
         report["validation_examples"] = valid_examples
         # Results first: a worker may pick the job up the moment it is published.
         async with self._sessions() as s, s.begin():
-            recorded = await repo.move_job(
+            recorded = await job_repo.move_job(
                 s,
                 job_id,
                 (d.VALIDATING,),
                 report=report,
-                hyperparameters=dataclasses.asdict(resolved.public()),
+                hyperparameters=columns.hyperparameters_json(resolved.public()),
                 total_steps=resolved.total_steps,
                 dataset_sha256=training.sha256,
             )
@@ -229,7 +234,7 @@ class JobService:
                 return  # cancelled meanwhile
             fresh = await s.get(JobRow, job_id)
             assert fresh is not None
-            await repo.add_event(
+            await event_repo.add_event(
                 s,
                 fresh,
                 f"Files validated: {report.get('train_examples', 0)} training examples, "
@@ -240,7 +245,7 @@ class JobService:
         await self._publish(row.id, row.tenant_id, msg_id)
         async with self._sessions() as s, s.begin():
             # A worker that started it already has moved it on to running.
-            await repo.move_job(s, job_id, (d.VALIDATING,), status=d.QUEUED)
+            await job_repo.move_job(s, job_id, (d.VALIDATING,), status=d.QUEUED)
 
     async def _fail(self, job_id: str, error: d.JobError, report: dict[str, object] | None = None) -> None:
         async with self._sessions() as s, s.begin():
@@ -253,22 +258,22 @@ class JobService:
             )
             if report is not None:
                 values["report"] = report
-            if await repo.move_job(s, job_id, (d.VALIDATING, d.QUEUED), **values):
+            if await job_repo.move_job(s, job_id, (d.VALIDATING, d.QUEUED), **values):
                 row = await s.get(JobRow, job_id)
                 assert row is not None
-                await repo.add_event(s, row, error.message, level="error")
+                await event_repo.add_event(s, row, error.message, level="error")
 
     async def get(self, tenant_id: str, job_id: str) -> d.Job:
         """One of the tenant's jobs."""
         async with self._sessions() as s:
-            return repo.job_of(await self._row(s, tenant_id, job_id))
+            return job_repo.job_of(await self._row(s, tenant_id, job_id))
 
     async def list_jobs(self, tenant_id: str, after: str, limit: int) -> tuple[list[d.Job], bool]:
         """A page of the tenant's jobs, newest first, and whether more follow."""
         size = page_limit(limit)
         async with self._sessions() as s:
-            rows = await repo.list_jobs(s, tenant_id, after, size + 1)
-        return [repo.job_of(r) for r in rows[:size]], len(rows) > size
+            rows = await job_repo.list_jobs(s, tenant_id, after, size + 1)
+        return [job_repo.job_of(r) for r in rows[:size]], len(rows) > size
 
     async def cancel(self, tenant_id: str, job_id: str) -> d.Job:
         """Cancels a job that has not finished; a worker training it stops at its next step."""
@@ -280,11 +285,13 @@ class JobService:
                     param="fine_tuning_job_id",
                 )
             active = (d.VALIDATING, d.QUEUED, d.RUNNING)
-            if not await repo.move_job(s, job_id, active, status=d.CANCELLED, finished_at=int(time.time())):
+            if not await job_repo.move_job(
+                s, job_id, active, status=d.CANCELLED, finished_at=int(time.time())
+            ):
                 raise FailedPreconditionError(f"Job {job_id} finished meanwhile.", param="fine_tuning_job_id")
             await s.refresh(row)
-            await repo.add_event(s, row, "Fine-tuning job cancelled.")
-            return repo.job_of(row)
+            await event_repo.add_event(s, row, "Fine-tuning job cancelled.")
+            return job_repo.job_of(row)
 
     async def events(
         self, tenant_id: str, job_id: str, after: str, limit: int
@@ -293,8 +300,8 @@ class JobService:
         size = page_limit(limit)
         async with self._sessions() as s:
             row = await self._row(s, tenant_id, job_id)
-            rows = await repo.list_events(s, row, after, size + 1)
-        return [repo.event_of(r) for r in rows[:size]], len(rows) > size
+            rows = await event_repo.list_events(s, row, after, size + 1)
+        return [event_repo.event_of(r) for r in rows[:size]], len(rows) > size
 
     async def watch(self, tenant_id: str, job_id: str, after_seq: int) -> AsyncIterator[d.JobEvent]:
         """A job's events oldest first after `after_seq`, then new ones as they come, until it ends."""
@@ -304,10 +311,10 @@ class JobService:
                 row = await self._row(s, tenant_id, job_id)
                 # Status first: events committed with (or before) a final status are then all visible.
                 finished = row.status in d.FINISHED
-                rows = await repo.events_since(s, row, last)
+                rows = await event_repo.events_since(s, row, last)
             for event in rows:
                 last = event.seq
-                yield repo.event_of(event)
+                yield event_repo.event_of(event)
             if finished:
                 return
             await asyncio.sleep(self._limits.watch_poll_seconds)
@@ -319,11 +326,11 @@ class JobService:
         size = page_limit(limit)
         async with self._sessions() as s:
             row = await self._row(s, tenant_id, job_id)
-            rows = await repo.list_checkpoints(s, row, after, size + 1)
-        return [repo.checkpoint_of(r, row) for r in rows[:size]], len(rows) > size
+            rows = await checkpoint_repo.list_checkpoints(s, row, after, size + 1)
+        return [checkpoint_repo.checkpoint_of(r, row) for r in rows[:size]], len(rows) > size
 
     async def _row(self, s: AsyncSession, tenant_id: str, job_id: str) -> JobRow:
-        row = await repo.get_job(s, d.check_tenant(tenant_id), job_id)
+        row = await job_repo.get_job(s, d.check_tenant(tenant_id), job_id)
         if row is None:
             raise job_not_found(job_id)
         return row

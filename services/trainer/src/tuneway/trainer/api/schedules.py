@@ -3,52 +3,30 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from datetime import UTC, datetime
 
 from croniter import croniter
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.core.errors import DomainError, InvalidArgumentError, NotFoundError
 from tuneway.trainer import domain as d
-from tuneway.trainer import repository as repo
 from tuneway.trainer.api.jobs import JobService
 from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.hyperparams import check_hyperparameters, resolve_lora
 from tuneway.trainer.models import ScheduleRow
+from tuneway.trainer.repository import columns
+from tuneway.trainer.repository import datasets as dataset_repo
+from tuneway.trainer.repository import schedules as schedule_repo
 
 log = logging.getLogger(__name__)
-ACTIVE, PAUSED = "active", "paused"
 
 
 def next_fire(cron: str, after: float) -> int:
     """The first fire time of `cron` (UTC) strictly after `after`, in Unix seconds."""
     return int(croniter(cron, datetime.fromtimestamp(after, UTC)).get_next(float))
-
-
-def schedule_of(row: ScheduleRow) -> d.Schedule:
-    """The domain value of a schedule row."""
-    return d.Schedule(
-        id=row.id,
-        tenant_id=row.tenant_id,
-        cron=row.cron,
-        training_file=row.training_file,
-        training_filename=row.training_filename,
-        model=row.model,
-        suffix=row.suffix,
-        hyperparameters=repo.hyperparameters_from(row.hyperparameters),
-        lora=repo.lora_from(row.lora),
-        cleaning=repo.cleaning_from(row.cleaning),
-        status=row.status,
-        created_at=row.created_at,
-        next_run_at=row.next_run_at,
-        last_run_at=row.last_run_at,
-        last_job_id=row.last_job_id,
-    )
 
 
 class ScheduleService:
@@ -85,52 +63,52 @@ class ScheduleService:
             training_filename=schedule.training_filename,
             model=model,
             suffix=schedule.suffix,
-            hyperparameters=dataclasses.asdict(schedule.hyperparameters),
-            lora={**dataclasses.asdict(lora), "target_modules": list(lora.target_modules)},
-            cleaning=dataclasses.asdict(schedule.cleaning),
-            status=ACTIVE,
+            hyperparameters=columns.hyperparameters_json(schedule.hyperparameters),
+            lora=columns.lora_json(lora),
+            cleaning=columns.cleaning_json(schedule.cleaning),
+            status=d.ACTIVE,
             created_at=int(now),
             next_run_at=next_fire(schedule.cron, now),
         )
         async with self._sessions() as s, s.begin():
-            if schedule.training_file and await repo.get_dataset(s, tenant, schedule.training_file) is None:
+            if (
+                schedule.training_file
+                and await dataset_repo.get_dataset(s, tenant, schedule.training_file) is None
+            ):
                 raise InvalidArgumentError(
                     f"invalid training_file: {schedule.training_file}",
                     param="training_file",
                     code="file_not_found",
                 )
             s.add(row)
-        return schedule_of(row)
+        return schedule_repo.schedule_of(row)
 
     async def get(self, tenant_id: str, schedule_id: str) -> d.Schedule:
         """One of the tenant's schedules."""
         async with self._sessions() as s:
-            return schedule_of(await self._row(s, tenant_id, schedule_id))
+            return schedule_repo.schedule_of(await self._row(s, tenant_id, schedule_id))
 
     async def list_schedules(self, tenant_id: str) -> list[d.Schedule]:
         """The tenant's schedules, oldest first."""
-        query = (
-            select(ScheduleRow)
-            .where(ScheduleRow.tenant_id == d.check_tenant(tenant_id))
-            .order_by(ScheduleRow.created_at, ScheduleRow.id)
-        )
+        tenant = d.check_tenant(tenant_id)
         async with self._sessions() as s:
-            return [schedule_of(r) for r in (await s.execute(query)).scalars()]
+            rows = await schedule_repo.list_schedules(s, tenant)
+        return [schedule_repo.schedule_of(r) for r in rows]
 
     async def pause(self, tenant_id: str, schedule_id: str) -> d.Schedule:
         """Stops a schedule firing until it is resumed."""
         async with self._sessions() as s, s.begin():
             row = await self._row(s, tenant_id, schedule_id)
-            row.status, row.next_run_at = PAUSED, 0
-            return schedule_of(row)
+            row.status, row.next_run_at = d.PAUSED, 0
+            return schedule_repo.schedule_of(row)
 
     async def resume(self, tenant_id: str, schedule_id: str) -> d.Schedule:
         """Lets a schedule fire again from its next time after now (missed times are skipped)."""
         async with self._sessions() as s, s.begin():
             row = await self._row(s, tenant_id, schedule_id)
-            if row.status != ACTIVE:
-                row.status, row.next_run_at = ACTIVE, next_fire(row.cron, time.time())
-            return schedule_of(row)
+            if row.status != d.ACTIVE:
+                row.status, row.next_run_at = d.ACTIVE, next_fire(row.cron, time.time())
+            return schedule_repo.schedule_of(row)
 
     async def delete(self, tenant_id: str, schedule_id: str) -> None:
         """Deletes a schedule (jobs it created stay)."""
@@ -140,14 +118,11 @@ class ScheduleService:
     async def tick(self, now: float | None = None) -> list[str]:
         """Fires every schedule due at `now`; returns the ids of the jobs this replica created."""
         now = time.time() if now is None else now
-        query = select(ScheduleRow).where(
-            ScheduleRow.status == ACTIVE, ScheduleRow.next_run_at > 0, ScheduleRow.next_run_at <= now
-        )
         async with self._sessions() as s:
-            due = list((await s.execute(query)).scalars())
+            due = await schedule_repo.due_schedules(s, now)
         fired = []
         for row in due:
-            job_id = await self._fire(schedule_of(row), now)
+            job_id = await self._fire(schedule_repo.schedule_of(row), now)
             if job_id:
                 fired.append(job_id)
         return fired
@@ -158,12 +133,8 @@ class ScheduleService:
         job_id = d.scheduled_job_id(schedule.id, fire_at)
         try:
             async with self._sessions() as s, s.begin():
-                claim = (
-                    update(ScheduleRow)
-                    .where(ScheduleRow.id == schedule.id, ScheduleRow.next_run_at == fire_at)
-                    .values(next_run_at=next_fire(schedule.cron, max(now, fire_at)), last_run_at=fire_at)
-                )
-                if not getattr(await s.execute(claim), "rowcount", 0):
+                next_run_at = next_fire(schedule.cron, max(now, fire_at))
+                if not await schedule_repo.claim_firing(s, schedule.id, fire_at, next_run_at):
                     return ""  # another replica fired it
                 file_id = await self._training_file(s, schedule)
                 spec = d.JobSpec(
@@ -179,9 +150,7 @@ class ScheduleService:
                 await self._jobs.insert(
                     spec, job_id=job_id, schedule_id=schedule.id, scheduled_for=fire_at, session=s
                 )
-                await s.execute(
-                    update(ScheduleRow).where(ScheduleRow.id == schedule.id).values(last_job_id=job_id)
-                )
+                await schedule_repo.record_last_job(s, schedule.id, job_id)
         except IntegrityError:
             return ""  # the job of this firing exists already
         except DomainError as error:
@@ -194,16 +163,12 @@ class ScheduleService:
 
     async def _skip(self, schedule_id: str, fire_at: int, now: float, cron: str) -> None:
         async with self._sessions() as s, s.begin():
-            await s.execute(
-                update(ScheduleRow)
-                .where(ScheduleRow.id == schedule_id, ScheduleRow.next_run_at == fire_at)
-                .values(next_run_at=next_fire(cron, max(now, fire_at)), last_run_at=fire_at)
-            )
+            await schedule_repo.claim_firing(s, schedule_id, fire_at, next_fire(cron, max(now, fire_at)))
 
     async def _training_file(self, s: AsyncSession, schedule: d.Schedule) -> str:
         if schedule.training_file:
             return schedule.training_file
-        row = await repo.newest_dataset_named(s, schedule.tenant_id, schedule.training_filename)
+        row = await dataset_repo.newest_dataset_named(s, schedule.tenant_id, schedule.training_filename)
         if row is None:
             raise InvalidArgumentError(
                 f"no file named {schedule.training_filename!r}", param="training_filename"
@@ -211,7 +176,7 @@ class ScheduleService:
         return row.file_id
 
     async def _row(self, s: AsyncSession, tenant_id: str, schedule_id: str) -> ScheduleRow:
-        row = await s.get(ScheduleRow, schedule_id)
+        row = await schedule_repo.get_schedule(s, schedule_id)
         if row is None or row.tenant_id != d.check_tenant(tenant_id):
             raise NotFoundError(f"No schedule found with id {schedule_id!r}.", param="schedule_id")
         return row

@@ -17,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tuneway.api.events.v1.events_pb2 import TrainingJobRequested
 from tuneway.core import nats as tnats
 from tuneway.trainer import domain as d
-from tuneway.trainer import repository as repo
 from tuneway.trainer.metrics import JOBS, TRAINING_SECONDS
 from tuneway.trainer.models import JobRow
 from tuneway.trainer.queue import SUBJECT
+from tuneway.trainer.repository import job_events as event_repo
+from tuneway.trainer.repository import jobs as job_repo
 from tuneway.trainer.worker.progress import JobProgress
 from tuneway.trainer.worker.publishing import AdapterPublisher
 from tuneway.trainer.worker.runner import JobRunner
@@ -138,17 +139,17 @@ class Worker:
                 )
                 job.status, job.finished_at = d.FAILED, int(now)
                 job.error_code, job.error_message, job.error_param = "worker_crashed", message, ""
-                await repo.add_event(s, job, message, level="error")
+                await event_repo.add_event(s, job, message, level="error")
                 JOBS.labels(d.FAILED).inc()
                 return "drop"
             job.status, job.attempts = d.RUNNING, job.attempts + 1
             job.worker_id, job.heartbeat_at = self.worker_id, now
             job.started_at = job.started_at or int(now)
-            await repo.add_event(s, job, f"Fine-tuning job started (attempt {job.attempts}).")
+            await event_repo.add_event(s, job, f"Fine-tuning job started (attempt {job.attempts}).")
             return "run"
 
     async def _last_step(self, s: AsyncSession, job: JobRow) -> int:
-        events = await repo.list_events(s, job, "", 50)
+        events = await event_repo.list_events(s, job, "", 50)
         return max((int((e.data or {}).get("step", 0)) for e in events if e.type == "metrics"), default=0)
 
     async def _train(self, job_id: str, msg: Msg, stop: asyncio.Event) -> None:
@@ -183,7 +184,7 @@ class Worker:
                 last_beat = now
                 await msg.in_progress()
                 async with self._sessions() as s, s.begin():
-                    await repo.move_job(s, job_id, (d.RUNNING,), heartbeat_at=time.time())
+                    await job_repo.move_job(s, job_id, (d.RUNNING,), heartbeat_at=time.time())
             async with self._sessions() as s:
                 job = await s.get(JobRow, job_id)
             if job is None or job.status == d.CANCELLED:
@@ -200,6 +201,6 @@ class Worker:
             if job is None or job.status != d.RUNNING:
                 return
             job.status, job.handbacks, job.worker_id, job.heartbeat_at = d.QUEUED, job.handbacks + 1, "", 0.0
-            await repo.add_event(
+            await event_repo.add_event(
                 s, job, f"Worker stopping: job handed back at step {step}; it resumes from there."
             )

@@ -10,8 +10,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tuneway.trainer import repository as repo
 from tuneway.trainer.models import JobRow
+from tuneway.trainer.repository import checkpoints as checkpoint_repo
+from tuneway.trainer.repository import job_events as event_repo
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class JobProgress:
                 data["step"] = step
                 data["total_steps"] = total
                 job.estimated_finish = int(time.time() + float(data.get("eta_seconds", 0.0)))
-                await repo.add_event(
+                await event_repo.add_event(
                     s,
                     job,
                     f"Step {step}/{total}: training loss={data.get('train_loss', 0):.4f}",
@@ -82,6 +83,6 @@ class JobProgress:
                 return
             step, path, metrics = payload
             uri = f"file://{path}"  # the artifact root is absolute already
-            await repo.add_checkpoint(s, job, step, {"step": float(step), **metrics}, uri)
-            await repo.add_event(s, job, f"Checkpoint saved at step {step}.", data={"step": step})
+            await checkpoint_repo.add_checkpoint(s, job, step, {"step": float(step), **metrics}, uri)
+            await event_repo.add_event(s, job, f"Checkpoint saved at step {step}.", data={"step": step})
             self.last_checkpoint_step = step

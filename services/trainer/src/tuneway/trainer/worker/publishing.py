@@ -13,11 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.core.artifacts import directory_sha256
 from tuneway.trainer import domain as d
-from tuneway.trainer import repository as repo
 from tuneway.trainer.adapter_registry import Registry
 from tuneway.trainer.hyperparams import resolve
 from tuneway.trainer.metrics import JOBS, REGISTRATION_SECONDS
 from tuneway.trainer.models import JobRow
+from tuneway.trainer.repository import columns
+from tuneway.trainer.repository import job_events as event_repo
+from tuneway.trainer.repository import jobs as job_repo
 
 log = logging.getLogger(__name__)
 LOADED_SUBJECT = "adapters.loaded"
@@ -44,7 +46,7 @@ class AdapterPublisher:
             assert job is not None
         # The row holds the numbers resolved at validation; resolving them against a single example
         # would clamp the batch size to 1 and record a batch size the run never used.
-        recorded = repo.hyperparameters_from(job.hyperparameters)
+        recorded = columns.hyperparameters_from(job.hyperparameters)
         hyper = resolve(recorded, recorded.batch_size or 1)
         settings = {
             **dataclasses.asdict(hyper.public()),
@@ -86,7 +88,7 @@ class AdapterPublisher:
     ) -> None:
         # Status and final events commit together, so an event stream that ends on the status has them.
         async with self._sessions() as s, s.begin():
-            moved = await repo.move_job(
+            moved = await job_repo.move_job(
                 s,
                 job_id,
                 (d.RUNNING,),
@@ -99,9 +101,11 @@ class AdapterPublisher:
             job = await s.get(JobRow, job_id)
             assert job is not None
             if not moved:
-                await repo.add_event(s, job, "Job cancelled during registration; the adapter was retired.")
+                await event_repo.add_event(
+                    s, job, "Job cancelled during registration; the adapter was retired."
+                )
             elif seconds is None:
-                await repo.add_event(
+                await event_repo.add_event(
                     s,
                     job,
                     f"Adapter {version.model} registered (version {version.version} of {version.name}); "
@@ -109,14 +113,14 @@ class AdapterPublisher:
                     level="warn",
                 )
             else:
-                await repo.add_event(
+                await event_repo.add_event(
                     s,
                     job,
                     f"Adapter {version.model} registered (version {version.version} of {version.name}) and "
                     f"loaded in {seconds * 1000:.0f} ms.",
                 )
             if moved:
-                await repo.add_event(s, job, "The job has successfully completed.")
+                await event_repo.add_event(s, job, "The job has successfully completed.")
         if not moved:
             # Cancelled while registering: the adapter must not stay served.
             await self._registry.retire(version.tenant_id, version.model)

@@ -11,12 +11,15 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.trainer import domain as d
-from tuneway.trainer import repository as repo
 from tuneway.trainer.dataset_preparation import failure_message, prepare, report_dict
 from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.hyperparams import checkpoint_every, resolve
 from tuneway.trainer.metrics import JOBS
 from tuneway.trainer.models import JobRow
+from tuneway.trainer.repository import columns
+from tuneway.trainer.repository import datasets as dataset_repo
+from tuneway.trainer.repository import job_events as event_repo
+from tuneway.trainer.repository import jobs as job_repo
 from tuneway.trainer.worker import training
 from tuneway.trainer.worker.progress import JobProgress
 
@@ -69,9 +72,11 @@ class JobRunner:
         async with self._sessions() as s:
             job = await s.get(JobRow, job_id)
             assert job is not None
-            dataset = await repo.get_dataset(s, job.tenant_id, job.training_file)
+            dataset = await dataset_repo.get_dataset(s, job.tenant_id, job.training_file)
             valid_dataset = (
-                await repo.get_dataset(s, job.tenant_id, job.validation_file) if job.validation_file else None
+                await dataset_repo.get_dataset(s, job.tenant_id, job.validation_file)
+                if job.validation_file
+                else None
             )
         if dataset is None or (job.validation_file and valid_dataset is None):
             param = "training_file" if dataset is None else "validation_file"
@@ -79,10 +84,10 @@ class JobRunner:
                 job_id, d.JobError(f"invalid_{param}", f"The {param} was deleted before training.", param)
             )
             return RunOutcome("failed")
-        cleaning = repo.cleaning_from(job.cleaning)
+        cleaning = columns.cleaning_from(job.cleaning)
         max_len = self._config.max_seq_length
         prepared = await prepare(
-            self._base, repo.dataset_of(dataset), cleaning, max_len, job.seed, split=not valid_dataset
+            self._base, dataset_repo.dataset_of(dataset), cleaning, max_len, job.seed, split=not valid_dataset
         )
         if not prepared.report.ok:
             report = report_dict(prepared, self._base.name, max_len)
@@ -94,7 +99,7 @@ class JobRunner:
             validation = (
                 await prepare(
                     self._base,
-                    repo.dataset_of(valid_dataset),
+                    dataset_repo.dataset_of(valid_dataset),
                     cleaning,
                     max_len,
                     job.seed,
@@ -102,7 +107,7 @@ class JobRunner:
                     validation_file=True,
                 )
             ).train
-        hyper = resolve(repo.hyperparameters_from(job.hyperparameters), len(prepared.train))
+        hyper = resolve(columns.hyperparameters_from(job.hyperparameters), len(prepared.train))
         root = self._config.artifacts
         checkpoints = root / "checkpoints" / job.tenant_id / job.id
         latest = training.latest_checkpoint(checkpoints)
@@ -113,7 +118,7 @@ class JobRunner:
             train=prepared.train,
             validation=validation,
             hyper=hyper,
-            lora=repo.lora_from(job.lora),
+            lora=columns.lora_from(job.lora),
             seed=job.seed,
             checkpoint_every=checkpoint_every(hyper.total_steps, self._config.checkpoint_steps),
             max_seq_length=max_len,
@@ -164,14 +169,14 @@ class JobRunner:
                 error_param=error.param,
                 finished_at=int(time.time()),
             )
-            if await repo.move_job(s, job_id, (d.RUNNING,), **values):
+            if await job_repo.move_job(s, job_id, (d.RUNNING,), **values):
                 job = await s.get(JobRow, job_id)
                 assert job is not None
-                await repo.add_event(s, job, error.message, level="error")
+                await event_repo.add_event(s, job, error.message, level="error")
                 JOBS.labels(d.FAILED).inc()
 
     async def _event(self, job_id: str, message: str, data: dict[str, float] | None = None) -> None:
         async with self._sessions() as s, s.begin():
             job = await s.get(JobRow, job_id)
             if job is not None:
-                await repo.add_event(s, job, message, data=dict(data) if data else None)
+                await event_repo.add_event(s, job, message, data=dict(data) if data else None)

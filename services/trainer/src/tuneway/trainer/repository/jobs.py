@@ -1,0 +1,58 @@
+"""Queries of fine-tuning jobs (by tenant, but for the worker and start-up), and job rows as values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuneway.trainer import domain as d
+from tuneway.trainer.models import JobRow
+from tuneway.trainer.repository.columns import cleaning_from, from_columns, hyperparameters_from, lora_from
+
+
+def job_of(row: JobRow) -> d.Job:
+    """The domain value of a job row."""
+    error = d.JobError(row.error_code, row.error_message, row.error_param) if row.error_code else None
+    return from_columns(
+        d.Job,
+        row,
+        hyperparameters=hyperparameters_from(row.hyperparameters),
+        lora=lora_from(row.lora),
+        cleaning=cleaning_from(row.cleaning),
+        error=error,
+        result_files=tuple(row.result_files or ()),
+    )
+
+
+async def get_job(session: AsyncSession, tenant_id: str, job_id: str) -> JobRow | None:
+    """One of the tenant's jobs."""
+    row = await session.get(JobRow, job_id)
+    return row if row is not None and row.tenant_id == tenant_id else None
+
+
+async def list_jobs(session: AsyncSession, tenant_id: str, after: str, limit: int) -> list[JobRow]:
+    """Up to `limit` jobs newest first, after the job `after` (exclusive) if given."""
+    query = select(JobRow).where(JobRow.tenant_id == tenant_id)
+    if after:
+        cursor = await get_job(session, tenant_id, after)
+        if cursor is not None:
+            query = query.where(
+                (JobRow.sort_key < cursor.sort_key)
+                | ((JobRow.sort_key == cursor.sort_key) & (JobRow.id < cursor.id))
+            )
+    query = query.order_by(JobRow.sort_key.desc(), JobRow.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
+async def jobs_in_status(session: AsyncSession, status: str) -> list[JobRow]:
+    """Every tenant's jobs in one status (start-up recovery)."""
+    return list((await session.execute(select(JobRow).where(JobRow.status == status))).scalars())
+
+
+async def move_job(session: AsyncSession, job_id: str, from_statuses: tuple[str, ...], **values: Any) -> bool:
+    """Sets `values` on the job if its status is one of `from_statuses`; False when it was not."""
+    query = update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(from_statuses)).values(**values)
+    result = await session.execute(query)
+    return bool(getattr(result, "rowcount", 0))

@@ -92,7 +92,7 @@ async def test_list_pages_newest_first(api: Any, tenant: str, chat_lines: Callab
     assert [j.id for j in first.jobs] == newest_first[:2] and first.has_more
     rest = await api.stub.ListJobs(pb.ListJobsRequest(tenant_id=tenant, after=first.jobs[-1].id, limit=10))
     assert [j.id for j in rest.jobs] == newest_first[2:] and not rest.has_more
-    await api.api.service.jobs.idle()
+    await api.api.service.pipeline.idle()
 
 
 async def test_cancel_before_training_and_after_the_end(

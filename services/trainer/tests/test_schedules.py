@@ -275,11 +275,11 @@ async def test_two_replicas_firing_the_same_time_create_one_job_and_one_message(
     assert sorted(fired) == [[], [job_id]]  # exactly one replica claimed the firing
     # The loser re-drives whatever is still validating (as a restarted replica does): a second
     # validate-and-publish of the same firing, which JetStream must drop as a duplicate.
-    await two.api.service.jobs.recover()
+    await two.api.service.pipeline.recover()
     job = await one.wait_job(tenant, job_id, QUEUED_OR_FAILED, within=60)
     assert job.status == "queued", job.error
     for replica in replicas:
-        await replica.jobs.idle()
+        await replica.pipeline.idle()
     assert [await r.schedules.tick(fire_at) for r in replicas] == [[], []]  # fired already
 
     assert [j.id for j in await jobs_of(one, tenant)] == [job_id]
@@ -331,7 +331,7 @@ async def test_paused_schedule_does_not_fire_and_missed_times_fire_once(
     after = await get(one, tenant, schedule.id)
     assert (after.last_run_at, after.next_run_at) == (next_at, next_at + 4 * DAY)
     assert [j.id for j in await jobs_of(one, tenant)] == [firing_job_id(schedule.id, next_at)]
-    await two.api.service.jobs.idle()
+    await two.api.service.pipeline.idle()
 
 
 async def test_a_filename_schedule_trains_the_newest_file_of_that_name_at_each_firing(
@@ -371,4 +371,4 @@ async def test_a_filename_schedule_trains_the_newest_file_of_that_name_at_each_f
     job = await trainer.wait_job(tenant, second, QUEUED_OR_FAILED, within=60)
     assert job.status == "queued" and job.training_file == newest, job.error
     assert [j.id for j in await jobs_of(trainer, tenant)] == [second, first]
-    await trainer.api.service.jobs.idle()
+    await trainer.api.service.pipeline.idle()

@@ -1,21 +1,19 @@
-"""Fine-tuning jobs on the API side: create, validate and queue, list, cancel, events and checkpoints."""
+"""Fine-tuning jobs as the API serves them: create (job_pipeline.py validates and queues), read, cancel."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.core.errors import FailedPreconditionError, InvalidArgumentError, NotFoundError
 from tuneway.trainer import domain as d
-from tuneway.trainer.dataset_preparation import failure_message, prepare, report_dict
+from tuneway.trainer.api.job_pipeline import JobPipeline
 from tuneway.trainer.foundation_model import FoundationModel
-from tuneway.trainer.hyperparams import check_hyperparameters, resolve, resolve_lora
+from tuneway.trainer.hyperparams import check_hyperparameters, resolve_lora
 from tuneway.trainer.models import JobRow
 from tuneway.trainer.repository import checkpoints as checkpoint_repo
 from tuneway.trainer.repository import columns
@@ -23,10 +21,8 @@ from tuneway.trainer.repository import datasets as dataset_repo
 from tuneway.trainer.repository import job_events as event_repo
 from tuneway.trainer.repository import jobs as job_repo
 
-log = logging.getLogger(__name__)
-
-# publish(job_id, tenant_id, msg_id) -> stored (False: a duplicate of msg_id).
-Publish = Callable[[str, str, str], Awaitable[bool]]
+# How often WatchJobEvents looks for new events of a job that has not ended.
+WATCH_POLL_SECONDS = 0.25
 
 
 def page_limit(limit: int) -> int:
@@ -41,36 +37,22 @@ def job_not_found(job_id: str) -> NotFoundError:
     return NotFoundError(f"No fine-tuning job found with id {job_id!r}.", param="fine_tuning_job_id")
 
 
-@dataclass(frozen=True)
-class JobLimits:
-    """Settings the API side of jobs needs."""
-
-    max_seq_length: int = 1024
-    watch_poll_seconds: float = 0.25
-
-
 class JobService:
-    """Jobs as the API sees them; training itself happens in workers."""
+    """Jobs as the API sees them; validation and queueing happen in the pipeline, training in workers."""
 
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        base: FoundationModel,
-        publish: Publish,
-        limits: JobLimits = JobLimits(),
+        self, sessions: async_sessionmaker[AsyncSession], base: FoundationModel, pipeline: JobPipeline
     ) -> None:
         self._sessions = sessions
         self._base = base
-        self._publish = publish
-        self._limits = limits
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._pipeline = pipeline
 
     async def create(
         self, spec: d.JobSpec, *, job_id: str = "", schedule_id: str = "", scheduled_for: int = 0
     ) -> d.Job:
         """Records the job as validating_files; validation and queueing continue in the background."""
         row = await self.insert(spec, job_id=job_id, schedule_id=schedule_id, scheduled_for=scheduled_for)
-        self.drive(row.id)
+        self._pipeline.drive(row.id)
         return job_repo.job_of(row)
 
     async def insert(
@@ -139,130 +121,6 @@ class JobService:
                 await _insert(s)
         return row
 
-    def drive(self, job_id: str) -> None:
-        """Validates and queues the job in the background."""
-        task = asyncio.create_task(self._validate_and_queue(job_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def idle(self) -> None:
-        """Waits for every background validation (tests; graceful stop)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def close(self) -> None:
-        """Cancels background validations (a restart re-drives jobs left in validating_files)."""
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    async def recover(self) -> int:
-        """Re-drives jobs a stopped replica left in validating_files (queueing is idempotent per job)."""
-        async with self._sessions() as s:
-            rows = await job_repo.jobs_in_status(s, d.VALIDATING)
-        for row in rows:
-            self.drive(row.id)
-        return len(rows)
-
-    async def _validate_and_queue(self, job_id: str) -> None:
-        try:
-            await self._validate(job_id)
-        except asyncio.CancelledError:
-            raise
-        except Exception as error:
-            log.exception("job %s: validation failed unexpectedly", job_id)
-            await self._fail(job_id, d.JobError("server_error", f"Validation failed: {error}", ""))
-
-    async def _validate(self, job_id: str) -> None:
-        async with self._sessions() as s:
-            row = await s.get(JobRow, job_id)
-            if row is None or row.status != d.VALIDATING:
-                return
-            training = await dataset_repo.get_dataset(s, row.tenant_id, row.training_file)
-            validation = (
-                await dataset_repo.get_dataset(s, row.tenant_id, row.validation_file)
-                if row.validation_file
-                else None
-            )
-        cleaning = columns.cleaning_from(row.cleaning)
-        max_len = self._limits.max_seq_length
-        if training is None:
-            await self._fail(job_id, _file_gone("training_file", row.training_file))
-            return
-        prepared = await prepare(
-            self._base, dataset_repo.dataset_of(training), cleaning, max_len, row.seed, split=not validation
-        )
-        if not prepared.report.ok:
-            report = report_dict(prepared, self._base.name, max_len)
-            message = failure_message(report, training.filename)
-            await self._fail(job_id, d.JobError("invalid_training_file", message, "training_file"), report)
-            return
-        valid_examples = len(prepared.validation)
-        if row.validation_file:
-            if validation is None:
-                await self._fail(job_id, _file_gone("validation_file", row.validation_file))
-                return
-            checked = await prepare(
-                self._base,
-                dataset_repo.dataset_of(validation),
-                cleaning,
-                max_len,
-                row.seed,
-                split=False,
-                validation_file=True,
-            )
-            if not checked.report.ok:
-                message = failure_message(report_dict(checked, self._base.name, max_len), validation.filename)
-                await self._fail(job_id, d.JobError("invalid_validation_file", message, "validation_file"))
-                return
-            valid_examples = len(checked.train)
-        resolved = resolve(columns.hyperparameters_from(row.hyperparameters), len(prepared.train))
-        report = report_dict(prepared, self._base.name, max_len, resolved.total_steps)
-        report["validation_examples"] = valid_examples
-        # Results first: a worker may pick the job up the moment it is published.
-        async with self._sessions() as s, s.begin():
-            recorded = await job_repo.move_job(
-                s,
-                job_id,
-                (d.VALIDATING,),
-                report=report,
-                hyperparameters=columns.hyperparameters_json(resolved.public()),
-                total_steps=resolved.total_steps,
-                dataset_sha256=training.sha256,
-            )
-            if not recorded:
-                return  # cancelled meanwhile
-            fresh = await s.get(JobRow, job_id)
-            assert fresh is not None
-            await event_repo.add_event(
-                s,
-                fresh,
-                f"Files validated: {report.get('train_examples', 0)} training examples, "
-                f"{resolved.total_steps} steps ({resolved.n_epochs} epochs of batch size "
-                f"{resolved.batch_size}). Fine-tuning job queued.",
-            )
-        msg_id = f"{row.schedule_id}@{row.scheduled_for}" if row.schedule_id else row.id
-        await self._publish(row.id, row.tenant_id, msg_id)
-        async with self._sessions() as s, s.begin():
-            # A worker that started it already has moved it on to running.
-            await job_repo.move_job(s, job_id, (d.VALIDATING,), status=d.QUEUED)
-
-    async def _fail(self, job_id: str, error: d.JobError, report: dict[str, object] | None = None) -> None:
-        async with self._sessions() as s, s.begin():
-            values: dict[str, object] = dict(
-                status=d.FAILED,
-                error_code=error.code,
-                error_message=error.message,
-                error_param=error.param,
-                finished_at=int(time.time()),
-            )
-            if report is not None:
-                values["report"] = report
-            if await job_repo.move_job(s, job_id, (d.VALIDATING, d.QUEUED), **values):
-                row = await s.get(JobRow, job_id)
-                assert row is not None
-                await event_repo.add_event(s, row, error.message, level="error")
-
     async def get(self, tenant_id: str, job_id: str) -> d.Job:
         """One of the tenant's jobs."""
         async with self._sessions() as s:
@@ -317,7 +175,7 @@ class JobService:
                 yield event_repo.event_of(event)
             if finished:
                 return
-            await asyncio.sleep(self._limits.watch_poll_seconds)
+            await asyncio.sleep(WATCH_POLL_SECONDS)
 
     async def checkpoints(
         self, tenant_id: str, job_id: str, after: str, limit: int
@@ -334,8 +192,3 @@ class JobService:
         if row is None:
             raise job_not_found(job_id)
         return row
-
-
-def _file_gone(param: str, file_id: str) -> d.JobError:
-    code = "invalid_training_file" if param == "training_file" else "invalid_validation_file"
-    return d.JobError(code, f"The file {file_id} was deleted before the job started.", param)

@@ -13,7 +13,6 @@ from tuneway.core.db import create_engine, session_factory
 from tuneway.core.grpc_server import build_server
 from tuneway.core.lifecycle import install_stop_signals, retry_forever
 from tuneway.core.metrics import serve_metrics
-from tuneway.trainer.api.jobs import JobLimits
 from tuneway.trainer.api.schedules import run_scheduler
 from tuneway.trainer.api.service import TrainerService
 from tuneway.trainer.api.servicer import TrainerServicer
@@ -46,8 +45,9 @@ class TrainerApi:
         queue = JobQueue(js)
         await retry_forever("TRAINING stream", queue.ensure)
         kv = await retry_forever("ADAPTERS bucket", lambda: tnats.ensure_kv(js, tnats.ADAPTERS_BUCKET))
-        limits = JobLimits(max_seq_length=self.settings.max_seq_length)
-        self.service = TrainerService.build(self._sessions, self.base, queue.publish, kv, limits)
+        self.service = TrainerService.build(
+            self._sessions, self.base, queue.publish, kv, self.settings.max_seq_length
+        )
         service = self.service
         self._grpc = build_server(
             service="trainer",
@@ -58,7 +58,7 @@ class TrainerApi:
             bind=f"{self.settings.host}:{self.settings.grpc_port}",
         )
         await self._grpc.start()
-        recovered = await service.jobs.recover()
+        recovered = await service.pipeline.recover()
         if scheduler:
             self._scheduler = asyncio.create_task(
                 run_scheduler(service.schedules, self.settings.scheduler_tick_seconds, self._stop)
@@ -73,7 +73,7 @@ class TrainerApi:
         if self._scheduler is not None:
             await self._scheduler
         if self.service is not None:
-            await self.service.jobs.close()
+            await self.service.pipeline.close()
         if self._nc is not None:
             await self._nc.drain()
         await self._engine.dispose()

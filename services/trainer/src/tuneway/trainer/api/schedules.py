@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.core.errors import DomainError, InvalidArgumentError, NotFoundError
 from tuneway.trainer import domain as d
+from tuneway.trainer.api.job_pipeline import JobPipeline
 from tuneway.trainer.api.jobs import JobService
 from tuneway.trainer.foundation_model import FoundationModel
 from tuneway.trainer.hyperparams import check_hyperparameters, resolve_lora
@@ -33,11 +34,16 @@ class ScheduleService:
     """CRUD of schedules and the tick that fires due ones; every API replica may tick."""
 
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], base: FoundationModel, jobs: JobService
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        base: FoundationModel,
+        jobs: JobService,
+        pipeline: JobPipeline,
     ) -> None:
         self._sessions = sessions
         self._base = base
         self._jobs = jobs
+        self._pipeline = pipeline
 
     async def create(self, schedule: d.Schedule) -> d.Schedule:
         """Checks and stores a schedule; it first fires at the cron's next time."""
@@ -157,7 +163,7 @@ class ScheduleService:
             log.warning("schedule %s skipped its %d firing: %s", schedule.id, fire_at, error.message)
             await self._skip(schedule.id, fire_at, now, schedule.cron)
             return ""
-        self._jobs.drive(job_id)
+        self._pipeline.drive(job_id)
         log.info("schedule fired", extra={"schedule": schedule.id, "job": job_id, "fire_at": fire_at})
         return job_id
 

@@ -8,17 +8,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.trainer.adapter_registry import KeyValueStore, Registry
 from tuneway.trainer.api.dataset_service import DatasetService
-from tuneway.trainer.api.jobs import JobLimits, JobService, Publish
+from tuneway.trainer.api.job_pipeline import JobPipeline, Publish
+from tuneway.trainer.api.jobs import JobService
 from tuneway.trainer.api.schedules import ScheduleService
 from tuneway.trainer.foundation_model import FoundationModel
 
 
 @dataclass(frozen=True)
 class TrainerService:
-    """Datasets, jobs, the adapter registry and schedules; the servicer calls these."""
+    """Datasets, jobs, the adapter registry and schedules, which the servicer calls, and the job pipeline."""
 
     datasets: DatasetService
     jobs: JobService
+    pipeline: JobPipeline
     registry: Registry
     schedules: ScheduleService
 
@@ -29,13 +31,15 @@ class TrainerService:
         base: FoundationModel,
         publish: Publish,
         kv: KeyValueStore,
-        limits: JobLimits,
+        max_seq_length: int,
     ) -> TrainerService:
         """Wires the parts together."""
-        jobs = JobService(sessions, base, publish, limits)
+        pipeline = JobPipeline(sessions, base, publish, max_seq_length)
+        jobs = JobService(sessions, base, pipeline)
         return cls(
-            datasets=DatasetService(sessions, base, limits.max_seq_length),
+            datasets=DatasetService(sessions, base, max_seq_length),
             jobs=jobs,
+            pipeline=pipeline,
             registry=Registry(sessions, kv),
-            schedules=ScheduleService(sessions, base, jobs),
+            schedules=ScheduleService(sessions, base, jobs, pipeline),
         )

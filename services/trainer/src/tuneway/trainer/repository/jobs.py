@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import select, update
@@ -56,3 +57,20 @@ async def move_job(session: AsyncSession, job_id: str, from_statuses: tuple[str,
     query = update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(from_statuses)).values(**values)
     result = await session.execute(query)
     return bool(getattr(result, "rowcount", 0))
+
+
+async def fail_job(
+    session: AsyncSession, job_id: str, from_statuses: tuple[str, ...], error: d.JobError, **values: Any
+) -> bool:
+    """Fails the job with `error` (and `values`) if its status is one of `from_statuses`."""
+    return await move_job(
+        session,
+        job_id,
+        from_statuses,
+        status=d.FAILED,
+        error_code=error.code,
+        error_message=error.message,
+        error_param=error.param,
+        finished_at=int(time.time()),
+        **values,
+    )

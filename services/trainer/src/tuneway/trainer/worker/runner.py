@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,14 +161,7 @@ class JobRunner:
     async def fail(self, job_id: str, error: d.JobError) -> None:
         """Marks a running job failed with `error` (a cancelled job stays cancelled)."""
         async with self._sessions() as s, s.begin():
-            values = dict(
-                status=d.FAILED,
-                error_code=error.code,
-                error_message=error.message,
-                error_param=error.param,
-                finished_at=int(time.time()),
-            )
-            if await job_repo.move_job(s, job_id, (d.RUNNING,), **values):
+            if await job_repo.fail_job(s, job_id, (d.RUNNING,), error):
                 job = await s.get(JobRow, job_id)
                 assert job is not None
                 await event_repo.add_event(s, job, error.message, level="error")

@@ -19,6 +19,7 @@ import grpc
 import nats
 import pytest
 from nats.js.errors import NotFoundError
+from prometheus_client import REGISTRY
 
 from tuneway.api.events.v1.events_pb2 import TrainingJobRequested
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
@@ -79,6 +80,11 @@ async def get(trainer: Any, tenant: str, schedule_id: str) -> pb.Schedule:
 async def jobs_of(trainer: Any, tenant: str) -> list[pb.Job]:
     """Every job of the tenant, newest first."""
     return list((await trainer.stub.ListJobs(pb.ListJobsRequest(tenant_id=tenant, limit=100))).jobs)
+
+
+def schedule_firings() -> float:
+    """tuneway_trainer_schedule_firings_total of this process (every replica of a test shares it)."""
+    return REGISTRY.get_sample_value("tuneway_trainer_schedule_firings_total") or 0.0
 
 
 async def stream_position(nats_url: str) -> int:
@@ -267,12 +273,14 @@ async def test_two_replicas_firing_the_same_time_create_one_job_and_one_message(
     )
     fire_at = schedule.next_run_at
     replicas = (one.api.service, two.api.service)
-    assert [await r.schedules.tick(fire_at - 1) for r in replicas] == [[], []]  # not due yet
+    assert [await r.scheduler.tick(fire_at - 1) for r in replicas] == [[], []]  # not due yet
 
     position = await stream_position(nats_url)
-    fired = await asyncio.gather(*(r.schedules.tick(fire_at) for r in replicas))
+    firings = schedule_firings()
+    fired = await asyncio.gather(*(r.scheduler.tick(fire_at) for r in replicas))
     job_id = firing_job_id(schedule.id, fire_at)
     assert sorted(fired) == [[], [job_id]]  # exactly one replica claimed the firing
+    assert schedule_firings() == firings + 1
     # The loser re-drives whatever is still validating (as a restarted replica does): a second
     # validate-and-publish of the same firing, which JetStream must drop as a duplicate.
     await two.api.service.pipeline.recover()
@@ -280,7 +288,8 @@ async def test_two_replicas_firing_the_same_time_create_one_job_and_one_message(
     assert job.status == "queued", job.error
     for replica in replicas:
         await replica.pipeline.idle()
-    assert [await r.schedules.tick(fire_at) for r in replicas] == [[], []]  # fired already
+    assert [await r.scheduler.tick(fire_at) for r in replicas] == [[], []]  # fired already
+    assert schedule_firings() == firings + 1
 
     assert [j.id for j in await jobs_of(one, tenant)] == [job_id]
     assert (job.schedule_id, job.training_file, job.suffix, job.hyperparameters.n_epochs) == (
@@ -313,8 +322,8 @@ async def test_paused_schedule_does_not_fire_and_missed_times_fire_once(
     fire_at = schedule.next_run_at
     await one.stub.PauseSchedule(pb.PauseScheduleRequest(tenant_id=tenant, schedule_id=schedule.id))
     for now in (fire_at, fire_at + 1, fire_at + 30 * DAY):
-        assert await one.api.service.schedules.tick(now) == []
-        assert await two.api.service.schedules.tick(now) == []
+        assert await one.api.service.scheduler.tick(now) == []
+        assert await two.api.service.scheduler.tick(now) == []
     assert await jobs_of(one, tenant) == []
     paused = await get(one, tenant, schedule.id)
     assert (paused.status, paused.next_run_at, paused.last_run_at) == ("paused", 0, 0)
@@ -326,8 +335,8 @@ async def test_paused_schedule_does_not_fire_and_missed_times_fire_once(
     assert next_at == next_three_am(time.time())
     # Three nights missed (no replica ticked): one catch-up firing, then the next 03:00 after now.
     late = next_at + 3 * DAY + 3600
-    assert await two.api.service.schedules.tick(late) == [firing_job_id(schedule.id, next_at)]
-    assert await one.api.service.schedules.tick(late) == []
+    assert await two.api.service.scheduler.tick(late) == [firing_job_id(schedule.id, next_at)]
+    assert await one.api.service.scheduler.tick(late) == []
     after = await get(one, tenant, schedule.id)
     assert (after.last_run_at, after.next_run_at) == (next_at, next_at + 4 * DAY)
     assert [j.id for j in await jobs_of(one, tenant)] == [firing_job_id(schedule.id, next_at)]
@@ -349,10 +358,12 @@ async def test_a_filename_schedule_trains_the_newest_file_of_that_name_at_each_f
     missing = await create(trainer, tenant, training_filename="missing.jsonl")
     assert newer != older and schedule.next_run_at == missing.next_run_at
     fire_at = schedule.next_run_at
-    scheduler = trainer.api.service.schedules
+    scheduler = trainer.api.service.scheduler
 
     first = firing_job_id(schedule.id, fire_at)
+    firings = schedule_firings()
     assert await scheduler.tick(fire_at) == [first]  # `missing` has no file: skipped, no job
+    assert schedule_firings() == firings + 1  # a skipped firing made no job and is not counted
     job = await trainer.wait_job(tenant, first, QUEUED_OR_FAILED, within=60)
     assert job.status == "queued" and job.training_file == newer, job.error
 

@@ -13,7 +13,6 @@ from tuneway.core.db import create_engine, session_factory
 from tuneway.core.grpc_server import build_server
 from tuneway.core.lifecycle import install_stop_signals, retry_forever
 from tuneway.core.metrics import serve_metrics
-from tuneway.trainer.api.schedules import run_scheduler
 from tuneway.trainer.api.service import TrainerService
 from tuneway.trainer.api.servicer import TrainerServicer
 from tuneway.trainer.foundation_model import FoundationModel
@@ -61,7 +60,7 @@ class TrainerApi:
         recovered = await service.pipeline.recover()
         if scheduler:
             self._scheduler = asyncio.create_task(
-                run_scheduler(service.schedules, self.settings.scheduler_tick_seconds, self._stop)
+                service.scheduler.run(self.settings.scheduler_tick_seconds, self._stop)
             )
         await self._grpc.mark_serving()
         log.info("trainer api listening", extra={"port": self.settings.grpc_port, "recovered": recovered})

@@ -10,19 +10,22 @@ from tuneway.trainer.adapter_registry import KeyValueStore, Registry
 from tuneway.trainer.api.dataset_service import DatasetService
 from tuneway.trainer.api.job_pipeline import JobPipeline, Publish
 from tuneway.trainer.api.jobs import JobService
+from tuneway.trainer.api.scheduler import Scheduler
 from tuneway.trainer.api.schedules import ScheduleService
 from tuneway.trainer.foundation_model import FoundationModel
 
 
 @dataclass(frozen=True)
 class TrainerService:
-    """Datasets, jobs, the adapter registry and schedules, which the servicer calls, and the job pipeline."""
+    """Datasets, jobs, the adapter registry and schedules, which the servicer calls; the job pipeline
+    and the scheduler, which run in the background."""
 
     datasets: DatasetService
     jobs: JobService
     pipeline: JobPipeline
     registry: Registry
     schedules: ScheduleService
+    scheduler: Scheduler
 
     @classmethod
     def build(
@@ -41,5 +44,6 @@ class TrainerService:
             jobs=jobs,
             pipeline=pipeline,
             registry=Registry(sessions, kv),
-            schedules=ScheduleService(sessions, base, jobs, pipeline),
+            schedules=ScheduleService(sessions, base),
+            scheduler=Scheduler(sessions, jobs, pipeline),
         )

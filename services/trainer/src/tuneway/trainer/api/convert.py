@@ -2,13 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.protobuf import json_format
+from google.protobuf.message import Message
 
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.trainer import domain as d
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+M = TypeVar("M", bound=Message)
+
+
+def _message(kind: type[M], value: DataclassInstance, **converted: Any) -> M:
+    """A `kind` message with the fields of `value` it has by the same name, and `converted` (fields
+    whose proto type or name differs); fields the message does not have are left out."""
+    names = kind.DESCRIPTOR.fields_by_name
+    same = {
+        field.name: getattr(value, field.name)
+        for field in dataclasses.fields(value)
+        if field.name in names and field.name not in converted
+    }
+    return kind(**same, **converted)
+
+
+def _floats(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items()}
 
 
 def hyperparameters_from(m: pb.Hyperparameters) -> d.Hyperparameters:
@@ -68,15 +91,7 @@ def dataset_from(m: pb.Dataset) -> d.Dataset:
 
 def dataset_to(x: d.Dataset) -> pb.Dataset:
     """A dataset."""
-    return pb.Dataset(
-        file_id=x.file_id,
-        tenant_id=x.tenant_id,
-        filename=x.filename,
-        uri=x.uri,
-        sha256=x.sha256,
-        bytes=x.bytes,
-        created_at=x.created_at,
-    )
+    return _message(pb.Dataset, x)
 
 
 def job_spec_from(m: pb.CreateJobRequest) -> d.JobSpec:
@@ -97,91 +112,46 @@ def job_spec_from(m: pb.CreateJobRequest) -> d.JobSpec:
 
 def job_to(j: d.Job) -> pb.Job:
     """A job."""
-    message = pb.Job(
-        id=j.id,
-        tenant_id=j.tenant_id,
-        model=j.model,
-        fine_tuned_model=j.fine_tuned_model,
-        status=j.status,
-        training_file=j.training_file,
-        validation_file=j.validation_file,
+    return _message(
+        pb.Job,
+        j,
         hyperparameters=hyperparameters_to(j.hyperparameters),
-        method=j.method,
-        suffix=j.suffix,
-        seed=j.seed,
-        created_at=j.created_at,
-        finished_at=j.finished_at,
-        trained_tokens=j.trained_tokens,
-        estimated_finish=j.estimated_finish,
-        result_files=list(j.result_files),
         lora=lora_to(j.lora),
         cleaning=cleaning_to(j.cleaning),
-        schedule_id=j.schedule_id,
-        attempts=j.attempts,
+        error=_message(pb.JobError, j.error) if j.error is not None else None,
+        validation_report=report_to(j.report) if j.report is not None else None,
     )
-    if j.error is not None:
-        message.error.CopyFrom(pb.JobError(code=j.error.code, message=j.error.message, param=j.error.param))
-    if j.report is not None:
-        message.validation_report.CopyFrom(report_to(j.report))
-    return message
 
 
 def event_to(e: d.JobEvent) -> pb.JobEvent:
     """A job event; data travels as a JSON object."""
-    return pb.JobEvent(
-        id=e.id,
-        job_id=e.job_id,
-        created_at=e.created_at,
-        level=e.level,
-        message=e.message,
-        type=e.type,
-        data_json=json.dumps(e.data) if e.data is not None else "",
-        seq=e.seq,
-    )
+    return _message(pb.JobEvent, e, data_json=json.dumps(e.data) if e.data is not None else "")
 
 
 def checkpoint_to(c: d.Checkpoint) -> pb.Checkpoint:
     """A checkpoint."""
-    return pb.Checkpoint(
-        id=c.id,
-        job_id=c.job_id,
-        created_at=c.created_at,
+    return _message(
+        pb.Checkpoint,
+        c,
         step_number=c.step,
-        metrics={k: float(v) for k, v in c.metrics.items()},
+        metrics=_floats(c.metrics),
         fine_tuned_model_checkpoint=c.model,
-        artifact_uri=c.artifact_uri,
     )
 
 
 def version_to(v: d.AdapterVersion) -> pb.AdapterVersion:
     """An adapter version."""
-    return pb.AdapterVersion(
-        model=v.model,
-        tenant_id=v.tenant_id,
-        name=v.name,
-        version=v.version,
-        base_model=v.base_model,
-        job_id=v.job_id,
-        dataset_sha256=v.dataset_sha256,
+    return _message(
+        pb.AdapterVersion,
+        v,
         hyperparameters_json=json.dumps(v.hyperparameters),
-        metrics={k: float(x) for k, x in v.metrics.items()},
-        artifact_uri=v.artifact_uri,
-        sha256=v.sha256,
-        status=v.status,
-        created_at=v.created_at,
+        metrics=_floats(v.metrics),
     )
 
 
 def alias_to(a: d.AdapterAlias) -> pb.AdapterAlias:
     """An alias."""
-    return pb.AdapterAlias(
-        tenant_id=a.tenant_id,
-        alias=a.alias,
-        model=a.model,
-        target=a.target,
-        history=list(a.history),
-        updated_at=a.updated_at,
-    )
+    return _message(pb.AdapterAlias, a)
 
 
 def schedule_from(m: pb.Schedule) -> d.Schedule:
@@ -197,7 +167,7 @@ def schedule_from(m: pb.Schedule) -> d.Schedule:
         hyperparameters=hyperparameters_from(m.hyperparameters),
         lora=lora_from(m.lora),
         cleaning=cleaning_from(m.cleaning),
-        status="active",
+        status=d.ACTIVE,
         created_at=0,
         next_run_at=0,
     )
@@ -205,20 +175,10 @@ def schedule_from(m: pb.Schedule) -> d.Schedule:
 
 def schedule_to(x: d.Schedule) -> pb.Schedule:
     """A schedule."""
-    return pb.Schedule(
-        id=x.id,
-        tenant_id=x.tenant_id,
-        cron=x.cron,
-        training_file=x.training_file,
-        training_filename=x.training_filename,
-        model=x.model,
-        suffix=x.suffix,
+    return _message(
+        pb.Schedule,
+        x,
         hyperparameters=hyperparameters_to(x.hyperparameters),
         lora=lora_to(x.lora),
         cleaning=cleaning_to(x.cleaning),
-        status=x.status,
-        created_at=x.created_at,
-        next_run_at=x.next_run_at,
-        last_run_at=x.last_run_at,
-        last_job_id=x.last_job_id,
     )

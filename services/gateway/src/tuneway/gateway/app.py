@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -25,6 +26,7 @@ from tuneway.gateway.fine_tuning import adapter_routes, job_routes, schedule_rou
 from tuneway.gateway.knowledge import embedding_routes, knowledge_base_routes
 from tuneway.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
 from tuneway.gateway.models import routes as models
+from tuneway.gateway.openapi import document
 from tuneway.gateway.operations import routes as operations
 from tuneway.gateway.prompts import assistant_routes, experiment_routes, prompt_routes
 from tuneway.gateway.settings import GatewaySettings
@@ -95,6 +97,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         version="0.1.0",
         lifespan=lifespan,
     )
+    app.openapi = partial(document, app)  # type: ignore[method-assign]
     install_error_handlers(app, settings.retry_after_seconds)
     for router in (operations.router, models.router, chat.router, tenancy.router):
         app.include_router(router)

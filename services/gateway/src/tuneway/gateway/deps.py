@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
+from fastapi.security.base import SecurityBase
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuneway.core.errors import PermissionDeniedError
@@ -64,16 +66,27 @@ Prompts = Annotated[PromptClient, _wired("prompts")]
 Retriever = Annotated[RetrieverClient, _wired("retriever")]
 
 
-async def current_principal(request: Request) -> Principal:
-    """The tenant and role behind the request's `Authorization: Bearer` key."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise AuthenticationError(
-            "You didn't provide an API key. You need to provide your API key in an Authorization header "
-            "using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-        )
-    return await _services(request).authenticator.authenticate(token.strip())
+class BearerKey(SecurityBase):
+    """The caller's principal, from the API key in `Authorization: Bearer <key>`. Being a security
+    scheme, it shows in the OpenAPI document on every route that depends on it (as bearerAuth)."""
+
+    def __init__(self) -> None:
+        self.model = HTTPBearerModel(description="A tuneway API key (sk-tw-...), from /admin/keys.")
+        self.scheme_name = "bearerAuth"
+
+    async def __call__(self, request: Request) -> Principal:
+        """The tenant and role behind the request's key."""
+        header = request.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationError(
+                "You didn't provide an API key. You need to provide your API key in an Authorization "
+                "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            )
+        return await _services(request).authenticator.authenticate(token.strip())
+
+
+current_principal = BearerKey()
 
 
 async def admin_principal(principal: Annotated[Principal, Depends(current_principal)]) -> Principal:

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
 from tuneway.core import errors as core
 
@@ -28,6 +29,21 @@ _STATUS: dict[type[core.DomainError], tuple[int, str]] = {
 }
 
 
+class ErrorDetail(TypedDict):
+    """What went wrong: a message for people, OpenAI's error type, the offending parameter and a code."""
+
+    message: str
+    type: str
+    param: str | None
+    code: str | None
+
+
+class ErrorEnvelope(TypedDict):
+    """OpenAI's error envelope, in which every error leaves the gateway."""
+
+    error: ErrorDetail
+
+
 class AuthenticationError(core.DomainError):
     """Missing, unknown or revoked API key (401)."""
 
@@ -38,7 +54,8 @@ class PayloadTooLargeError(core.DomainError):
 
 def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> bytes:
     """The JSON bytes of OpenAI's error envelope."""
-    return orjson.dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
+    envelope: ErrorEnvelope = {"error": {"message": message, "type": type_, "param": param, "code": code}}
+    return orjson.dumps(envelope)
 
 
 def error_response(

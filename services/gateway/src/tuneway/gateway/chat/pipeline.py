@@ -53,11 +53,11 @@ async def complete(
     responses = fixed_answer(answer) if answer is not None else inference.generate(request)
     first = await first_response(responses)
     # Write.
-    extra = {"tuneway": served.body} if served else None
+    served_body = served.body if served else None
     headers = served.headers if served else {}
     if not body.stream:
-        completion = await collect_completion(first, responses, completion_id, body.model, extra)
+        completion = await collect_completion(first, responses, completion_id, body.model, served_body)
         return Response(completion, media_type="application/json", headers=headers)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
-    writer = ChunkWriter(completion_id, body.model, include_usage, extra)
+    writer = ChunkWriter(completion_id, body.model, include_usage, served_body)
     return event_stream_response(stream_completion(first, responses, writer, include_usage), headers)

@@ -6,29 +6,114 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import (
+    Any,
+    Literal,
+    NotRequired,  # pydantic documents typing.TypedDict only from 3.12
+)
 
 import orjson
+from typing_extensions import TypedDict
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2 as ppb
 from tuneway.core.errors import DomainError
 from tuneway.gateway.errors import domain_error_response
+from tuneway.gateway.knowledge.retrieval import KnowledgeUsed, RetrievalServed, Source
 from tuneway.gateway.streaming import DONE
+
+
+class Served(TypedDict):
+    """tuneway's addition to the responses of an assistant: what served the request, and what the
+    knowledge bases contributed."""
+
+    assistant: str
+    prompt: str
+    prompt_version: int
+    prompt_label: str | None
+    variant: str
+    language: str | None
+    experiment: str | None
+    experiment_variant: str | None
+    model: str
+    knowledge: NotRequired[KnowledgeUsed]
+    sources: NotRequired[list[Source]]
+
+
+class Usage(TypedDict):
+    """Tokens of the prompt and the completion."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
+
+
+class CompletionMessage(TypedDict):
+    role: Literal["assistant"]
+    content: str
+    refusal: None
+
+
+class CompletionChoice(TypedDict):
+    index: int
+    message: CompletionMessage
+    logprobs: None
+    finish_reason: str
+
+
+class ChatCompletion(TypedDict):
+    """OpenAI's `chat.completion`; assistants add `tuneway`."""
+
+    id: str
+    object: Literal["chat.completion"]
+    created: int
+    model: str
+    choices: list[CompletionChoice]
+    usage: Usage
+    system_fingerprint: None
+    tuneway: NotRequired[Served]
+
+
+class ChunkDelta(TypedDict, total=False):
+    role: Literal["assistant"]
+    content: str
+    refusal: None
+
+
+class ChunkChoice(TypedDict):
+    index: int
+    delta: ChunkDelta
+    logprobs: None
+    finish_reason: str | None
+
+
+class ChatCompletionChunk(TypedDict):
+    """OpenAI's `chat.completion.chunk`, the data of each server-sent event before `[DONE]`: the role,
+    content deltas, the finish reason, and with `stream_options.include_usage` a last chunk without choices
+    that carries the usage (`usage` is null before it). An assistant's first chunk adds `tuneway`."""
+
+    id: str
+    object: Literal["chat.completion.chunk"]
+    created: int
+    model: str
+    system_fingerprint: None
+    choices: list[ChunkChoice]
+    usage: NotRequired[Usage | None]
+    tuneway: NotRequired[Served]
 
 
 @dataclass(frozen=True)
 class ServedBy:
     """What served an assistant request: the response's `tuneway` object and its headers."""
 
-    body: dict[str, Any]
+    body: Served
     headers: dict[str, str]
 
 
-def served_by(rendered: ppb.RenderPromptResponse, knowledge: dict[str, Any]) -> ServedBy:
+def served_by(rendered: ppb.RenderPromptResponse, knowledge: RetrievalServed) -> ServedBy:
     """The assistant, prompt version, variant, experiment and model that served the request, and the
     knowledge it was given (`knowledge` from the retrieval step)."""
-    body = {
+    body: Served = {
         "assistant": rendered.assistant,
         "prompt": rendered.prompt_name,
         "prompt_version": rendered.version,
@@ -52,7 +137,7 @@ def served_by(rendered: ppb.RenderPromptResponse, knowledge: dict[str, Any]) -> 
     return ServedBy(body, headers)
 
 
-def _usage(response: pb.GenerateResponse) -> dict[str, int]:
+def _usage(response: pb.GenerateResponse) -> Usage:
     prompt, completion = response.usage.prompt_tokens, response.usage.completion_tokens
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
@@ -62,39 +147,39 @@ async def collect_completion(
     rest: AsyncIterator[pb.GenerateResponse],
     completion_id: str,
     model: str,
-    extra: dict[str, Any] | None = None,
+    served: Served | None = None,
 ) -> bytes:
-    """The whole `chat.completion` object, once generation finished; `extra` adds top-level fields."""
+    """The whole `chat.completion` object, once generation finished; `served` is an assistant's."""
     parts, last = [first.text_delta], first
     async for response in rest:
         parts.append(response.text_delta)
         last = response
-    return orjson.dumps(
-        {
-            "id": completion_id,
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": {"role": "assistant", "content": "".join(parts), "refusal": None},
-                    "logprobs": None,
-                    "finish_reason": last.finish_reason or "stop",
-                }
-            ],
-            "usage": _usage(last),
-            "system_fingerprint": None,
-            **(extra or {}),
-        }
-    )
+    completion: ChatCompletion = {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": "".join(parts), "refusal": None},
+                "logprobs": None,
+                "finish_reason": last.finish_reason or "stop",
+            }
+        ],
+        "usage": _usage(last),
+        "system_fingerprint": None,
+    }
+    if served is not None:
+        completion["tuneway"] = served
+    return orjson.dumps(completion)
 
 
 class ChunkWriter:
     """Formats `chat.completion.chunk` events that share one id, model and creation time."""
 
     def __init__(
-        self, completion_id: str, model: str, include_usage: bool, extra: dict[str, Any] | None = None
+        self, completion_id: str, model: str, include_usage: bool, served: Served | None = None
     ) -> None:
         self._prefix = {
             "id": completion_id,
@@ -103,9 +188,8 @@ class ChunkWriter:
             "model": model,
         }
         self._include_usage = include_usage
-        # Extra top-level fields (which assistant, prompt version and experiment served the request)
-        # ride on the first chunk only.
-        self._extra = extra
+        # Which assistant, prompt version and experiment served the request rides on the first chunk only.
+        self._served = served
 
     def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
         """One SSE event with one choice."""
@@ -116,9 +200,9 @@ class ChunkWriter:
         }
         if self._include_usage:
             body["usage"] = None
-        if self._extra:
-            body.update(self._extra)
-            self._extra = None
+        if self._served is not None:
+            body["tuneway"] = self._served
+            self._served = None
         return b"data: " + orjson.dumps(body) + b"\n\n"
 
     def usage(self, last: pb.GenerateResponse) -> bytes:

@@ -8,13 +8,19 @@ from starlette.responses import Response
 from tuneway.core.logging import request_id_var, tenant_var
 from tuneway.gateway.chat.generation import new_completion_id
 from tuneway.gateway.chat.pipeline import complete
+from tuneway.gateway.chat.responses import ChatCompletion, ChatCompletionChunk
 from tuneway.gateway.chat.schemas import ChatCompletionRequest
 from tuneway.gateway.deps import AllServices, CurrentPrincipal
+from tuneway.gateway.openapi import UPSTREAM, documented
 
 router = APIRouter(tags=["chat"])
 
 
-@router.post("/v1/chat/completions", summary="Create a chat completion (OpenAI-compatible)")
+@router.post(
+    "/v1/chat/completions",
+    responses=documented(ChatCompletion, 404, 409, *UPSTREAM, events=ChatCompletionChunk),
+    summary="Create a chat completion (OpenAI-compatible)",
+)
 async def create_chat_completion(
     body: ChatCompletionRequest, principal: CurrentPrincipal, services: AllServices
 ) -> Response:

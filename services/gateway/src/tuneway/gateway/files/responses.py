@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
+
+from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
 from tuneway.gateway.files.tables import File
 
 
-def file_object(record: File) -> dict[str, Any]:
+class FileObject(TypedDict):
+    """OpenAI's `file`."""
+
+    id: str
+    object: Literal["file"]
+    bytes: int
+    created_at: int
+    expires_at: int | None
+    filename: str
+    purpose: str
+    status: Literal["processed"]
+    status_details: None
+
+
+def file_object(record: File) -> FileObject:
     """OpenAI's `file` object."""
     return {
         "id": record.id,

@@ -9,27 +9,31 @@ from starlette.responses import FileResponse, Response
 
 from tuneway.api.trainer.v1 import trainer_pb2 as tpb
 from tuneway.gateway.deps import CurrentPrincipal, Files, Trainer
-from tuneway.gateway.files.responses import file_object
+from tuneway.gateway.files.responses import FileObject, file_object
 from tuneway.gateway.files.service import MAX_LIST_LIMIT, PURPOSES
-from tuneway.gateway.fine_tuning.responses import report_object
+from tuneway.gateway.fine_tuning.responses import ValidationReport, report_object
 from tuneway.gateway.fine_tuning.schemas import Cleaning
-from tuneway.gateway.http import deleted, json_response, page
-from tuneway.gateway.openapi import form_body
+from tuneway.gateway.http import Deleted, Page, deleted, json_response, page
+from tuneway.gateway.openapi import UPSTREAM, documented, errors, form_body
 
 router = APIRouter(prefix="/v1/files", tags=["files"])
 
 # The upload is parsed as a stream (not by FastAPI), so its form is described for the docs here.
+# The bytes as uploaded; FileResponse (no JSON) keeps FastAPI from documenting a JSON body too.
+_FILE_CONTENT = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 _UPLOAD_BODY = form_body(["file", "purpose"], {"purpose": {"type": "string", "enum": list(PURPOSES)}})
 
 
-@router.post("", summary="Upload a file", openapi_extra=_UPLOAD_BODY)
+@router.post(
+    "", summary="Upload a file", responses=documented(FileObject, *UPSTREAM), openapi_extra=_UPLOAD_BODY
+)
 async def upload_file(request: Request, principal: CurrentPrincipal, files: Files) -> Response:
     """Streams the file into the artifact store (sha256 and size limit checked as it arrives)."""
     content_type = request.headers.get("content-type", "")
     return json_response(file_object(await files.upload(principal.tenant_id, request.stream(), content_type)))
 
 
-@router.get("", summary="List files")
+@router.get("", responses=documented(Page[FileObject]), summary="List files")
 async def list_files(
     principal: CurrentPrincipal,
     files: Files,
@@ -45,27 +49,36 @@ async def list_files(
     return json_response(page([file_object(r) for r in records], has_more))
 
 
-@router.get("/{file_id}", summary="Retrieve a file")
+@router.get("/{file_id}", responses=documented(FileObject, 404), summary="Retrieve a file")
 async def retrieve_file(file_id: str, principal: CurrentPrincipal, files: Files) -> Response:
     """One file's metadata; another tenant's file is 404 like a missing one."""
     return json_response(file_object(await files.get(principal.tenant_id, file_id)))
 
 
-@router.get("/{file_id}/content", summary="Retrieve file content")
+@router.get(
+    "/{file_id}/content",
+    summary="Retrieve file content",
+    response_class=FileResponse,
+    responses={200: _FILE_CONTENT, **errors(404)},
+)
 async def file_content(file_id: str, principal: CurrentPrincipal, files: Files) -> Response:
     """The file's bytes as uploaded."""
     path, record = await files.content(principal.tenant_id, file_id)
     return FileResponse(path, media_type="application/octet-stream", filename=record.filename)
 
 
-@router.delete("/{file_id}", summary="Delete a file")
+@router.delete("/{file_id}", responses=documented(Deleted, 404, *UPSTREAM), summary="Delete a file")
 async def delete_file(file_id: str, principal: CurrentPrincipal, files: Files) -> Response:
     """Deletes the bytes and the metadata; a fine-tune file is forgotten by the trainer first."""
     await files.delete(principal.tenant_id, file_id)
     return json_response(deleted(file_id, "file"))
 
 
-@router.get("/{file_id}/validation", summary="Validate a fine-tuning file (tuneway extension)")
+@router.get(
+    "/{file_id}/validation",
+    responses=documented(ValidationReport, 404, 409, *UPSTREAM),
+    summary="Validate a fine-tuning file (tuneway extension)",
+)
 async def validate_file(
     file_id: str,
     principal: CurrentPrincipal,

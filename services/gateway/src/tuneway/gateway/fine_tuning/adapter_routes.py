@@ -9,9 +9,15 @@ from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.core.errors import NotFoundError
 from tuneway.gateway.clients.trainer import TrainerClient
 from tuneway.gateway.deps import CurrentPrincipal, Trainer
-from tuneway.gateway.fine_tuning.responses import adapter_version_object, alias_object
+from tuneway.gateway.fine_tuning.responses import (
+    AdapterAlias,
+    AdapterVersion,
+    adapter_version_object,
+    alias_object,
+)
 from tuneway.gateway.fine_tuning.schemas import SetAlias
-from tuneway.gateway.http import deleted, json_response, list_object
+from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
+from tuneway.gateway.openapi import UPSTREAM, documented
 
 router = APIRouter(prefix="/v1/fine_tuning", tags=["fine-tuning registry"])
 
@@ -21,7 +27,9 @@ async def _aliases(trainer: TrainerClient, tenant_id: str) -> list[pb.AdapterAli
     return list((await trainer.call(trainer.stub.ListAdapterAliases, request)).aliases)
 
 
-@router.get("/adapters", summary="List adapter versions")
+@router.get(
+    "/adapters", responses=documented(ListObject[AdapterVersion], *UPSTREAM), summary="List adapter versions"
+)
 async def list_adapters(
     principal: CurrentPrincipal, trainer: Trainer, name: str = "", include_retired: bool = False
 ) -> Response:
@@ -34,7 +42,11 @@ async def list_adapters(
 
 
 # `:path` because model names hold ':' and, with hub base models, '/' (ft:org/base:tenant:suffix:id).
-@router.post("/adapters/{model:path}/retire", summary="Retire an adapter version")
+@router.post(
+    "/adapters/{model:path}/retire",
+    responses=documented(AdapterVersion, 404, 409, *UPSTREAM),
+    summary="Retire an adapter version",
+)
 async def retire_adapter(model: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Unregisters the version: every inference replica unloads it; its record stays as retired."""
     request = pb.RetireAdapterVersionRequest(tenant_id=principal.tenant_id, model=model)
@@ -42,7 +54,11 @@ async def retire_adapter(model: str, principal: CurrentPrincipal, trainer: Train
     return json_response(adapter_version_object(response.version))
 
 
-@router.get("/adapters/{model:path}", summary="Retrieve an adapter version")
+@router.get(
+    "/adapters/{model:path}",
+    responses=documented(AdapterVersion, 404, *UPSTREAM),
+    summary="Retrieve an adapter version",
+)
 async def get_adapter(model: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One version by its model name."""
     request = pb.GetAdapterVersionRequest(tenant_id=principal.tenant_id, model=model)
@@ -50,13 +66,19 @@ async def get_adapter(model: str, principal: CurrentPrincipal, trainer: Trainer)
     return json_response(adapter_version_object(response.version))
 
 
-@router.get("/aliases", summary="List adapter aliases")
+@router.get(
+    "/aliases", responses=documented(ListObject[AdapterAlias], *UPSTREAM), summary="List adapter aliases"
+)
 async def list_aliases(principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """The tenant's aliases with their targets and history."""
     return json_response(list_object([alias_object(a) for a in await _aliases(trainer, principal.tenant_id)]))
 
 
-@router.get("/aliases/{alias}", summary="Retrieve an adapter alias")
+@router.get(
+    "/aliases/{alias}",
+    responses=documented(AdapterAlias, 404, *UPSTREAM),
+    summary="Retrieve an adapter alias",
+)
 async def get_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One alias, or 404."""
     for found in await _aliases(trainer, principal.tenant_id):
@@ -65,7 +87,11 @@ async def get_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -
     raise NotFoundError(f"No adapter alias '{alias}'.", param="alias", code="alias_not_found")
 
 
-@router.put("/aliases/{alias}", summary="Point an alias at an adapter version")
+@router.put(
+    "/aliases/{alias}",
+    responses=documented(AdapterAlias, 404, 409, *UPSTREAM),
+    summary="Point an alias at an adapter version",
+)
 async def set_alias(alias: str, body: SetAlias, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Creates or moves the alias; it is served as model ft:<base>:<tenant>:<alias>."""
     request = pb.SetAdapterAliasRequest(tenant_id=principal.tenant_id, alias=alias, target=body.target)
@@ -73,7 +99,11 @@ async def set_alias(alias: str, body: SetAlias, principal: CurrentPrincipal, tra
     return json_response(alias_object(response.alias))
 
 
-@router.post("/aliases/{alias}/rollback", summary="Roll an alias back")
+@router.post(
+    "/aliases/{alias}/rollback",
+    responses=documented(AdapterAlias, 404, 409, *UPSTREAM),
+    summary="Roll an alias back",
+)
 async def rollback_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Moves the alias back to the version it pointed at before its last move."""
     request = pb.RollbackAdapterAliasRequest(tenant_id=principal.tenant_id, alias=alias)
@@ -81,7 +111,9 @@ async def rollback_alias(alias: str, principal: CurrentPrincipal, trainer: Train
     return json_response(alias_object(response.alias))
 
 
-@router.delete("/aliases/{alias}", summary="Delete an adapter alias")
+@router.delete(
+    "/aliases/{alias}", responses=documented(Deleted, 404, *UPSTREAM), summary="Delete an adapter alias"
+)
 async def delete_alias(alias: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Deletes the alias (its model name stops being served); the versions stay."""
     request = pb.DeleteAdapterAliasRequest(tenant_id=principal.tenant_id, alias=alias)

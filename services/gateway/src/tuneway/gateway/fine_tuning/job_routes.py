@@ -10,9 +10,17 @@ from starlette.responses import Response
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Files, Settings, Trainer
 from tuneway.gateway.fine_tuning.job_events import event_stream
-from tuneway.gateway.fine_tuning.responses import checkpoint_object, event_object, job_object
+from tuneway.gateway.fine_tuning.responses import (
+    FineTuningJob,
+    JobCheckpoint,
+    JobEvent,
+    checkpoint_object,
+    event_object,
+    job_object,
+)
 from tuneway.gateway.fine_tuning.schemas import CreateJob
-from tuneway.gateway.http import json_response, page
+from tuneway.gateway.http import Page, json_response, page
+from tuneway.gateway.openapi import UPSTREAM, documented
 from tuneway.gateway.streaming import event_stream_response
 
 router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
@@ -20,7 +28,7 @@ router = APIRouter(prefix="/v1/fine_tuning/jobs", tags=["fine-tuning"])
 Limit = Annotated[int, Query(ge=1, le=100)]
 
 
-@router.post("", summary="Create a fine-tuning job")
+@router.post("", responses=documented(FineTuningJob, 404, *UPSTREAM), summary="Create a fine-tuning job")
 async def create_job(
     body: CreateJob, principal: CurrentPrincipal, files: Files, trainer: Trainer
 ) -> Response:
@@ -33,7 +41,7 @@ async def create_job(
     return json_response(job_object((await trainer.call(trainer.stub.CreateJob, request)).job))
 
 
-@router.get("", summary="List fine-tuning jobs")
+@router.get("", responses=documented(Page[FineTuningJob], *UPSTREAM), summary="List fine-tuning jobs")
 async def list_jobs(
     principal: CurrentPrincipal, trainer: Trainer, after: str = "", limit: Limit = 20
 ) -> Response:
@@ -43,14 +51,22 @@ async def list_jobs(
     return json_response(page([job_object(j) for j in response.jobs], response.has_more))
 
 
-@router.get("/{fine_tuning_job_id}", summary="Retrieve a fine-tuning job")
+@router.get(
+    "/{fine_tuning_job_id}",
+    responses=documented(FineTuningJob, 404, *UPSTREAM),
+    summary="Retrieve a fine-tuning job",
+)
 async def retrieve_job(fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One job; another tenant's job is 404 like a missing one."""
     request = pb.GetJobRequest(tenant_id=principal.tenant_id, job_id=fine_tuning_job_id)
     return json_response(job_object((await trainer.call(trainer.stub.GetJob, request)).job))
 
 
-@router.post("/{fine_tuning_job_id}/cancel", summary="Cancel a fine-tuning job")
+@router.post(
+    "/{fine_tuning_job_id}/cancel",
+    responses=documented(FineTuningJob, 404, 409, *UPSTREAM),
+    summary="Cancel a fine-tuning job",
+)
 async def cancel_job(fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Cancels a job that has not finished; training stops within one step."""
     request = pb.CancelJobRequest(tenant_id=principal.tenant_id, job_id=fine_tuning_job_id)
@@ -59,6 +75,7 @@ async def cancel_job(fine_tuning_job_id: str, principal: CurrentPrincipal, train
 
 @router.get(
     "/{fine_tuning_job_id}/events",
+    responses=documented(Page[JobEvent], 404, *UPSTREAM, events=JobEvent),
     summary="List fine-tuning events",
     description="Newest first, as OpenAI's list. With `stream=true` or `Accept: text/event-stream` the "
     "events arrive oldest first as server-sent events, live until the job ends (tuneway extension); "
@@ -94,7 +111,11 @@ async def list_events(
     return json_response(page([event_object(e) for e in response.events], response.has_more))
 
 
-@router.get("/{fine_tuning_job_id}/checkpoints", summary="List fine-tuning checkpoints")
+@router.get(
+    "/{fine_tuning_job_id}/checkpoints",
+    responses=documented(Page[JobCheckpoint], 404, *UPSTREAM),
+    summary="List fine-tuning checkpoints",
+)
 async def list_checkpoints(
     fine_tuning_job_id: str, principal: CurrentPrincipal, trainer: Trainer, after: str = "", limit: Limit = 10
 ) -> Response:

@@ -2,13 +2,191 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import (
+    Any,
+    Literal,
+    NotRequired,  # pydantic documents typing.TypedDict only from 3.12
+)
 
 import orjson
+from typing_extensions import TypedDict
 
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 
 _FINISHED = ("succeeded", "failed", "cancelled")
+
+
+Auto = Literal["auto"]
+
+
+class HyperparametersObject(TypedDict):
+    """Resolved numbers, or "auto" where the trainer has not resolved them yet."""
+
+    batch_size: int | Auto
+    learning_rate_multiplier: float | Auto
+    n_epochs: int | Auto
+
+
+class LoraObject(TypedDict):
+    """LoRA rank, alpha, target modules and dropout (null: the trainer's default, not resolved yet)."""
+
+    rank: int | None
+    alpha: int | None
+    target_modules: list[str] | None
+    dropout: float | None
+
+
+class CleaningObject(TypedDict):
+    scrub_pii: bool
+    validation_split: float | None
+
+
+class ValidationIssue(TypedDict):
+    line: int
+    code: str
+    message: str
+
+
+class TokenStats(TypedDict):
+    total: int
+    min: int
+    max: int
+    mean: float
+    p50: int
+    p95: int
+
+
+class ValidationReport(TypedDict):
+    """A dataset's cleaning and validation report (tuneway extension); `file_id` when a file was validated."""
+
+    file_id: NotRequired[str]
+    object: Literal["fine_tuning.validation_report"]
+    ok: bool
+    format: str
+    base_model: str
+    lines: int
+    examples: int
+    train_examples: int
+    validation_examples: int
+    duplicates_removed: int
+    pii_redactions: int
+    truncated: int
+    max_seq_length: int
+    estimated_steps: int
+    tokens: TokenStats
+    errors: list[ValidationIssue]
+    warnings: list[ValidationIssue]
+
+
+class JobError(TypedDict):
+    code: str
+    message: str
+    param: str | None
+
+
+class FineTuningJob(TypedDict):
+    """OpenAI's `fine_tuning.job`; tuneway's extensions follow OpenAI's fields."""
+
+    id: str
+    object: Literal["fine_tuning.job"]
+    created_at: int
+    error: JobError | None
+    fine_tuned_model: str | None
+    finished_at: int | None
+    hyperparameters: HyperparametersObject
+    model: str
+    organization_id: str
+    result_files: list[str]
+    seed: int
+    status: str
+    trained_tokens: int | None
+    training_file: str
+    validation_file: str | None
+    estimated_finish: int | None
+    integrations: list[Any]
+    metadata: None
+    method: dict[str, Any]
+    user_provided_suffix: str | None
+    suffix: str | None
+    lora: LoraObject
+    cleaning: CleaningObject
+    validation_report: ValidationReport | None
+    attempts: int
+    schedule_id: str | None
+
+
+class JobEvent(TypedDict):
+    """OpenAI's `fine_tuning.job.event`; metrics events carry their numbers in `data`."""
+
+    id: str
+    object: Literal["fine_tuning.job.event"]
+    created_at: int
+    level: str
+    message: str
+    data: Any
+    type: str
+
+
+class JobCheckpoint(TypedDict):
+    """OpenAI's `fine_tuning.job.checkpoint`."""
+
+    id: str
+    object: Literal["fine_tuning.job.checkpoint"]
+    created_at: int
+    fine_tuned_model_checkpoint: str
+    fine_tuning_job_id: str
+    metrics: dict[str, float]
+    step_number: int
+
+
+class AdapterVersion(TypedDict):
+    """An adapter version in the registry (tuneway extension): its lineage and metrics."""
+
+    id: str
+    object: Literal["fine_tuning.adapter"]
+    model: str
+    name: str
+    version: int
+    base_model: str
+    fine_tuning_job_id: str
+    dataset_sha256: str
+    hyperparameters: dict[str, Any]
+    metrics: dict[str, float]
+    sha256: str
+    status: str
+    created_at: int
+
+
+class AdapterAlias(TypedDict):
+    """An alias that points at an adapter version (tuneway extension), with its earlier targets."""
+
+    id: str
+    object: Literal["fine_tuning.alias"]
+    alias: str
+    model: str
+    target: str
+    history: list[str]
+    updated_at: int
+
+
+class Schedule(TypedDict):
+    """A retraining schedule (tuneway extension)."""
+
+    id: str
+    object: Literal["fine_tuning.schedule"]
+    cron: str
+    training_file: str | None
+    training_filename: str | None
+    model: str
+    suffix: str | None
+    hyperparameters: HyperparametersObject
+    lora: LoraObject
+    cleaning: CleaningObject
+    status: str
+    created_at: int
+    next_run_at: int | None
+    last_run_at: int | None
+    last_job_id: str | None
 
 
 def _or_none(value: Any) -> Any:
@@ -16,7 +194,7 @@ def _or_none(value: Any) -> Any:
     return value if value else None
 
 
-def hyperparameters_object(hp: pb.Hyperparameters) -> dict[str, Any]:
+def hyperparameters_object(hp: pb.Hyperparameters) -> HyperparametersObject:
     """Resolved numbers, or "auto" where the trainer has not resolved them yet."""
     return {
         "batch_size": hp.batch_size if hp.HasField("batch_size") else "auto",
@@ -27,7 +205,7 @@ def hyperparameters_object(hp: pb.Hyperparameters) -> dict[str, Any]:
     }
 
 
-def lora_object(lora: pb.LoraConfig) -> dict[str, Any]:
+def lora_object(lora: pb.LoraConfig) -> LoraObject:
     """The LoRA configuration (null where the trainer's default applies and is not resolved yet)."""
     return {
         "rank": lora.rank if lora.HasField("rank") else None,
@@ -37,7 +215,7 @@ def lora_object(lora: pb.LoraConfig) -> dict[str, Any]:
     }
 
 
-def cleaning_object(cleaning: pb.CleaningOptions) -> dict[str, Any]:
+def cleaning_object(cleaning: pb.CleaningOptions) -> CleaningObject:
     """The cleaning options."""
     return {
         "scrub_pii": cleaning.scrub_pii,
@@ -45,14 +223,14 @@ def cleaning_object(cleaning: pb.CleaningOptions) -> dict[str, Any]:
     }
 
 
-def _issue(issue: pb.ValidationIssue) -> dict[str, Any]:
+def _issue(issue: pb.ValidationIssue) -> ValidationIssue:
     return {"line": issue.line, "code": issue.code, "message": issue.message}
 
 
-def report_object(report: pb.ValidationReport, file_id: str = "") -> dict[str, Any]:
+def report_object(report: pb.ValidationReport, file_id: str = "") -> ValidationReport:
     """A dataset's validation report (tuneway extension)."""
     tokens = report.tokens
-    body: dict[str, Any] = {
+    body: ValidationReport = {
         "object": "fine_tuning.validation_report",
         "ok": report.ok,
         "format": report.format,
@@ -82,11 +260,11 @@ def report_object(report: pb.ValidationReport, file_id: str = "") -> dict[str, A
     return body
 
 
-def job_object(job: pb.Job) -> dict[str, Any]:
+def job_object(job: pb.Job) -> FineTuningJob:
     """OpenAI's `fine_tuning.job`, with tuneway's extensions after OpenAI's fields."""
     hyperparameters = hyperparameters_object(job.hyperparameters)
     finished = job.status in _FINISHED
-    error = None
+    error: JobError | None = None
     if job.HasField("error") and (job.error.code or job.error.message):
         error = {"code": job.error.code, "message": job.error.message, "param": _or_none(job.error.param)}
     method = job.method or "supervised"
@@ -123,7 +301,7 @@ def job_object(job: pb.Job) -> dict[str, Any]:
     }
 
 
-def event_object(event: pb.JobEvent) -> dict[str, Any]:
+def event_object(event: pb.JobEvent) -> JobEvent:
     """OpenAI's `fine_tuning.job.event`; metrics events carry their numbers in `data`."""
     data = orjson.loads(event.data_json) if event.data_json else None
     return {
@@ -137,7 +315,7 @@ def event_object(event: pb.JobEvent) -> dict[str, Any]:
     }
 
 
-def checkpoint_object(checkpoint: pb.Checkpoint) -> dict[str, Any]:
+def checkpoint_object(checkpoint: pb.Checkpoint) -> JobCheckpoint:
     """OpenAI's `fine_tuning.job.checkpoint`."""
     return {
         "id": checkpoint.id,
@@ -150,7 +328,7 @@ def checkpoint_object(checkpoint: pb.Checkpoint) -> dict[str, Any]:
     }
 
 
-def adapter_version_object(version: pb.AdapterVersion) -> dict[str, Any]:
+def adapter_version_object(version: pb.AdapterVersion) -> AdapterVersion:
     """An adapter version in the registry (tuneway extension); artifact paths stay server-side."""
     return {
         "id": version.model,
@@ -169,7 +347,7 @@ def adapter_version_object(version: pb.AdapterVersion) -> dict[str, Any]:
     }
 
 
-def alias_object(alias: pb.AdapterAlias) -> dict[str, Any]:
+def alias_object(alias: pb.AdapterAlias) -> AdapterAlias:
     """An adapter alias (tuneway extension)."""
     return {
         "id": alias.alias,
@@ -182,7 +360,7 @@ def alias_object(alias: pb.AdapterAlias) -> dict[str, Any]:
     }
 
 
-def schedule_object(schedule: pb.Schedule) -> dict[str, Any]:
+def schedule_object(schedule: pb.Schedule) -> Schedule:
     """A retraining schedule (tuneway extension)."""
     return {
         "id": schedule.id,

@@ -7,14 +7,15 @@ from starlette.responses import Response
 
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Files, Trainer
-from tuneway.gateway.fine_tuning.responses import schedule_object
+from tuneway.gateway.fine_tuning.responses import Schedule, schedule_object
 from tuneway.gateway.fine_tuning.schemas import CreateSchedule
-from tuneway.gateway.http import deleted, json_response, list_object
+from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
+from tuneway.gateway.openapi import UPSTREAM, documented
 
 router = APIRouter(prefix="/v1/fine_tuning/schedules", tags=["fine-tuning schedules"])
 
 
-@router.post("", summary="Create a retraining schedule")
+@router.post("", responses=documented(Schedule, *UPSTREAM), summary="Create a retraining schedule")
 async def create_schedule(
     body: CreateSchedule, principal: CurrentPrincipal, files: Files, trainer: Trainer
 ) -> Response:
@@ -27,7 +28,7 @@ async def create_schedule(
     return json_response(schedule_object(response.schedule))
 
 
-@router.get("", summary="List retraining schedules")
+@router.get("", responses=documented(ListObject[Schedule], *UPSTREAM), summary="List retraining schedules")
 async def list_schedules(principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """The tenant's schedules."""
     request = pb.ListSchedulesRequest(tenant_id=principal.tenant_id)
@@ -35,7 +36,9 @@ async def list_schedules(principal: CurrentPrincipal, trainer: Trainer) -> Respo
     return json_response(list_object([schedule_object(s) for s in response.schedules]))
 
 
-@router.get("/{schedule_id}", summary="Retrieve a retraining schedule")
+@router.get(
+    "/{schedule_id}", responses=documented(Schedule, 404, *UPSTREAM), summary="Retrieve a retraining schedule"
+)
 async def get_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """One schedule, or 404."""
     request = pb.GetScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
@@ -43,7 +46,11 @@ async def get_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: T
     return json_response(schedule_object(response.schedule))
 
 
-@router.post("/{schedule_id}/pause", summary="Pause a retraining schedule")
+@router.post(
+    "/{schedule_id}/pause",
+    responses=documented(Schedule, 404, 409, *UPSTREAM),
+    summary="Pause a retraining schedule",
+)
 async def pause_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Stops the schedule firing until resumed."""
     request = pb.PauseScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
@@ -51,7 +58,11 @@ async def pause_schedule(schedule_id: str, principal: CurrentPrincipal, trainer:
     return json_response(schedule_object(response.schedule))
 
 
-@router.post("/{schedule_id}/resume", summary="Resume a retraining schedule")
+@router.post(
+    "/{schedule_id}/resume",
+    responses=documented(Schedule, 404, 409, *UPSTREAM),
+    summary="Resume a retraining schedule",
+)
 async def resume_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Lets a paused schedule fire again from its next cron time."""
     request = pb.ResumeScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)
@@ -59,7 +70,9 @@ async def resume_schedule(schedule_id: str, principal: CurrentPrincipal, trainer
     return json_response(schedule_object(response.schedule))
 
 
-@router.delete("/{schedule_id}", summary="Delete a retraining schedule")
+@router.delete(
+    "/{schedule_id}", responses=documented(Deleted, 404, *UPSTREAM), summary="Delete a retraining schedule"
+)
 async def delete_schedule(schedule_id: str, principal: CurrentPrincipal, trainer: Trainer) -> Response:
     """Deletes the schedule; jobs it created stay."""
     request = pb.DeleteScheduleRequest(tenant_id=principal.tenant_id, schedule_id=schedule_id)

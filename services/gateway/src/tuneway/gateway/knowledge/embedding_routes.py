@@ -7,13 +7,14 @@ from starlette.responses import Response
 
 from tuneway.gateway.deps import CurrentPrincipal, Retriever
 from tuneway.gateway.http import json_response
-from tuneway.gateway.knowledge.responses import embedding_list
+from tuneway.gateway.knowledge.responses import EmbeddingList, embedding_list
 from tuneway.gateway.knowledge.schemas import EmbeddingsBody
+from tuneway.gateway.openapi import UPSTREAM, documented
 
 router = APIRouter(prefix="/v1", tags=["embeddings"])
 
 
-@router.post("/embeddings", summary="Create embeddings")
+@router.post("/embeddings", responses=documented(EmbeddingList, 404, *UPSTREAM), summary="Create embeddings")
 async def create_embeddings(
     body: EmbeddingsBody, principal: CurrentPrincipal, retriever: Retriever
 ) -> Response:

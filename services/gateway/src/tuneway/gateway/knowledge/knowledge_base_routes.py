@@ -7,11 +7,11 @@ from starlette.responses import Response
 
 from tuneway.api.retriever.v1 import retriever_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Files, Retriever
-from tuneway.gateway.http import deleted, json_response, list_object
+from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
 from tuneway.gateway.knowledge import responses as obj
 from tuneway.gateway.knowledge.documents import document_request
 from tuneway.gateway.knowledge.schemas import CreateKnowledgeBaseBody, FileDocumentBody, SearchBody
-from tuneway.gateway.openapi import form_body
+from tuneway.gateway.openapi import UPSTREAM, documented, form_body
 
 router = APIRouter(prefix="/v1/knowledge_bases", tags=["knowledge bases"])
 
@@ -29,7 +29,12 @@ _DOCUMENT_BODY = form_body(
 )
 
 
-@router.post("", status_code=201, summary="Create a knowledge base")
+@router.post(
+    "",
+    status_code=201,
+    responses=documented(obj.KnowledgeBase, 409, *UPSTREAM, status=201),
+    summary="Create a knowledge base",
+)
 async def create_knowledge_base(
     body: CreateKnowledgeBaseBody, principal: CurrentPrincipal, retriever: Retriever
 ) -> Response:
@@ -38,7 +43,9 @@ async def create_knowledge_base(
     return json_response(obj.knowledge_base(response.knowledge_base), 201)
 
 
-@router.get("", summary="List knowledge bases")
+@router.get(
+    "", responses=documented(ListObject[obj.KnowledgeBase], *UPSTREAM), summary="List knowledge bases"
+)
 async def list_knowledge_bases(principal: CurrentPrincipal, retriever: Retriever) -> Response:
     """The tenant's knowledge bases, newest first."""
     request = pb.ListKnowledgeBasesRequest(tenant_id=principal.tenant_id)
@@ -46,7 +53,9 @@ async def list_knowledge_bases(principal: CurrentPrincipal, retriever: Retriever
     return json_response(list_object([obj.knowledge_base(kb) for kb in response.knowledge_bases]))
 
 
-@router.get("/{kb_id}", summary="Retrieve a knowledge base")
+@router.get(
+    "/{kb_id}", responses=documented(obj.KnowledgeBase, 404, *UPSTREAM), summary="Retrieve a knowledge base"
+)
 async def get_knowledge_base(kb_id: str, principal: CurrentPrincipal, retriever: Retriever) -> Response:
     """One knowledge base with its document and chunk counts."""
     request = pb.GetKnowledgeBaseRequest(tenant_id=principal.tenant_id, id=kb_id)
@@ -54,7 +63,7 @@ async def get_knowledge_base(kb_id: str, principal: CurrentPrincipal, retriever:
     return json_response(obj.knowledge_base(response.knowledge_base))
 
 
-@router.delete("/{kb_id}", summary="Delete a knowledge base")
+@router.delete("/{kb_id}", responses=documented(Deleted, 404, *UPSTREAM), summary="Delete a knowledge base")
 async def delete_knowledge_base(kb_id: str, principal: CurrentPrincipal, retriever: Retriever) -> Response:
     """Deletes the knowledge base with its documents and chunks."""
     request = pb.DeleteKnowledgeBaseRequest(tenant_id=principal.tenant_id, id=kb_id)
@@ -62,7 +71,13 @@ async def delete_knowledge_base(kb_id: str, principal: CurrentPrincipal, retriev
     return json_response(deleted(response.id, "knowledge_base.deleted"))
 
 
-@router.post("/{kb_id}/documents", status_code=201, summary="Add a document", openapi_extra=_DOCUMENT_BODY)
+@router.post(
+    "/{kb_id}/documents",
+    status_code=201,
+    responses=documented(obj.Document | obj.DocumentList, 404, *UPSTREAM, status=201),
+    summary="Add a document",
+    openapi_extra=_DOCUMENT_BODY,
+)
 async def add_document(
     kb_id: str, request: Request, principal: CurrentPrincipal, retriever: Retriever, files: Files
 ) -> Response:
@@ -72,7 +87,12 @@ async def add_document(
     return json_response(documents[0] if len(documents) == 1 else list_object(documents), 201)
 
 
-@router.put("/{kb_id}/documents/{document_id}", summary="Replace a document", openapi_extra=_DOCUMENT_BODY)
+@router.put(
+    "/{kb_id}/documents/{document_id}",
+    responses=documented(obj.Document, 404, *UPSTREAM),
+    summary="Replace a document",
+    openapi_extra=_DOCUMENT_BODY,
+)
 async def replace_document(
     kb_id: str,
     document_id: str,
@@ -87,7 +107,11 @@ async def replace_document(
     return json_response(obj.document(response.documents[0]))
 
 
-@router.get("/{kb_id}/documents", summary="List documents")
+@router.get(
+    "/{kb_id}/documents",
+    responses=documented(ListObject[obj.Document], 404, *UPSTREAM),
+    summary="List documents",
+)
 async def list_documents(kb_id: str, principal: CurrentPrincipal, retriever: Retriever) -> Response:
     """The knowledge base's documents with their ingestion status, oldest first."""
     request = pb.ListDocumentsRequest(tenant_id=principal.tenant_id, knowledge_base_id=kb_id)
@@ -95,7 +119,11 @@ async def list_documents(kb_id: str, principal: CurrentPrincipal, retriever: Ret
     return json_response(list_object([obj.document(d) for d in response.documents]))
 
 
-@router.get("/{kb_id}/documents/{document_id}", summary="Retrieve a document")
+@router.get(
+    "/{kb_id}/documents/{document_id}",
+    responses=documented(obj.Document, 404, *UPSTREAM),
+    summary="Retrieve a document",
+)
 async def get_document(
     kb_id: str, document_id: str, principal: CurrentPrincipal, retriever: Retriever
 ) -> Response:
@@ -105,7 +133,11 @@ async def get_document(
     return json_response(obj.document(response.document))
 
 
-@router.delete("/{kb_id}/documents/{document_id}", summary="Delete a document")
+@router.delete(
+    "/{kb_id}/documents/{document_id}",
+    responses=documented(Deleted, 404, *UPSTREAM),
+    summary="Delete a document",
+)
 async def delete_document(
     kb_id: str, document_id: str, principal: CurrentPrincipal, retriever: Retriever
 ) -> Response:
@@ -115,9 +147,12 @@ async def delete_document(
     return json_response(deleted(response.id, "knowledge_base.document.deleted"))
 
 
-@router.post("/{kb_id}/search", summary="Search a knowledge base")
+@router.post(
+    "/{kb_id}/search",
+    responses=documented(obj.SearchResults, 404, *UPSTREAM),
+    summary="Search a knowledge base",
+)
 async def search(kb_id: str, body: SearchBody, principal: CurrentPrincipal, retriever: Retriever) -> Response:
     """The chunks nearest to the query, best first, with their documents and scores."""
     response = await retriever.call(retriever.stub.Search, body.to_proto(principal.tenant_id, kb_id))
-    hits = [obj.search_result(h) for h in response.hits]
-    return json_response(list_object(hits, search_query=body.query))
+    return json_response(obj.search_results(response.hits, body.query))

@@ -3,14 +3,114 @@
 from __future__ import annotations
 
 import base64
-from typing import Any
+from collections.abc import Iterable
+from typing import Literal
 
 import numpy as np
+from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
 from tuneway.api.retriever.v1 import retriever_pb2 as pb
 
 
-def knowledge_base(kb: pb.KnowledgeBase) -> dict[str, Any]:
+class KnowledgeBase(TypedDict):
+    """A knowledge base; chunk size and overlap count the embedder's tokens."""
+
+    id: str
+    object: Literal["knowledge_base"]
+    name: str
+    description: str
+    chunk_size: int
+    chunk_overlap: int
+    embedding_model: str
+    document_count: int
+    chunk_count: int
+    metadata: dict[str, str]
+    created_at: int
+    updated_at: int
+
+
+class IngestionError(TypedDict):
+    code: Literal["ingestion_failed"]
+    message: str
+
+
+class IngestionProgress(TypedDict):
+    chunks_done: int
+    chunks_total: int
+
+
+class Document(TypedDict):
+    """A document of a knowledge base; `status` and `progress` follow its latest ingestion."""
+
+    id: str
+    object: Literal["knowledge_base.document"]
+    knowledge_base_id: str
+    title: str
+    source: str
+    filename: str
+    format: str
+    metadata: dict[str, str]
+    status: str
+    last_error: IngestionError | None
+    revision: int
+    progress: IngestionProgress
+    chunk_count: int
+    bytes: int
+    sha256: str
+    created_at: int
+    updated_at: int
+
+
+class DocumentList(TypedDict):
+    """The documents of a JSONL upload, one per line."""
+
+    object: Literal["list"]
+    data: list[Document]
+
+
+class SearchResult(TypedDict):
+    """One retrieved chunk."""
+
+    object: Literal["knowledge_base.search_result"]
+    document_id: str
+    knowledge_base_id: str
+    title: str
+    source: str
+    chunk_index: int
+    score: float
+    text: str
+    metadata: dict[str, str]
+
+
+class SearchResults(TypedDict):
+    """The chunks nearest to the query, best first."""
+
+    object: Literal["list"]
+    data: list[SearchResult]
+    search_query: str
+
+
+class Embedding(TypedDict):
+    object: Literal["embedding"]
+    index: int
+    embedding: list[float] | str
+
+
+class EmbeddingUsage(TypedDict):
+    prompt_tokens: int
+    total_tokens: int
+
+
+class EmbeddingList(TypedDict):
+    """OpenAI's embeddings response: float lists, or base64 of little-endian float32 bytes."""
+
+    object: Literal["list"]
+    data: list[Embedding]
+    model: str
+    usage: EmbeddingUsage
+
+
+def knowledge_base(kb: pb.KnowledgeBase) -> KnowledgeBase:
     """A `knowledge_base` object."""
     return {
         "id": kb.id,
@@ -28,7 +128,7 @@ def knowledge_base(kb: pb.KnowledgeBase) -> dict[str, Any]:
     }
 
 
-def document(doc: pb.Document) -> dict[str, Any]:
+def document(doc: pb.Document) -> Document:
     """A `knowledge_base.document` object; `progress` counts the latest ingestion's chunks."""
     return {
         "id": doc.id,
@@ -52,8 +152,12 @@ def document(doc: pb.Document) -> dict[str, Any]:
     }
 
 
-def search_result(hit: pb.SearchHit) -> dict[str, Any]:
-    """One retrieved chunk."""
+def search_results(hits: Iterable[pb.SearchHit], query: str) -> SearchResults:
+    """The retrieved chunks as a list that repeats the query."""
+    return {"object": "list", "data": [_search_result(h) for h in hits], "search_query": query}
+
+
+def _search_result(hit: pb.SearchHit) -> SearchResult:
     return {
         "object": "knowledge_base.search_result",
         "document_id": hit.document_id,
@@ -67,13 +171,13 @@ def search_result(hit: pb.SearchHit) -> dict[str, Any]:
     }
 
 
-def embedding_list(response: pb.EmbedResponse, encoding_format: str) -> dict[str, Any]:
+def embedding_list(response: pb.EmbedResponse, encoding_format: str) -> EmbeddingList:
     """OpenAI's embeddings response; base64 is the little-endian float32 bytes the SDK decodes."""
-    data = []
+    data: list[Embedding] = []
     for index, item in enumerate(response.embeddings):
-        values: Any = list(item.values)
+        values: list[float] | str = list(item.values)
         if encoding_format == "base64":
             values = base64.b64encode(np.asarray(item.values, dtype="<f4").tobytes()).decode("ascii")
         data.append({"object": "embedding", "index": index, "embedding": values})
-    usage = {"prompt_tokens": response.prompt_tokens, "total_tokens": response.prompt_tokens}
+    usage: EmbeddingUsage = {"prompt_tokens": response.prompt_tokens, "total_tokens": response.prompt_tokens}
     return {"object": "list", "data": data, "model": response.model, "usage": usage}

@@ -8,6 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
+
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.api.retriever.v1 import retriever_pb2 as rpb
 from tuneway.core.errors import FailedPreconditionError, NotFoundError
@@ -21,23 +23,52 @@ DEFAULT_TOP_K = 4
 NO_ANSWER = "I don't know: the knowledge base has no information about that."
 
 
+class Source(TypedDict):
+    """A retrieved chunk's document, as the response's `tuneway.sources` names it."""
+
+    document_id: str
+    knowledge_base_id: str
+    title: str
+    source: str
+    chunk_index: int
+    score: float
+
+
+class KnowledgeUsed(TypedDict):
+    """The knowledge settings a retrieval ran with."""
+
+    knowledge_base_ids: list[str]
+    top_k: int
+    score_threshold: float | None
+
+
+class RetrievalServed(TypedDict, total=False):
+    """What retrieval adds to the response's `tuneway` object (nothing when the assistant has no
+    knowledge bases)."""
+
+    knowledge: KnowledgeUsed
+    sources: list[Source]
+
+
 @dataclass(frozen=True)
 class Retrieved:
-    """What retrieval added to a request: prompt variables, the sources, and whether anything matched."""
+    """What retrieval added to a request: prompt variables, the sources, and the settings it ran with
+    (None: the assistant has no knowledge bases, or there was no question to search with)."""
 
-    used: bool = False
     variables: dict[str, str] = field(default_factory=dict)
-    sources: list[dict[str, Any]] = field(default_factory=list)
-    settings: dict[str, Any] = field(default_factory=dict)
+    sources: list[Source] = field(default_factory=list)
+    settings: KnowledgeUsed | None = None
 
     @property
     def answer(self) -> str | None:
         """The fixed reply when retrieval ran and found nothing; None means: let the model answer."""
-        return NO_ANSWER if self.used and not self.sources else None
+        return NO_ANSWER if self.settings is not None and not self.sources else None
 
-    def served(self) -> dict[str, Any]:
+    def served(self) -> RetrievalServed:
         """Fields for the response's `tuneway` object."""
-        return {"knowledge": self.settings, "sources": self.sources} if self.used else {}
+        if self.settings is None:
+            return {}
+        return {"knowledge": self.settings, "sources": self.sources}
 
 
 # Knowledge settings per (tenant, assistant) for a moment, so a busy assistant costs prompt-svc one
@@ -71,7 +102,7 @@ def _context(hits: Sequence[rpb.SearchHit]) -> str:
     return "\n\n".join(f"[{n}] {hit.title}\n{hit.text}" for n, hit in enumerate(hits, start=1))
 
 
-def _source(hit: rpb.SearchHit) -> dict[str, Any]:
+def _source(hit: rpb.SearchHit) -> Source:
     return {
         "document_id": hit.document_id,
         "knowledge_base_id": hit.knowledge_base_id,
@@ -111,9 +142,9 @@ async def retrieve_for_assistant(
             param="model",
             code="knowledge_base_not_found",
         ) from None
-    settings = {
+    settings: KnowledgeUsed = {
         "knowledge_base_ids": list(knowledge.knowledge_base_ids),
         "top_k": top_k,
         "score_threshold": threshold,
     }
-    return Retrieved(True, {CONTEXT_VARIABLE: _context(hits)}, [_source(h) for h in hits], settings)
+    return Retrieved({CONTEXT_VARIABLE: _context(hits)}, [_source(h) for h in hits], settings)

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Literal
+
+from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2 as ppb
 from tuneway.gateway.prompts.assistant_names import assistant_model
 
 
-def model_object(info: pb.ModelInfo) -> dict[str, Any]:
+class Model(TypedDict):
+    """OpenAI's `model`; `kind` (base, adapter or assistant) and `base_model` are tuneway's additions."""
+
+    id: str
+    object: Literal["model"]
+    created: int
+    owned_by: str
+    kind: str
+    base_model: str
+
+
+def model_object(info: pb.ModelInfo) -> Model:
     """The base model or an adapter; `kind` and `base_model` are tuneway's additions."""
     return {
         "id": info.id,
@@ -21,7 +34,7 @@ def model_object(info: pb.ModelInfo) -> dict[str, Any]:
     }
 
 
-def assistant_model_object(info: ppb.Assistant) -> dict[str, Any]:
+def assistant_model_object(info: ppb.Assistant) -> Model:
     """An assistant, callable as `assistant:<name>`."""
     return {
         "id": assistant_model(info.name),

@@ -2,24 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import orjson
 from fastapi import APIRouter
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from starlette.responses import Response
+from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
 from tuneway.gateway.deps import AllServices
 
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", summary="Liveness")
+class Health(TypedDict):
+    status: Literal["ok"]
+
+
+class Readiness(TypedDict):
+    """Whether the database and every service behind the gateway answer, and which do."""
+
+    status: Literal["ready", "not_ready"]
+    checks: dict[str, bool]
+
+
+@router.get("/healthz", summary="Liveness", responses={200: {"model": Health}})
 async def healthz() -> Response:
     """The process is up."""
     return Response(b'{"status":"ok"}', media_type="application/json")
 
 
-@router.get("/readyz", summary="Readiness")
+@router.get(
+    "/readyz",
+    summary="Readiness",
+    responses={200: {"model": Readiness}, 503: {"model": Readiness, "description": "Something is down."}},
+)
 async def readyz(services: AllServices) -> Response:
     """200 when the database and every downstream service answer, else 503 naming what is down."""
     checks: dict[str, bool] = {}

@@ -9,8 +9,9 @@ from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.core.errors import InvalidArgumentError
 from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.deps import CurrentPrincipal, Inference, Prompts
-from tuneway.gateway.http import deleted, json_response, list_object
+from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
 from tuneway.gateway.models.catalog import require_callable
+from tuneway.gateway.openapi import UPSTREAM, documented
 from tuneway.gateway.prompts import responses as obj
 from tuneway.gateway.prompts.schemas import AssistantFields, CreateAssistantBody
 
@@ -23,7 +24,12 @@ async def _check_models(inference: InferenceClient, tenant_id: str, body: Assist
     await require_callable(inference, tenant_id, models)
 
 
-@router.post("", status_code=201, summary="Create an assistant")
+@router.post(
+    "",
+    status_code=201,
+    responses=documented(obj.Assistant, 404, 409, *UPSTREAM, status=201),
+    summary="Create an assistant",
+)
 async def create_assistant(
     body: CreateAssistantBody, principal: CurrentPrincipal, prompts: Prompts, inference: Inference
 ) -> Response:
@@ -35,7 +41,7 @@ async def create_assistant(
     return json_response(obj.assistant(response.assistant), 201)
 
 
-@router.get("", summary="List assistants")
+@router.get("", responses=documented(ListObject[obj.Assistant], *UPSTREAM), summary="List assistants")
 async def list_assistants(principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """The tenant's assistants by name."""
     request = pb.ListAssistantsRequest(tenant_id=principal.tenant_id)
@@ -43,7 +49,7 @@ async def list_assistants(principal: CurrentPrincipal, prompts: Prompts) -> Resp
     return json_response(list_object([obj.assistant(a) for a in response.assistants]))
 
 
-@router.get("/{name}", summary="Retrieve an assistant")
+@router.get("/{name}", responses=documented(obj.Assistant, 404, *UPSTREAM), summary="Retrieve an assistant")
 async def get_assistant(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One assistant."""
     request = pb.GetAssistantRequest(tenant_id=principal.tenant_id, name=name)
@@ -51,7 +57,7 @@ async def get_assistant(name: str, principal: CurrentPrincipal, prompts: Prompts
     return json_response(obj.assistant(response.assistant))
 
 
-@router.post("/{name}", summary="Modify an assistant")
+@router.post("/{name}", responses=documented(obj.Assistant, 404, *UPSTREAM), summary="Modify an assistant")
 @router.patch("/{name}", summary="Modify an assistant", include_in_schema=False)
 async def update_assistant(
     name: str, body: AssistantFields, principal: CurrentPrincipal, prompts: Prompts, inference: Inference
@@ -68,7 +74,7 @@ async def update_assistant(
     return json_response(obj.assistant(response.assistant))
 
 
-@router.delete("/{name}", summary="Delete an assistant")
+@router.delete("/{name}", responses=documented(Deleted, 404, *UPSTREAM), summary="Delete an assistant")
 async def delete_assistant(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Deletes the assistant; its prompt stays."""
     request = pb.DeleteAssistantRequest(tenant_id=principal.tenant_id, name=name)

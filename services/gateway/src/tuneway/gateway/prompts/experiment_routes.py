@@ -9,8 +9,9 @@ from starlette.responses import Response
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Inference, Prompts
-from tuneway.gateway.http import deleted, json_response, list_object
+from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
 from tuneway.gateway.models.catalog import require_callable
+from tuneway.gateway.openapi import UPSTREAM, documented
 from tuneway.gateway.prompts import responses as obj
 from tuneway.gateway.prompts.schemas import CreateExperimentBody, PromoteBody
 
@@ -19,7 +20,12 @@ router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
 ACTIONS = {"start": "running", "pause": "paused", "resume": "running", "complete": "completed"}
 
 
-@router.post("", status_code=201, summary="Create an experiment")
+@router.post(
+    "",
+    status_code=201,
+    responses=documented(obj.Experiment, 404, 409, *UPSTREAM, status=201),
+    summary="Create an experiment",
+)
 async def create_experiment(
     body: CreateExperimentBody, principal: CurrentPrincipal, prompts: Prompts, inference: Inference
 ) -> Response:
@@ -31,7 +37,7 @@ async def create_experiment(
     return json_response(obj.experiment(response.experiment), 201)
 
 
-@router.get("", summary="List experiments")
+@router.get("", responses=documented(ListObject[obj.Experiment], *UPSTREAM), summary="List experiments")
 async def list_experiments(
     principal: CurrentPrincipal, prompts: Prompts, prompt: str | None = None, status: str | None = None
 ) -> Response:
@@ -43,7 +49,9 @@ async def list_experiments(
     return json_response(list_object([obj.experiment(e) for e in response.experiments]))
 
 
-@router.get("/{experiment_id}", summary="Retrieve an experiment")
+@router.get(
+    "/{experiment_id}", responses=documented(obj.Experiment, 404, *UPSTREAM), summary="Retrieve an experiment"
+)
 async def get_experiment(experiment_id: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One experiment."""
     request = pb.GetExperimentRequest(tenant_id=principal.tenant_id, id=experiment_id)
@@ -51,7 +59,11 @@ async def get_experiment(experiment_id: str, principal: CurrentPrincipal, prompt
     return json_response(obj.experiment(response.experiment))
 
 
-@router.post("/{experiment_id}/promote", summary="Promote the winning variant")
+@router.post(
+    "/{experiment_id}/promote",
+    responses=documented(obj.Promoted, 404, 409, *UPSTREAM),
+    summary="Promote the winning variant",
+)
 async def promote(
     experiment_id: str, body: PromoteBody, principal: CurrentPrincipal, prompts: Prompts
 ) -> Response:
@@ -62,7 +74,11 @@ async def promote(
     return json_response(obj.promoted(await prompts.call(prompts.stub.PromoteExperimentVariant, request)))
 
 
-@router.post("/{experiment_id}/{action}", summary="Start, pause, resume or complete an experiment")
+@router.post(
+    "/{experiment_id}/{action}",
+    responses=documented(obj.Experiment, 404, 409, *UPSTREAM),
+    summary="Start, pause, resume or complete an experiment",
+)
 async def set_status(
     experiment_id: str,
     action: Literal["start", "pause", "resume", "complete"],
@@ -77,7 +93,9 @@ async def set_status(
     return json_response(obj.experiment(response.experiment))
 
 
-@router.delete("/{experiment_id}", summary="Delete an experiment")
+@router.delete(
+    "/{experiment_id}", responses=documented(Deleted, 404, 409, *UPSTREAM), summary="Delete an experiment"
+)
 async def delete_experiment(experiment_id: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Deletes an experiment that is not running."""
     request = pb.DeleteExperimentRequest(tenant_id=principal.tenant_id, id=experiment_id)

@@ -7,7 +7,8 @@ from starlette.responses import Response
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.gateway.deps import CurrentPrincipal, Prompts
-from tuneway.gateway.http import deleted, json_response, list_object
+from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
+from tuneway.gateway.openapi import UPSTREAM, documented
 from tuneway.gateway.prompts import responses as obj
 from tuneway.gateway.prompts.rendering import render_request
 from tuneway.gateway.prompts.schemas import CreatePromptBody, CreateVersionBody, RenderBody, SetLabelBody
@@ -15,28 +16,41 @@ from tuneway.gateway.prompts.schemas import CreatePromptBody, CreateVersionBody,
 router = APIRouter(prefix="/v1", tags=["prompts"])
 
 
-@router.get("/prompt_templates", summary="List role templates")
+@router.get(
+    "/prompt_templates",
+    responses=documented(ListObject[obj.RoleTemplate], *UPSTREAM),
+    summary="List role templates",
+)
 async def list_templates(_: CurrentPrincipal, prompts: Prompts) -> Response:
     """The built-in role templates a prompt can start from."""
     response = await prompts.call(prompts.stub.ListTemplates, pb.ListTemplatesRequest())
     return json_response(list_object([obj.template(t) for t in response.templates]))
 
 
-@router.get("/prompt_templates/{template_id}", summary="Retrieve a role template")
+@router.get(
+    "/prompt_templates/{template_id}",
+    responses=documented(obj.RoleTemplate, 404, *UPSTREAM),
+    summary="Retrieve a role template",
+)
 async def get_template(template_id: str, _: CurrentPrincipal, prompts: Prompts) -> Response:
     """One role template with its messages, variables and variants."""
     response = await prompts.call(prompts.stub.GetTemplate, pb.GetTemplateRequest(id=template_id))
     return json_response(obj.template(response.template))
 
 
-@router.post("/prompts", status_code=201, summary="Create a prompt")
+@router.post(
+    "/prompts",
+    status_code=201,
+    responses=documented(obj.Prompt, 404, 409, *UPSTREAM, status=201),
+    summary="Create a prompt",
+)
 async def create_prompt(body: CreatePromptBody, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """201 with the prompt; `template` or `messages` make version 1, labelled production."""
     response = await prompts.call(prompts.stub.CreatePrompt, body.to_proto(principal.tenant_id))
     return json_response(obj.prompt(response.prompt), 201)
 
 
-@router.get("/prompts", summary="List prompts")
+@router.get("/prompts", responses=documented(ListObject[obj.Prompt], *UPSTREAM), summary="List prompts")
 async def list_prompts(principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """The tenant's prompts by name."""
     request = pb.ListPromptsRequest(tenant_id=principal.tenant_id)
@@ -44,7 +58,7 @@ async def list_prompts(principal: CurrentPrincipal, prompts: Prompts) -> Respons
     return json_response(list_object([obj.prompt(p) for p in response.prompts]))
 
 
-@router.get("/prompts/{name}", summary="Retrieve a prompt")
+@router.get("/prompts/{name}", responses=documented(obj.Prompt, 404, *UPSTREAM), summary="Retrieve a prompt")
 async def get_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One prompt with its labels."""
     request = pb.GetPromptRequest(tenant_id=principal.tenant_id, name=name)
@@ -52,7 +66,9 @@ async def get_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -
     return json_response(obj.prompt(response.prompt))
 
 
-@router.delete("/prompts/{name}", summary="Delete a prompt")
+@router.delete(
+    "/prompts/{name}", responses=documented(Deleted, 404, 409, *UPSTREAM), summary="Delete a prompt"
+)
 async def delete_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Deletes the prompt with its versions and experiments; 409 while an assistant uses it."""
     request = pb.DeletePromptRequest(tenant_id=principal.tenant_id, name=name)
@@ -60,7 +76,12 @@ async def delete_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts
     return json_response(deleted(response.id, "prompt.deleted"))
 
 
-@router.post("/prompts/{name}/versions", status_code=201, summary="Create a prompt version")
+@router.post(
+    "/prompts/{name}/versions",
+    status_code=201,
+    responses=documented(obj.PromptVersion, 404, 409, *UPSTREAM, status=201),
+    summary="Create a prompt version",
+)
 async def create_version(
     name: str, body: CreateVersionBody, principal: CurrentPrincipal, prompts: Prompts
 ) -> Response:
@@ -70,7 +91,11 @@ async def create_version(
     return json_response(obj.version(response.version), 201)
 
 
-@router.get("/prompts/{name}/versions", summary="List prompt versions")
+@router.get(
+    "/prompts/{name}/versions",
+    responses=documented(ListObject[obj.PromptVersion], 404, *UPSTREAM),
+    summary="List prompt versions",
+)
 async def list_versions(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Every version, oldest first."""
     request = pb.ListPromptVersionsRequest(tenant_id=principal.tenant_id, prompt=name)
@@ -78,7 +103,11 @@ async def list_versions(name: str, principal: CurrentPrincipal, prompts: Prompts
     return json_response(list_object([obj.version(v) for v in response.versions]))
 
 
-@router.get("/prompts/{name}/versions/{version}", summary="Retrieve a prompt version")
+@router.get(
+    "/prompts/{name}/versions/{version}",
+    responses=documented(obj.PromptVersion, 404, *UPSTREAM),
+    summary="Retrieve a prompt version",
+)
 async def get_version(name: str, version: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """A version by number, or by label (`production`, `staging`, `latest`, ...)."""
     request = pb.GetPromptVersionRequest(tenant_id=principal.tenant_id, prompt=name)
@@ -90,7 +119,11 @@ async def get_version(name: str, version: str, principal: CurrentPrincipal, prom
     return json_response(obj.version(response.version))
 
 
-@router.put("/prompts/{name}/labels/{label}", summary="Point a label at a version")
+@router.put(
+    "/prompts/{name}/labels/{label}",
+    responses=documented(obj.LabelMoved, 404, 409, *UPSTREAM),
+    summary="Point a label at a version",
+)
 async def set_label(
     name: str, label: str, body: SetLabelBody, principal: CurrentPrincipal, prompts: Prompts
 ) -> Response:
@@ -101,7 +134,11 @@ async def set_label(
     return json_response(obj.label_moved(await prompts.call(prompts.stub.SetPromptLabel, request)))
 
 
-@router.delete("/prompts/{name}/labels/{label}", summary="Delete a label")
+@router.delete(
+    "/prompts/{name}/labels/{label}",
+    responses=documented(obj.Prompt, 404, 409, *UPSTREAM),
+    summary="Delete a label",
+)
 async def delete_label(name: str, label: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """Removes the label; 409 while an assistant or a running experiment uses it."""
     request = pb.DeletePromptLabelRequest(tenant_id=principal.tenant_id, prompt=name, label=label)
@@ -109,7 +146,9 @@ async def delete_label(name: str, label: str, principal: CurrentPrincipal, promp
     return json_response(obj.prompt(response.prompt))
 
 
-@router.get("/prompts/{name}/diff", summary="Diff two versions")
+@router.get(
+    "/prompts/{name}/diff", responses=documented(obj.PromptDiff, 404, *UPSTREAM), summary="Diff two versions"
+)
 async def diff_versions(
     name: str, principal: CurrentPrincipal, prompts: Prompts, from_version: int, to_version: int
 ) -> Response:
@@ -121,7 +160,11 @@ async def diff_versions(
     return json_response(obj.diff(name, from_version, to_version, response))
 
 
-@router.post("/prompts/{name}/render", summary="Preview a rendered prompt")
+@router.post(
+    "/prompts/{name}/render",
+    responses=documented(obj.RenderPreview, 404, *UPSTREAM),
+    summary="Preview a rendered prompt",
+)
 async def render(name: str, body: RenderBody, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """The messages a version (or label) renders for these variables, conversation and metadata."""
     messages = [

@@ -2,17 +2,182 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.gateway.prompts.assistant_names import assistant_model
+
+
+class Parameters(TypedDict):
+    """Sampling parameters; unset ones are null."""
+
+    temperature: float | None
+    top_p: float | None
+    max_tokens: int | None
+    stop: list[str]
+
+
+class MessageObject(TypedDict):
+    role: str
+    content: str
+
+
+class VariableObject(TypedDict):
+    name: str
+    description: str
+    default: str | None
+
+
+class VariantObject(TypedDict):
+    """Messages and style for one language, channel and tone."""
+
+    language: str
+    channel: str
+    tone: str
+    messages: list[MessageObject]
+    output_style: str | None
+    user_template: str | None
+
+
+class Spec(TypedDict):
+    """The content of a prompt version or role template."""
+
+    messages: list[MessageObject]
+    variables: list[VariableObject]
+    parameters: Parameters
+    output_style: str
+    user_template: str
+    variants: list[VariantObject]
+
+
+class Prompt(TypedDict):
+    """A prompt; `labels` map label names to version numbers."""
+
+    id: str
+    object: Literal["prompt"]
+    name: str
+    description: str
+    template: str | None
+    latest_version: int
+    labels: dict[str, int]
+    created_at: int
+    updated_at: int
+
+
+class LabelMoved(Prompt):
+    """The prompt after a label moved, with the version the label pointed at before (null if new)."""
+
+    previous_version: int | None
+
+
+class PromptVersion(Spec):
+    """An immutable version of a prompt and the labels that point at it."""
+
+    object: Literal["prompt.version"]
+    prompt: str
+    prompt_id: str
+    version: int
+    description: str
+    labels: list[str]
+    created_at: int
+
+
+class RoleTemplate(Spec):
+    """A built-in role template a prompt can start from."""
+
+    id: str
+    object: Literal["prompt_template"]
+    name: str
+    description: str
+
+
+class PromptDiff(TypedDict):
+    """The unified diff of two versions and the fields that changed."""
+
+    object: Literal["prompt.diff"]
+    prompt: str
+    from_version: int
+    to_version: int
+    changed_fields: list[str]
+    diff: str
+
+
+class RenderPreview(TypedDict):
+    """The messages and parameters a version (or label) renders."""
+
+    object: Literal["prompt.render"]
+    prompt: str
+    version: int
+    label: str | None
+    variant: str
+    language: str | None
+    language_detected: bool
+    messages: list[MessageObject]
+    parameters: Parameters
+
+
+class ExperimentArm(TypedDict):
+    name: str
+    version: int
+    model: str | None
+    weight: float
+
+
+class Experiment(TypedDict):
+    """An A/B/n test between versions of a prompt behind one label."""
+
+    id: str
+    object: Literal["experiment"]
+    name: str
+    description: str
+    prompt: str
+    label: str
+    status: str
+    variants: list[ExperimentArm]
+    winner: str | None
+    created_at: int
+    started_at: int | None
+    ended_at: int | None
+
+
+class Promoted(Experiment):
+    """The completed experiment, with its prompt's labels after the promotion."""
+
+    prompt_labels: dict[str, int]
+
+
+class KnowledgeSettingsObject(TypedDict):
+    knowledge_base_ids: list[str]
+    top_k: int
+    score_threshold: float
+
+
+class Assistant(TypedDict):
+    """An assistant; chat completions take its `model`, `assistant:<name>`."""
+
+    id: str
+    object: Literal["assistant"]
+    name: str
+    model: str
+    description: str
+    base_model: str
+    adapter: str | None
+    prompt: str
+    prompt_label: str
+    parameters: Parameters
+    channels: list[str]
+    knowledge: KnowledgeSettingsObject
+    created_at: int
+    updated_at: int
 
 
 def _or_none(value: Any) -> Any:
     return value or None
 
 
-def parameters(p: pb.ModelParameters) -> dict[str, Any]:
+def parameters(p: pb.ModelParameters) -> Parameters:
     """Unset parameters as null."""
     return {
         "temperature": p.temperature if p.HasField("temperature") else None,
@@ -22,11 +187,11 @@ def parameters(p: pb.ModelParameters) -> dict[str, Any]:
     }
 
 
-def _messages(items: Any) -> list[dict[str, str]]:
+def _messages(items: Any) -> list[MessageObject]:
     return [{"role": m.role, "content": m.content} for m in items]
 
 
-def spec(s: pb.PromptSpec) -> dict[str, Any]:
+def spec(s: pb.PromptSpec) -> Spec:
     """The fields of a version's content."""
     return {
         "messages": _messages(s.messages),
@@ -55,7 +220,7 @@ def spec(s: pb.PromptSpec) -> dict[str, Any]:
     }
 
 
-def prompt(p: pb.Prompt) -> dict[str, Any]:
+def prompt(p: pb.Prompt) -> Prompt:
     """A prompt object."""
     return {
         "id": p.id,
@@ -70,7 +235,7 @@ def prompt(p: pb.Prompt) -> dict[str, Any]:
     }
 
 
-def version(v: pb.PromptVersion) -> dict[str, Any]:
+def version(v: pb.PromptVersion) -> PromptVersion:
     """A prompt version object."""
     return {
         "object": "prompt.version",
@@ -84,7 +249,7 @@ def version(v: pb.PromptVersion) -> dict[str, Any]:
     }
 
 
-def template(t: pb.RoleTemplate) -> dict[str, Any]:
+def template(t: pb.RoleTemplate) -> RoleTemplate:
     """A role template object."""
     return {
         "id": t.id,
@@ -95,7 +260,7 @@ def template(t: pb.RoleTemplate) -> dict[str, Any]:
     }
 
 
-def experiment(e: pb.Experiment) -> dict[str, Any]:
+def experiment(e: pb.Experiment) -> Experiment:
     """An experiment object."""
     return {
         "id": e.id,
@@ -116,7 +281,7 @@ def experiment(e: pb.Experiment) -> dict[str, Any]:
     }
 
 
-def assistant(a: pb.Assistant) -> dict[str, Any]:
+def assistant(a: pb.Assistant) -> Assistant:
     """An assistant object; `model` is what chat completions take."""
     return {
         "id": a.id,
@@ -140,14 +305,14 @@ def assistant(a: pb.Assistant) -> dict[str, Any]:
     }
 
 
-def label_moved(response: pb.SetPromptLabelResponse) -> dict[str, Any]:
+def label_moved(response: pb.SetPromptLabelResponse) -> LabelMoved:
     """The prompt after a label moved, with the version the label pointed at before (null if new)."""
     return {**prompt(response.prompt), "previous_version": response.previous_version or None}
 
 
 def diff(
     name: str, from_version: int, to_version: int, response: pb.DiffPromptVersionsResponse
-) -> dict[str, Any]:
+) -> PromptDiff:
     """A diff object: the unified diff of two versions and the fields that changed."""
     return {
         "object": "prompt.diff",
@@ -159,12 +324,12 @@ def diff(
     }
 
 
-def promoted(response: pb.PromoteExperimentVariantResponse) -> dict[str, Any]:
+def promoted(response: pb.PromoteExperimentVariantResponse) -> Promoted:
     """The completed experiment, with its prompt's labels after the promotion."""
     return {**experiment(response.experiment), "prompt_labels": dict(response.prompt.labels)}
 
 
-def rendered(r: pb.RenderPromptResponse) -> dict[str, Any]:
+def rendered(r: pb.RenderPromptResponse) -> RenderPreview:
     """A render preview object."""
     return {
         "object": "prompt.render",

@@ -6,45 +6,61 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from tuneway.gateway.deps import AdminPrincipal, Tenancy
-from tuneway.gateway.http import deleted, json_response, list_object
-from tuneway.gateway.tenancy.responses import created_key_object, key_object, tenant_object
+from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
+from tuneway.gateway.openapi import documented, errors
+from tuneway.gateway.tenancy.responses import (
+    CreatedKey,
+    KeyObject,
+    TenantObject,
+    created_key_object,
+    key_object,
+    tenant_object,
+)
 from tuneway.gateway.tenancy.schemas import CreateKeyRequest, CreateTenantRequest
 
-router = APIRouter(prefix="/admin", tags=["admin"])
+# Every route needs an admin key.
+router = APIRouter(prefix="/admin", tags=["admin"], responses=errors(403))
 
 
-@router.post("/tenants", status_code=201, summary="Create a tenant")
+@router.post(
+    "/tenants",
+    responses=documented(TenantObject, 409, status=201),
+    status_code=201,
+    summary="Create a tenant",
+)
 async def create_tenant(body: CreateTenantRequest, _: AdminPrincipal, tenancy: Tenancy) -> Response:
     """201 with the tenant; 409 tenant_exists for a taken name or id."""
     return json_response(tenant_object(await tenancy.create_tenant(body.name, body.id)), 201)
 
 
-@router.get("/tenants", summary="List tenants")
+@router.get("/tenants", responses=documented(ListObject[TenantObject]), summary="List tenants")
 async def list_tenants(_: AdminPrincipal, tenancy: Tenancy) -> Response:
     """Every tenant, oldest first."""
     return json_response(list_object([tenant_object(t) for t in await tenancy.list_tenants()]))
 
 
-@router.get("/tenants/{tenant_id}", summary="Retrieve a tenant")
+@router.get("/tenants/{tenant_id}", responses=documented(TenantObject, 404), summary="Retrieve a tenant")
 async def get_tenant(tenant_id: str, _: AdminPrincipal, tenancy: Tenancy) -> Response:
     """One tenant, or 404."""
     return json_response(tenant_object(await tenancy.get_tenant(tenant_id)))
 
 
-@router.post("/keys", status_code=201, summary="Create an API key")
+@router.post(
+    "/keys", responses=documented(CreatedKey, 404, status=201), status_code=201, summary="Create an API key"
+)
 async def create_key(body: CreateKeyRequest, _: AdminPrincipal, tenancy: Tenancy) -> Response:
     """201 with the key object; its `key` field holds the raw key, shown this once only."""
     key, raw_key = await tenancy.create_key(body.tenant_id, body.role, body.name)
     return json_response(created_key_object(key, raw_key), 201)
 
 
-@router.get("/keys", summary="List API keys")
+@router.get("/keys", responses=documented(ListObject[KeyObject], 404), summary="List API keys")
 async def list_keys(_: AdminPrincipal, tenancy: Tenancy, tenant_id: str | None = None) -> Response:
     """Keys of one tenant, or of every tenant; redacted only."""
     return json_response(list_object([key_object(k) for k in await tenancy.list_keys(tenant_id)]))
 
 
-@router.delete("/keys/{key_id}", summary="Revoke an API key")
+@router.delete("/keys/{key_id}", responses=documented(Deleted, 404), summary="Revoke an API key")
 async def revoke_key(key_id: str, _: AdminPrincipal, tenancy: Tenancy) -> Response:
     """Revokes the key: refused at once by this gateway, by other replicas within their key cache TTL."""
     revoked = await tenancy.revoke_key(key_id)

@@ -79,6 +79,23 @@ def cleaning_to(c: d.Cleaning) -> pb.CleaningOptions:
     return pb.CleaningOptions(scrub_pii=c.scrub_pii, validation_split=c.validation_split)
 
 
+def _training_settings_from(m: pb.CreateJobRequest | pb.Schedule) -> dict[str, Any]:
+    # The hyperparameters, LoRA configuration and cleaning options jobs and schedules share.
+    return {
+        "hyperparameters": hyperparameters_from(m.hyperparameters),
+        "lora": lora_from(m.lora),
+        "cleaning": cleaning_from(m.cleaning),
+    }
+
+
+def _training_settings_to(x: d.Job | d.Schedule) -> dict[str, Any]:
+    return {
+        "hyperparameters": hyperparameters_to(x.hyperparameters),
+        "lora": lora_to(x.lora),
+        "cleaning": cleaning_to(x.cleaning),
+    }
+
+
 def report_to(report: dict[str, Any]) -> pb.ValidationReport:
     """A report dict (field names of the proto message) as the message."""
     return json_format.ParseDict(report, pb.ValidationReport(), ignore_unknown_fields=True)
@@ -103,10 +120,8 @@ def job_spec_from(m: pb.CreateJobRequest) -> d.JobSpec:
         validation_file=m.validation_file,
         suffix=m.suffix,
         seed=m.seed if m.HasField("seed") else None,
-        hyperparameters=hyperparameters_from(m.hyperparameters),
         method=m.method or "supervised",
-        lora=lora_from(m.lora),
-        cleaning=cleaning_from(m.cleaning),
+        **_training_settings_from(m),
     )
 
 
@@ -115,9 +130,7 @@ def job_to(j: d.Job) -> pb.Job:
     return _message(
         pb.Job,
         j,
-        hyperparameters=hyperparameters_to(j.hyperparameters),
-        lora=lora_to(j.lora),
-        cleaning=cleaning_to(j.cleaning),
+        **_training_settings_to(j),
         error=_message(pb.JobError, j.error) if j.error is not None else None,
         validation_report=report_to(j.report) if j.report is not None else None,
     )
@@ -164,9 +177,7 @@ def schedule_from(m: pb.Schedule) -> d.Schedule:
         training_filename=m.training_filename,
         model=m.model,
         suffix=m.suffix,
-        hyperparameters=hyperparameters_from(m.hyperparameters),
-        lora=lora_from(m.lora),
-        cleaning=cleaning_from(m.cleaning),
+        **_training_settings_from(m),
         status=d.ACTIVE,
         created_at=0,
         next_run_at=0,
@@ -178,7 +189,5 @@ def schedule_to(x: d.Schedule) -> pb.Schedule:
     return _message(
         pb.Schedule,
         x,
-        hyperparameters=hyperparameters_to(x.hyperparameters),
-        lora=lora_to(x.lora),
-        cleaning=cleaning_to(x.cleaning),
+        **_training_settings_to(x),
     )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -21,6 +22,9 @@ from tuneway.trainer.repository import datasets as dataset_repo
 from tuneway.trainer.repository import job_events as event_repo
 from tuneway.trainer.repository import jobs as job_repo
 
+Row = TypeVar("Row")
+Value = TypeVar("Value")
+
 # How often WatchJobEvents looks for new events of a job that has not ended.
 WATCH_POLL_SECONDS = 0.25
 
@@ -30,6 +34,11 @@ def page_limit(limit: int) -> int:
     if limit < 0 or limit > 100:
         raise InvalidArgumentError("limit must be between 1 and 100.", param="limit")
     return limit or 20
+
+
+def _page(rows: list[Row], size: int, value_of: Callable[[Row], Value]) -> tuple[list[Value], bool]:
+    """The first `size` rows as values, and whether more follow (the query fetched one row more)."""
+    return [value_of(r) for r in rows[:size]], len(rows) > size
 
 
 def job_not_found(job_id: str) -> NotFoundError:
@@ -91,9 +100,7 @@ class JobService:
             suffix=spec.suffix,
             seed=spec.seed if spec.seed is not None else secrets.randbelow(2**31),
             method="supervised",
-            hyperparameters=columns.hyperparameters_json(spec.hyperparameters),
-            lora=columns.lora_json(lora),
-            cleaning=columns.cleaning_json(spec.cleaning),
+            **columns.training_settings_json(spec.hyperparameters, lora, spec.cleaning),
             report=None,
             result_files=[],
             schedule_id=schedule_id,
@@ -131,7 +138,7 @@ class JobService:
         size = page_limit(limit)
         async with self._sessions() as s:
             rows = await job_repo.list_jobs(s, tenant_id, after, size + 1)
-        return [job_repo.job_of(r) for r in rows[:size]], len(rows) > size
+        return _page(rows, size, job_repo.job_of)
 
     async def cancel(self, tenant_id: str, job_id: str) -> d.Job:
         """Cancels a job that has not finished; a worker training it stops at its next step."""
@@ -159,7 +166,7 @@ class JobService:
         async with self._sessions() as s:
             row = await self._row(s, tenant_id, job_id)
             rows = await event_repo.list_events(s, row, after, size + 1)
-        return [event_repo.event_of(r) for r in rows[:size]], len(rows) > size
+        return _page(rows, size, event_repo.event_of)
 
     async def watch(self, tenant_id: str, job_id: str, after_seq: int) -> AsyncIterator[d.JobEvent]:
         """A job's events oldest first after `after_seq`, then new ones as they come, until it ends."""
@@ -185,7 +192,7 @@ class JobService:
         async with self._sessions() as s:
             row = await self._row(s, tenant_id, job_id)
             rows = await checkpoint_repo.list_checkpoints(s, row, after, size + 1)
-        return [checkpoint_repo.checkpoint_of(r, row) for r in rows[:size]], len(rows) > size
+        return _page(rows, size, lambda r: checkpoint_repo.checkpoint_of(r, row))
 
     async def _row(self, s: AsyncSession, tenant_id: str, job_id: str) -> JobRow:
         row = await job_repo.get_job(s, d.check_tenant(tenant_id), job_id)

@@ -7,6 +7,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tuneway.trainer import domain as d
+from tuneway.trainer.models import JobRow, ScheduleRow
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -61,3 +62,23 @@ def lora_json(lora: d.LoraSpec) -> dict[str, Any]:
 def cleaning_json(cleaning: d.Cleaning) -> dict[str, Any]:
     """Cleaning options for their JSON column."""
     return dataclasses.asdict(cleaning)
+
+
+def training_settings_from(row: JobRow | ScheduleRow) -> dict[str, Any]:
+    """The hyperparameters, LoRA spec and cleaning options of a job or schedule row, as domain values."""
+    return {
+        "hyperparameters": hyperparameters_from(row.hyperparameters),
+        "lora": lora_from(row.lora),
+        "cleaning": cleaning_from(row.cleaning),
+    }
+
+
+def training_settings_json(
+    hyperparameters: d.Hyperparameters, lora: d.LoraSpec, cleaning: d.Cleaning
+) -> dict[str, Any]:
+    """The JSON columns of a job or schedule row that hold its hyperparameters, LoRA spec and cleaning."""
+    return {
+        "hyperparameters": hyperparameters_json(hyperparameters),
+        "lora": lora_json(lora),
+        "cleaning": cleaning_json(cleaning),
+    }

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneway.trainer import domain as d
 from tuneway.trainer.models import JobRow
-from tuneway.trainer.repository.columns import cleaning_from, from_columns, hyperparameters_from, lora_from
+from tuneway.trainer.repository.columns import from_columns, training_settings_from
 
 
 def job_of(row: JobRow) -> d.Job:
@@ -19,9 +19,7 @@ def job_of(row: JobRow) -> d.Job:
     return from_columns(
         d.Job,
         row,
-        hyperparameters=hyperparameters_from(row.hyperparameters),
-        lora=lora_from(row.lora),
-        cleaning=cleaning_from(row.cleaning),
+        **training_settings_from(row),
         error=error,
         result_files=tuple(row.result_files or ()),
     )

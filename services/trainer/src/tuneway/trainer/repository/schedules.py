@@ -8,18 +8,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneway.trainer import domain as d
 from tuneway.trainer.models import ScheduleRow
-from tuneway.trainer.repository.columns import cleaning_from, from_columns, hyperparameters_from, lora_from
+from tuneway.trainer.repository.columns import from_columns, training_settings_from
 
 
 def schedule_of(row: ScheduleRow) -> d.Schedule:
     """The domain value of a schedule row."""
-    return from_columns(
-        d.Schedule,
-        row,
-        hyperparameters=hyperparameters_from(row.hyperparameters),
-        lora=lora_from(row.lora),
-        cleaning=cleaning_from(row.cleaning),
-    )
+    return from_columns(d.Schedule, row, **training_settings_from(row))
 
 
 async def get_schedule(session: AsyncSession, schedule_id: str) -> ScheduleRow | None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -16,8 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import nats
 import pytest
+from nats.js.errors import KeyDeletedError, KeyNotFoundError
 
+from tuneway.api.events.v1.events_pb2 import AdapterRegistration
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.api.trainer.v1 import trainer_pb2_grpc
 from tuneway.core.errors import DomainError, from_rpc_error
@@ -62,23 +65,28 @@ class Trainer:
     base_model: Path
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
-    def register(self, tenant: str, content: bytes | Path, filename: str = "data.jsonl") -> Awaitable[Any]:
-        """Stores bytes as the gateway would and registers them as a dataset; returns the RPC."""
+    def register(
+        self,
+        tenant: str,
+        content: bytes | Path,
+        filename: str = "data.jsonl",
+        created_at: int | None = None,
+    ) -> Awaitable[pb.RegisterDatasetResponse]:
+        """Stores bytes as the gateway would and registers them as a dataset (created now unless
+        `created_at` says otherwise); returns the RPC."""
+        data = content.read_bytes() if isinstance(content, Path) else content
         file_id = f"file-{uuid.uuid4().hex[:24]}"
         path = self.data_dir / "artifacts" / "files" / tenant / file_id
         path.parent.mkdir(parents=True, exist_ok=True)
-        if isinstance(content, Path):
-            shutil.copyfile(content, path)
-        else:
-            path.write_bytes(content)
+        path.write_bytes(data)
         dataset = pb.Dataset(
             file_id=file_id,
             tenant_id=tenant,
             filename=filename,
             uri=f"file://{path.resolve()}",
-            sha256="0" * 64,
-            bytes=path.stat().st_size,
-            created_at=int(time.time()),
+            sha256=hashlib.sha256(data).hexdigest(),
+            bytes=len(data),
+            created_at=int(time.time()) if created_at is None else created_at,
         )
         return self.stub.RegisterDataset(pb.RegisterDatasetRequest(dataset=dataset))
 
@@ -222,6 +230,25 @@ async def _rpc_error(call: Awaitable[Any]) -> DomainError:
 def rpc_error() -> Callable[[Awaitable[Any]], Awaitable[DomainError]]:
     """Awaits an RPC that must fail and returns its domain error (with param and code)."""
     return _rpc_error
+
+
+@pytest.fixture
+def adapter_registration(nats_url: str) -> Callable[[str], Awaitable[AdapterRegistration | None]]:
+    """adapter_registration(key): the ADAPTERS entry under `key`; None if it never existed or was deleted."""
+
+    async def read(key: str) -> AdapterRegistration | None:
+        nc = await nats.connect(nats_url)
+        try:
+            kv = await nc.jetstream().key_value("ADAPTERS")
+            try:
+                entry = await kv.get(key)
+            except (KeyNotFoundError, KeyDeletedError):
+                return None
+            return AdapterRegistration.FromString(entry.value or b"")
+        finally:
+            await nc.close()
+
+    return read
 
 
 @pytest.fixture(scope="session")

@@ -6,19 +6,14 @@ ADAPTERS bucket, since that key (not the database row) is what inference replica
 
 from __future__ import annotations
 
-import hashlib
 import json
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import grpc
-import nats
 import pytest
-from nats.js.errors import KeyDeletedError, KeyNotFoundError
 
-from tuneway.api.events.v1.events_pb2 import AdapterRegistration
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.core.artifacts import directory_sha256, local_path
 
@@ -26,43 +21,9 @@ pytestmark = pytest.mark.integration
 FAMILY = "shop"
 
 
-async def kv_value(nats_url: str, key: str) -> AdapterRegistration | None:
-    """The ADAPTERS entry under `key`; None if it never existed or was deleted."""
-    nc = await nats.connect(nats_url)
-    try:
-        kv = await nc.jetstream().key_value("ADAPTERS")
-        try:
-            entry = await kv.get(key)
-        except (KeyNotFoundError, KeyDeletedError):
-            return None
-        return AdapterRegistration.FromString(entry.value or b"")
-    finally:
-        await nc.close()
-
-
-async def register_dataset(trainer: Any, tenant: str, content: bytes) -> tuple[str, str]:
-    """Stores `content` as the gateway would, registered with its real sha256; returns (file id, sha256)."""
-    file_id = f"file-{uuid.uuid4().hex[:24]}"
-    path = trainer.data_dir / "artifacts" / "files" / tenant / file_id
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    sha256 = hashlib.sha256(content).hexdigest()
-    dataset = pb.Dataset(
-        file_id=file_id,
-        tenant_id=tenant,
-        filename="support.jsonl",
-        uri=f"file://{path.resolve()}",
-        sha256=sha256,
-        bytes=len(content),
-        created_at=int(time.time()),
-    )
-    await trainer.stub.RegisterDataset(pb.RegisterDatasetRequest(dataset=dataset))
-    return file_id, sha256
-
-
-async def assert_serves(nats_url: str, key: str, model: str, version: pb.AdapterVersion) -> None:
+async def assert_serves(adapter_registration: Any, key: str, model: str, version: pb.AdapterVersion) -> None:
     """The KV key makes replicas serve `version`'s artifact under the name `model`."""
-    registration = await kv_value(nats_url, key)
+    registration = await adapter_registration(key)
     assert registration is not None, f"{key} is not in ADAPTERS"
     assert (
         registration.model,
@@ -82,11 +43,12 @@ async def assert_serves(nats_url: str, key: str, model: str, version: pb.Adapter
 
 
 async def test_versions_aliases_rollback_retirement_and_tenants(
-    trainer: Any, tenant: str, chat_lines: Callable[..., bytes], nats_url: str, rpc_error: Any
+    trainer: Any, tenant: str, chat_lines: Callable[..., bytes], adapter_registration: Any, rpc_error: Any
 ) -> None:
     stub = trainer.stub
     # Twelve short examples and large batches: a few optimizer steps per job, so two jobs train quickly.
-    file_id, dataset_sha = await register_dataset(trainer, tenant, chat_lines(12))
+    dataset = (await trainer.register(tenant, chat_lines(12), "support.jsonl")).dataset
+    file_id, dataset_sha = dataset.file_id, dataset.sha256
     trainer.start_worker()
     created = []
     for seed, batch_size, multiplier in ((11, 4, 1.0), (12, 6, 2.0)):
@@ -137,7 +99,7 @@ async def test_versions_aliases_rollback_retirement_and_tenants(
         assert version.metrics["train_loss"] > 0
         assert version.artifact_uri.startswith("file://")
         assert version.sha256 == directory_sha256(local_path(version.artifact_uri))
-        await assert_serves(nats_url, f"{tenant}.{job.id}", version.model, version)
+        await assert_serves(adapter_registration, f"{tenant}.{job.id}", version.model, version)
     v1, v2 = listed
     # Per-job settings, not one shared record: the second job asked for twice the learning rate.
     rates = {
@@ -163,7 +125,7 @@ async def test_versions_aliases_rollback_retirement_and_tenants(
         )
     )
     assert missing.grpc_code == grpc.StatusCode.NOT_FOUND
-    assert await kv_value(nats_url, alias_key) is None
+    assert await adapter_registration(alias_key) is None
 
     alias = (
         await stub.SetAdapterAlias(
@@ -171,14 +133,14 @@ async def test_versions_aliases_rollback_retirement_and_tenants(
         )
     ).alias
     assert (alias.model, alias.target, list(alias.history)) == (alias_model, v1.model, [])
-    await assert_serves(nats_url, alias_key, alias_model, v1)
+    await assert_serves(adapter_registration, alias_key, alias_model, v1)
     alias = (
         await stub.SetAdapterAlias(
             pb.SetAdapterAliasRequest(tenant_id=tenant, alias="support", target=v2.model)
         )
     ).alias
     assert (alias.target, list(alias.history)) == (v2.model, [v1.model])
-    await assert_serves(nats_url, alias_key, alias_model, v2)
+    await assert_serves(adapter_registration, alias_key, alias_model, v2)
 
     # A version an alias serves cannot be retired: the alias would silently serve nothing.
     refused = await rpc_error(
@@ -186,7 +148,7 @@ async def test_versions_aliases_rollback_retirement_and_tenants(
     )
     assert (refused.grpc_code, refused.param) == (grpc.StatusCode.FAILED_PRECONDITION, "model")
     assert "support" in refused.message
-    await assert_serves(nats_url, f"{tenant}.{v2.job_id}", v2.model, v2)
+    await assert_serves(adapter_registration, f"{tenant}.{v2.job_id}", v2.model, v2)
     still = (
         await stub.GetAdapterVersion(pb.GetAdapterVersionRequest(tenant_id=tenant, model=v2.model))
     ).version
@@ -196,12 +158,12 @@ async def test_versions_aliases_rollback_retirement_and_tenants(
         await stub.RollbackAdapterAlias(pb.RollbackAdapterAliasRequest(tenant_id=tenant, alias="support"))
     ).alias
     assert (alias.model, alias.target, list(alias.history)) == (alias_model, v1.model, [])
-    await assert_serves(nats_url, alias_key, alias_model, v1)
+    await assert_serves(adapter_registration, alias_key, alias_model, v1)
     empty = await rpc_error(
         stub.RollbackAdapterAlias(pb.RollbackAdapterAliasRequest(tenant_id=tenant, alias="support"))
     )
     assert (empty.grpc_code, empty.param) == (grpc.StatusCode.FAILED_PRECONDITION, "alias")
-    await assert_serves(nats_url, alias_key, alias_model, v1)
+    await assert_serves(adapter_registration, alias_key, alias_model, v1)
 
     # `canary` pointed at v2 before v1: v2 is only in its history, which does not block retirement.
     for target in (v2.model, v1.model):
@@ -218,8 +180,8 @@ async def test_versions_aliases_rollback_retirement_and_tenants(
         await stub.RetireAdapterVersion(pb.RetireAdapterVersionRequest(tenant_id=tenant, model=v2.model))
     ).version
     assert (retired.model, retired.status) == (v2.model, "retired")
-    assert await kv_value(nats_url, f"{tenant}.{v2.job_id}") is None
-    await assert_serves(nats_url, f"{tenant}.{v1.job_id}", v1.model, v1)
+    assert await adapter_registration(f"{tenant}.{v2.job_id}") is None
+    await assert_serves(adapter_registration, f"{tenant}.{v1.job_id}", v1.model, v1)
     again = (
         await stub.RetireAdapterVersion(pb.RetireAdapterVersionRequest(tenant_id=tenant, model=v2.model))
     ).version
@@ -241,8 +203,10 @@ async def test_versions_aliases_rollback_retirement_and_tenants(
     )
     assert (error.grpc_code, error.param) == (grpc.StatusCode.FAILED_PRECONDITION, "alias")
     assert "retired" in error.message
-    await assert_serves(nats_url, alias_key, alias_model, v1)
-    await assert_serves(nats_url, f"{tenant}.alias.canary", f"ft:tuneway-tiny:{tenant}:canary", v1)
+    await assert_serves(adapter_registration, alias_key, alias_model, v1)
+    await assert_serves(
+        adapter_registration, f"{tenant}.alias.canary", f"ft:tuneway-tiny:{tenant}:canary", v1
+    )
     aliases = (await stub.ListAdapterAliases(pb.ListAdapterAliasesRequest(tenant_id=tenant))).aliases
     assert [(a.alias, a.target, list(a.history)) for a in aliases] == [
         ("canary", v1.model, [v2.model]),
@@ -263,9 +227,9 @@ async def test_versions_aliases_rollback_retirement_and_tenants(
         stub.DeleteAdapterAlias(pb.DeleteAdapterAliasRequest(tenant_id=other, alias="support")),
     ):
         assert (await rpc_error(call)).grpc_code == grpc.StatusCode.NOT_FOUND
-    assert await kv_value(nats_url, f"{other}.alias.support") is None
-    await assert_serves(nats_url, f"{tenant}.{v1.job_id}", v1.model, v1)
-    await assert_serves(nats_url, alias_key, alias_model, v1)
+    assert await adapter_registration(f"{other}.alias.support") is None
+    await assert_serves(adapter_registration, f"{tenant}.{v1.job_id}", v1.model, v1)
+    await assert_serves(adapter_registration, alias_key, alias_model, v1)
     kept = (
         await stub.GetAdapterVersion(pb.GetAdapterVersionRequest(tenant_id=tenant, model=v1.model))
     ).version
@@ -273,8 +237,8 @@ async def test_versions_aliases_rollback_retirement_and_tenants(
 
     # ------------------------------------------------------------ deleting an alias keeps its versions
     await stub.DeleteAdapterAlias(pb.DeleteAdapterAliasRequest(tenant_id=tenant, alias="support"))
-    assert await kv_value(nats_url, alias_key) is None
-    await assert_serves(nats_url, f"{tenant}.{v1.job_id}", v1.model, v1)
+    assert await adapter_registration(alias_key) is None
+    await assert_serves(adapter_registration, f"{tenant}.{v1.job_id}", v1.model, v1)
     aliases = (await stub.ListAdapterAliases(pb.ListAdapterAliasesRequest(tenant_id=tenant))).aliases
     assert [a.alias for a in aliases] == ["canary"]
     gone = await rpc_error(
@@ -288,4 +252,4 @@ async def test_versions_aliases_rollback_retirement_and_tenants(
         )
     ).alias
     assert list(alias.history) == []
-    await assert_serves(nats_url, alias_key, alias_model, v1)
+    await assert_serves(adapter_registration, alias_key, alias_model, v1)

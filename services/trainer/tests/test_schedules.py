@@ -46,22 +46,8 @@ def firing_job_id(schedule_id: str, fire_at: int) -> str:
 
 
 async def register(trainer: Any, tenant: str, content: bytes, filename: str, created_at: int) -> str:
-    """Stores and registers a file as the gateway would, with an explicit creation time."""
-    file_id = f"file-{uuid.uuid4().hex[:24]}"
-    path = trainer.data_dir / "artifacts" / "files" / tenant / file_id
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content)
-    dataset = pb.Dataset(
-        file_id=file_id,
-        tenant_id=tenant,
-        filename=filename,
-        uri=f"file://{path.resolve()}",
-        sha256=hashlib.sha256(content).hexdigest(),
-        bytes=len(content),
-        created_at=created_at,
-    )
-    await trainer.stub.RegisterDataset(pb.RegisterDatasetRequest(dataset=dataset))
-    return file_id
+    """Registers a file as the gateway would, with an explicit creation time; returns its id."""
+    return str((await trainer.register(tenant, content, filename, created_at)).dataset.file_id)
 
 
 async def create(trainer: Any, tenant: str, **fields: Any) -> pb.Schedule:

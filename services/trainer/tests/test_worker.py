@@ -8,28 +8,12 @@ from pathlib import Path
 from typing import Any
 
 import grpc
-import nats
 import pytest
 
-from tuneway.api.events.v1.events_pb2 import AdapterRegistration
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.core.artifacts import directory_sha256, local_path
 
 pytestmark = pytest.mark.integration
-
-
-async def kv_value(nats_url: str, key: str) -> AdapterRegistration | None:
-    """The ADAPTERS entry under `key`, if any."""
-    nc = await nats.connect(nats_url)
-    try:
-        kv = await nc.jetstream().key_value("ADAPTERS")
-        try:
-            entry = await kv.get(key)
-        except nats.js.errors.KeyNotFoundError:
-            return None
-        return AdapterRegistration.FromString(entry.value or b"")
-    finally:
-        await nc.close()
 
 
 async def create(trainer: Any, tenant: str, file_id: str, **fields: Any) -> pb.Job:
@@ -39,7 +23,7 @@ async def create(trainer: Any, tenant: str, file_id: str, **fields: Any) -> pb.J
 
 
 async def test_job_trains_registers_and_succeeds(
-    trainer: Any, tenant: str, example_dataset: Path, nats_url: str, rpc_error: Any
+    trainer: Any, tenant: str, example_dataset: Path, adapter_registration: Any, rpc_error: Any
 ) -> None:
     file_id = (await trainer.register(tenant, example_dataset, "shop-support.jsonl")).dataset.file_id
     trainer.start_worker(TRAINER_CHECKPOINT_STEPS="5")
@@ -80,7 +64,7 @@ async def test_job_trains_registers_and_succeeds(
     assert (version.name, version.version, version.job_id, version.status) == ("support", 1, job.id, "active")
     assert version.sha256 == directory_sha256(local_path(version.artifact_uri))
     assert json.loads(version.hyperparameters_json)["lora"]["r" if False else "rank"] == 64
-    registration = await kv_value(nats_url, f"{tenant}.{job.id}")
+    registration = await adapter_registration(f"{tenant}.{job.id}")
     assert registration is not None
     assert (registration.model, registration.sha256, registration.artifact_uri) == (
         job.fine_tuned_model,
@@ -112,7 +96,7 @@ async def test_watch_streams_every_event_until_the_end(
 
 
 async def test_invalid_file_fails_and_trains_nothing(
-    trainer: Any, tenant: str, chat_lines: Any, nats_url: str
+    trainer: Any, tenant: str, chat_lines: Any, adapter_registration: Any
 ) -> None:
     bad = json.dumps(
         {"messages": [{"role": "wizard", "content": "hi"}, {"role": "assistant", "content": "x"}]}
@@ -130,11 +114,11 @@ async def test_invalid_file_fails_and_trains_nothing(
     assert not [e for e in await trainer.events(tenant, job.id) if e.type == "metrics"]
     assert not (trainer.data_dir / "artifacts" / "checkpoints" / tenant).exists()
     assert not (trainer.data_dir / "artifacts" / "adapters" / tenant).exists()
-    assert await kv_value(nats_url, f"{tenant}.{job.id}") is None
+    assert await adapter_registration(f"{tenant}.{job.id}") is None
 
 
 async def test_cancel_stops_a_running_job_at_its_next_step(
-    trainer: Any, tenant: str, example_dataset: Path, nats_url: str
+    trainer: Any, tenant: str, example_dataset: Path, adapter_registration: Any
 ) -> None:
     file_id = (await trainer.register(tenant, example_dataset)).dataset.file_id
     trainer.start_worker()
@@ -147,7 +131,7 @@ async def test_cancel_stops_a_running_job_at_its_next_step(
     )
     assert stopped.created_at - cancelled.finished_at <= 3  # the next step boundary, not the end of training
     job = await trainer.wait_job(tenant, job.id, ("cancelled",))
-    assert job.fine_tuned_model == "" and await kv_value(nats_url, f"{tenant}.{job.id}") is None
+    assert job.fine_tuned_model == "" and await adapter_registration(f"{tenant}.{job.id}") is None
     steps = [
         json.loads(e.data_json)["step"] for e in await trainer.events(tenant, job.id) if e.type == "metrics"
     ]
@@ -155,7 +139,7 @@ async def test_cancel_stops_a_running_job_at_its_next_step(
 
 
 async def test_killed_worker_is_resumed_from_its_checkpoint_by_another(
-    trainer: Any, tenant: str, example_dataset: Path, nats_url: str
+    trainer: Any, tenant: str, example_dataset: Path, adapter_registration: Any
 ) -> None:
     file_id = (await trainer.register(tenant, example_dataset)).dataset.file_id
     first = trainer.start_worker(TRAINER_CHECKPOINT_STEPS="4")
@@ -178,7 +162,7 @@ async def test_killed_worker_is_resumed_from_its_checkpoint_by_another(
         )
     ).versions
     assert [(v.job_id, v.version) for v in versions] == [(job.id, 1)]
-    registration = await kv_value(nats_url, f"{tenant}.{job.id}")
+    registration = await adapter_registration(f"{tenant}.{job.id}")
     assert registration is not None and registration.sha256 == versions[0].sha256
 
 

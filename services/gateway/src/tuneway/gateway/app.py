@@ -22,13 +22,13 @@ from tuneway.gateway.errors import install_error_handlers
 from tuneway.gateway.files import routes as files
 from tuneway.gateway.files.service import FileService
 from tuneway.gateway.files.store import FileStore
-from tuneway.gateway.fine_tuning import adapter_routes, job_routes, schedule_routes
-from tuneway.gateway.knowledge import embedding_routes, knowledge_base_routes
+from tuneway.gateway.fine_tuning import routes as fine_tuning
+from tuneway.gateway.knowledge import routes as knowledge
 from tuneway.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
 from tuneway.gateway.models import routes as models
 from tuneway.gateway.openapi import document
 from tuneway.gateway.operations import routes as operations
-from tuneway.gateway.prompts import assistant_routes, experiment_routes, prompt_routes
+from tuneway.gateway.prompts import routes as prompts
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.gateway.tenancy import routes as tenancy
 from tuneway.gateway.tenancy.admin import TenancyAdmin
@@ -99,14 +99,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.openapi = partial(document, app)  # type: ignore[method-assign]
     install_error_handlers(app, settings.retry_after_seconds)
-    for router in (operations.router, models.router, chat.router, tenancy.router):
-        app.include_router(router)
-    for router in (prompt_routes.router, experiment_routes.router, assistant_routes.router):
-        app.include_router(router)
-    for router in (knowledge_base_routes.router, embedding_routes.router):
-        app.include_router(router)
-    for router in (files.router, job_routes.router, adapter_routes.router, schedule_routes.router):
-        app.include_router(router)
+    # One router per domain; /healthz and /readyz first.
+    for domain in (operations, models, chat, tenancy, prompts, knowledge, files, fine_tuning):
+        app.include_router(domain.router)
     # Uploads stream past the general body limit; the file's own limit is enforced as its bytes arrive,
     # and the form around it may hold up to max_body_bytes more.
     upload_limit = settings.max_file_bytes + settings.max_body_bytes

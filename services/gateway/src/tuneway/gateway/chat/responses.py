@@ -19,7 +19,8 @@ from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2 as ppb
 from tuneway.core.errors import DomainError
 from tuneway.gateway.errors import domain_error_response
-from tuneway.gateway.knowledge.retrieval import KnowledgeUsed, RetrievalServed, Source
+from tuneway.gateway.knowledge.responses import Source
+from tuneway.gateway.knowledge.retrieval import KnowledgeUsed, RetrievalServed
 from tuneway.gateway.streaming import DONE
 
 

@@ -68,16 +68,21 @@ class DocumentList(TypedDict):
     data: list[Document]
 
 
-class SearchResult(TypedDict):
-    """One retrieved chunk."""
+class Source(TypedDict):
+    """A retrieved chunk's place: its document and knowledge base, and how well it matched."""
 
-    object: Literal["knowledge_base.search_result"]
     document_id: str
     knowledge_base_id: str
     title: str
     source: str
     chunk_index: int
     score: float
+
+
+class SearchResult(Source):
+    """One retrieved chunk."""
+
+    object: Literal["knowledge_base.search_result"]
     text: str
     metadata: dict[str, str]
 
@@ -155,6 +160,18 @@ def document(doc: pb.Document) -> Document:
 def search_results(hits: Iterable[pb.SearchHit], query: str) -> SearchResults:
     """The retrieved chunks as a list that repeats the query."""
     return {"object": "list", "data": [_search_result(h) for h in hits], "search_query": query}
+
+
+def source_object(hit: pb.SearchHit) -> Source:
+    """Where an assistant's answer came from (the chat response's `tuneway.sources`)."""
+    return {
+        "document_id": hit.document_id,
+        "knowledge_base_id": hit.knowledge_base_id,
+        "title": hit.title,
+        "source": hit.source,
+        "chunk_index": hit.chunk_index,
+        "score": round(float(hit.score), 4),
+    }
 
 
 def _search_result(hit: pb.SearchHit) -> SearchResult:

@@ -15,23 +15,13 @@ from tuneway.api.retriever.v1 import retriever_pb2 as rpb
 from tuneway.core.errors import FailedPreconditionError, NotFoundError
 from tuneway.gateway.clients.prompt import PromptClient
 from tuneway.gateway.clients.retriever import RetrieverClient
+from tuneway.gateway.knowledge.responses import Source, source_object
 
 # The prompt variable that receives the retrieved chunks (declare it, e.g. with an empty default).
 CONTEXT_VARIABLE = "context"
 DEFAULT_TOP_K = 4
 # Said instead of generating when no chunk passes the threshold: better than an invented answer.
 NO_ANSWER = "I don't know: the knowledge base has no information about that."
-
-
-class Source(TypedDict):
-    """A retrieved chunk's document, as the response's `tuneway.sources` names it."""
-
-    document_id: str
-    knowledge_base_id: str
-    title: str
-    source: str
-    chunk_index: int
-    score: float
 
 
 class KnowledgeUsed(TypedDict):
@@ -102,17 +92,6 @@ def _context(hits: Sequence[rpb.SearchHit]) -> str:
     return "\n\n".join(f"[{n}] {hit.title}\n{hit.text}" for n, hit in enumerate(hits, start=1))
 
 
-def _source(hit: rpb.SearchHit) -> Source:
-    return {
-        "document_id": hit.document_id,
-        "knowledge_base_id": hit.knowledge_base_id,
-        "title": hit.title,
-        "source": hit.source,
-        "chunk_index": hit.chunk_index,
-        "score": round(float(hit.score), 4),
-    }
-
-
 async def retrieve_for_assistant(
     prompts: PromptClient, retriever: RetrieverClient, tenant_id: str, assistant: str, messages: Sequence[Any]
 ) -> Retrieved:
@@ -147,4 +126,4 @@ async def retrieve_for_assistant(
         "top_k": top_k,
         "score_threshold": threshold,
     }
-    return Retrieved({CONTEXT_VARIABLE: _context(hits)}, [_source(h) for h in hits], settings)
+    return Retrieved({CONTEXT_VARIABLE: _context(hits)}, [source_object(h) for h in hits], settings)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterable
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
+from pydantic import Field
 from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
 from tuneway.api.retriever.v1 import retriever_pb2 as pb
@@ -74,9 +75,9 @@ class Source(TypedDict):
     document_id: str
     knowledge_base_id: str
     title: str
-    source: str
-    chunk_index: int
-    score: float
+    source: Annotated[str, Field(description="The uploaded file's name, a /v1/files id, or the client's.")]
+    chunk_index: Annotated[int, Field(description="The chunk's position in its document, from 0.")]
+    score: Annotated[float, Field(description="Cosine similarity to the query, -1..1.")]
 
 
 class SearchResult(Source):

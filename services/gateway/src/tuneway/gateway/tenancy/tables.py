@@ -3,27 +3,20 @@ never in the clear)."""
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, MetaData, String
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from tuneway.core.db import service_metadata
 
 ROLES = ("admin", "member")
 # The operators' own tenant: created at start-up, and the only one that may hold admin keys.
 DEFAULT_TENANT = "default"
 
-# Deterministic constraint names, so later Alembic migrations can drop or alter them on every database.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
 
 class Base(DeclarativeBase):
     """Declarative base of every gateway table (the Alembic env reads its metadata)."""
 
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = service_metadata()
 
 
 class Tenant(Base):

@@ -23,7 +23,6 @@ from nats.js.errors import KeyDeletedError, KeyNotFoundError
 from tuneway.api.events.v1.events_pb2 import AdapterRegistration
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.api.trainer.v1 import trainer_pb2_grpc
-from tuneway.core.errors import DomainError, from_rpc_error
 from tuneway.core.grpc_client import create_channel
 from tuneway.core.testing.processes import free_port
 from tuneway.trainer.api.main import TrainerApi
@@ -46,12 +45,6 @@ WORKER_ENV = {
 def any_db_url(request: pytest.FixtureRequest) -> str:
     """The embedded SQLite store and PostgreSQL, for tests of the store's logic."""
     return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url"))
-
-
-@pytest.fixture
-def tenant() -> str:
-    """A tenant id of this test alone."""
-    return f"t-{uuid.uuid4().hex[:10]}"
 
 
 @dataclass
@@ -95,7 +88,7 @@ class Trainer:
         environment = {
             **os.environ,
             **WORKER_ENV,
-            "TRAINER_DB_URL": self.settings.db_url_or_default(),
+            "TRAINER_DATABASE_URL": self.settings.db_url(),
             "TUNEWAY_NATS_URL": self.settings.nats_url,
             "TUNEWAY_DATA_DIR": str(self.data_dir),
             "TRAINER_BASE_MODEL": str(self.base_model),
@@ -216,20 +209,6 @@ async def start_trainer(
 async def trainer(start_trainer: Callable[..., Awaitable[Trainer]]) -> Trainer:
     """One API replica on SQLite."""
     return await start_trainer()
-
-
-async def _rpc_error(call: Awaitable[Any]) -> DomainError:
-    try:
-        await call
-    except grpc.aio.AioRpcError as error:
-        return from_rpc_error(error)
-    raise AssertionError("the call succeeded")
-
-
-@pytest.fixture
-def rpc_error() -> Callable[[Awaitable[Any]], Awaitable[DomainError]]:
-    """Awaits an RPC that must fail and returns its domain error (with param and code)."""
-    return _rpc_error
 
 
 @pytest.fixture

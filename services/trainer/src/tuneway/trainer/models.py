@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Float, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-# Deterministic constraint names, so later migrations can alter them on every database.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+from tuneway.core.db import service_metadata
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
 AutoId = BigInteger().with_variant(Integer(), "sqlite")
@@ -23,7 +16,7 @@ AutoId = BigInteger().with_variant(Integer(), "sqlite")
 class Base(DeclarativeBase):
     """Declarative base of the trainer's tables."""
 
-    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    metadata = service_metadata()
 
 
 class DatasetRow(Base):

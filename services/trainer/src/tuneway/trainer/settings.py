@@ -5,28 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from tuneway.core.db import sqlite_url
-from tuneway.core.settings import ServiceSettings, service_config
+from pydantic import AliasChoices, Field
+
+from tuneway.core.settings import DatabaseSettings, GrpcServiceSettings, service_config
 
 
-class TrainerSettings(ServiceSettings):
+class TrainerSettings(GrpcServiceSettings, DatabaseSettings):
     """Serving, store, base model, queue timing and training defaults; one class for api and worker."""
 
     model_config = service_config("TRAINER_")
+    database_name = "trainer"
 
-    host: str = "0.0.0.0"
     grpc_port: int = 50054
     metrics_port: int = 9104
     # Each worker process serves its own metrics; 0 turns them off (several workers on one host).
     worker_metrics_port: int = 9114
     # Empty means SQLite under the data dir (var/trainer.db), shared by the API and local workers.
-    db_url: str = ""
+    # TRAINER_DB_URL, the name of early releases, is still read.
+    database_url: str = Field(
+        "", validation_alias=AliasChoices("TRAINER_DATABASE_URL", "TRAINER_DB_URL", "database_url")
+    )
     # A Hugging Face model directory; empty means the demo model under the data dir.
     base_model: str = ""
     # The name clients use for the base model; empty means the model directory's name.
     base_model_name: str = ""
-    # Root of datasets' derived artifacts, checkpoints and adapters; empty means <data dir>/artifacts.
-    artifacts_dir: str = ""
     # JetStream redelivers a job whose worker sent no heartbeat for this long (a dead worker).
     ack_wait_seconds: float = 30.0
     heartbeat_seconds: float = 5.0
@@ -48,12 +50,6 @@ class TrainerSettings(ServiceSettings):
     # of CHECKPOINTING_FROM_PARAMETERS (worker/training.py) and more, where activations fill memory; below
     # that it only costs time.
     gradient_checkpointing: Literal["auto", "on", "off"] = "auto"
-    # Seconds in-flight RPCs get on SIGTERM; a worker checkpoints and hands its job back instead.
-    drain_seconds: float = 5.0
-
-    def db_url_or_default(self) -> str:
-        """The database URL, defaulting to the embedded SQLite file."""
-        return self.db_url or sqlite_url(self.data_dir, "trainer")
 
     def base_model_path(self) -> Path:
         """The base model directory: TRAINER_BASE_MODEL, or the demo model built by `make model`."""
@@ -62,7 +58,3 @@ class TrainerSettings(ServiceSettings):
     def base_model_id(self) -> str:
         """The base model's public name (matches the inference service's served name)."""
         return self.base_model_name or Path(str(self.base_model_path()).rstrip("/")).name
-
-    def artifacts_root(self) -> Path:
-        """Absolute root of the artifact store on this machine."""
-        return Path(self.artifacts_dir or self.data_dir / "artifacts").resolve()

@@ -17,6 +17,6 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 async def migrate_and_connect(settings: TrainerSettings, name: str, stop: asyncio.Event | None) -> Client:
     """Migrates the database and connects to NATS, waiting for both (start order does not matter)."""
-    url = settings.db_url_or_default()
+    url = settings.db_url()
     await retry_forever("trainer database", lambda: upgrade_database(url, MIGRATIONS), stop=stop)
     return await retry_forever("NATS", lambda: tnats.connect(settings.nats_url, name), stop=stop)

@@ -10,9 +10,8 @@ from nats.aio.client import Client
 from tuneway.api.trainer.v1 import trainer_pb2, trainer_pb2_grpc
 from tuneway.core import nats as tnats
 from tuneway.core.db import create_engine, session_factory
-from tuneway.core.grpc_server import build_server
-from tuneway.core.lifecycle import install_stop_signals, retry_forever
-from tuneway.core.metrics import serve_metrics
+from tuneway.core.grpc_server import GrpcServer, build_server
+from tuneway.core.lifecycle import retry_forever
 from tuneway.trainer.api.service import TrainerService
 from tuneway.trainer.api.servicer import TrainerServicer
 from tuneway.trainer.foundation_model import FoundationModel
@@ -29,12 +28,13 @@ class TrainerApi:
 
     def __init__(self, settings: TrainerSettings) -> None:
         self.settings = settings
-        self._engine = create_engine(settings.db_url_or_default())
+        self._engine = create_engine(settings.db_url())
         self._sessions = session_factory(self._engine)
         self.base = FoundationModel(settings.base_model_id(), settings.base_model_path())
         self._stop = asyncio.Event()
         self._scheduler: asyncio.Task[None] | None = None
         self._nc: Client | None = None
+        self._grpc: GrpcServer | None = None
         self.service: TrainerService | None = None
 
     async def start(self, *, scheduler: bool = True) -> None:
@@ -48,27 +48,28 @@ class TrainerApi:
             self._sessions, self.base, queue.publish, kv, self.settings.max_seq_length
         )
         service = self.service
-        self._grpc = build_server(
+        grpc_server = self._grpc = build_server(
             service="trainer",
             registrars=[
                 lambda s: trainer_pb2_grpc.add_TrainerServiceServicer_to_server(TrainerServicer(service), s)
             ],
             service_names=[SERVICE_NAME],
-            bind=f"{self.settings.host}:{self.settings.grpc_port}",
+            bind=self.settings.bind_address(),
         )
-        await self._grpc.start()
+        await grpc_server.start()
         recovered = await service.pipeline.recover()
         if scheduler:
             self._scheduler = asyncio.create_task(
                 service.scheduler.run(self.settings.scheduler_tick_seconds, self._stop)
             )
-        await self._grpc.mark_serving()
+        await grpc_server.mark_serving()
         log.info("trainer api listening", extra={"port": self.settings.grpc_port, "recovered": recovered})
 
     async def stop(self) -> None:
         """Stops taking RPCs, lets in-flight ones finish, then closes NATS and the database."""
         self._stop.set()
-        await self._grpc.stop(self.settings.drain_seconds)
+        if self._grpc is not None:  # None when SIGTERM came before the server was built
+            await self._grpc.stop(self.settings.drain_seconds)
         if self._scheduler is not None:
             await self._scheduler
         if self.service is not None:
@@ -76,14 +77,3 @@ class TrainerApi:
         if self._nc is not None:
             await self._nc.drain()
         await self._engine.dispose()
-
-
-async def serve_api(settings: TrainerSettings) -> None:
-    """Runs the API until SIGTERM/SIGINT."""
-    stop = install_stop_signals()
-    serve_metrics(settings.metrics_port)
-    api = TrainerApi(settings)
-    await api.start()
-    await stop.wait()
-    log.info("draining")
-    await api.stop()

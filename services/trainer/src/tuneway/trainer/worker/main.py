@@ -28,7 +28,7 @@ async def serve_worker(settings: TrainerSettings) -> None:
     """Trains jobs until SIGTERM/SIGINT; a job in training is checkpointed and handed back."""
     stop = install_stop_signals()
     serve_metrics(settings.worker_metrics_port)
-    engine = create_engine(settings.db_url_or_default())
+    engine = create_engine(settings.db_url())
     sessions = session_factory(engine)
     nc = await migrate_and_connect(settings, "trainer-worker", stop)
     kv = await retry_forever(

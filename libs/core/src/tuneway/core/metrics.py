@@ -53,3 +53,25 @@ def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
     """Starts the Prometheus endpoint on its own thread (port 0 disables it)."""
     if port:
         start_http_server(port, addr=host)
+
+
+class BoundedLabel:
+    """Caps the distinct values one label may take: the first `limit` values seen pass through, later
+    ones become "other". Labels fed by tenants' own names (assistants, channels, prompt versions) would
+    otherwise grow Prometheus's series without end."""
+
+    OTHER = "other"
+
+    def __init__(self, limit: int = 50) -> None:
+        self._limit = limit
+        self._seen: set[str] = set()
+
+    def __call__(self, value: str) -> str:
+        """`value`, or "other" once `limit` other values have been seen; "" becomes "none"."""
+        value = value or "none"
+        if value in self._seen:
+            return value
+        if len(self._seen) >= self._limit:
+            return self.OTHER
+        self._seen.add(value)
+        return value

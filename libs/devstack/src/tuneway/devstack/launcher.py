@@ -16,6 +16,7 @@ import httpx
 from pydantic_settings import BaseSettings
 
 from tuneway.core.testing.processes import free_port, port_open, start_nats_server, stop_process
+from tuneway.analytics.settings import AnalyticsSettings
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.inference.settings import InferenceSettings
 from tuneway.prompt_svc.settings import PromptSettings
@@ -45,6 +46,8 @@ class StackConfig:
     trainer_port: int = _default(TrainerSettings, "grpc_port")
     trainer_metrics_port: int = _default(TrainerSettings, "metrics_port")
     trainer_worker_metrics_port: int = _default(TrainerSettings, "worker_metrics_port")
+    analytics_port: int = _default(AnalyticsSettings, "grpc_port")
+    analytics_metrics_port: int = _default(AnalyticsSettings, "metrics_port")
     model: str = ""
     bootstrap_key: str = ""
     # Extra environment for every service (tests pass engine and timeout settings here).
@@ -55,7 +58,7 @@ class StackConfig:
         """The embedded defaults, overridden by the same variables the services read (read by the
         services' own settings classes, so the launcher and the services always agree)."""
         gateway, inference, prompt = GatewaySettings(), InferenceSettings(), PromptSettings()
-        retriever, trainer = RetrieverSettings(), TrainerSettings()
+        retriever, trainer, analytics = RetrieverSettings(), TrainerSettings(), AnalyticsSettings()
         return cls(
             data_dir=gateway.data_dir,
             nats_url=gateway.nats_url,
@@ -69,6 +72,8 @@ class StackConfig:
             trainer_port=trainer.grpc_port,
             trainer_metrics_port=trainer.metrics_port,
             trainer_worker_metrics_port=trainer.worker_metrics_port,
+            analytics_port=analytics.grpc_port,
+            analytics_metrics_port=analytics.metrics_port,
             model=inference.model,
             bootstrap_key=gateway.bootstrap_key,
         )
@@ -130,6 +135,10 @@ class Stack:
                 "TRAINER_GRPC_PORT": str(self.config.trainer_port),
                 "TRAINER_METRICS_PORT": str(self.config.trainer_metrics_port),
                 "TRAINER_WORKER_METRICS_PORT": str(self.config.trainer_worker_metrics_port),
+                "GATEWAY_ANALYTICS_TARGET": f"127.0.0.1:{self.config.analytics_port}",
+                "ANALYTICS_GRPC_PORT": str(self.config.analytics_port),
+                "ANALYTICS_METRICS_PORT": str(self.config.analytics_metrics_port),
+                "ANALYTICS_RETRIEVER_TARGET": f"127.0.0.1:{self.config.retriever_port}",
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -175,6 +184,7 @@ class Stack:
         self.start_service("trainer", "tuneway.trainer", "api")
         # One worker; more scale training out (each pulls jobs from the TRAINING work queue).
         self.start_service("trainer-worker", "tuneway.trainer", "worker")
+        self.start_service("analytics", "tuneway.analytics")
         self.start_service("gateway", "tuneway.gateway")
         try:
             self.wait_ready(timeout)

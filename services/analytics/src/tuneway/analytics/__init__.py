@@ -1,0 +1,1 @@
+"""tuneway's analytics service: completion and feedback events in, summaries and experiment results out."""

@@ -14,21 +14,26 @@ import grpc
 import pytest
 
 from tuneway.core.errors import DomainError, from_rpc_error
-from tuneway.core.testing.processes import free_port, port_open, start_nats_server, stop_process
+from tuneway.core.testing.processes import NatsServer, port_open
 
 POSTGRES_ADMIN_URL = os.environ.get("TUNEWAY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 @pytest.fixture(scope="session")
-def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of a private nats-server with JetStream, started for this test session."""
+def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
+    """A private nats-server with JetStream, started for this test session; tests may stop and start it."""
     if shutil.which("nats-server") is None:
         pytest.skip("nats-server is not on PATH")
-    port = free_port()
-    root = tmp_path_factory.mktemp("nats")
-    process = start_nats_server(port, root / "store", root / "nats.log")
-    yield f"nats://127.0.0.1:{port}"
-    stop_process(process)
+    server = NatsServer(tmp_path_factory.mktemp("nats"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def nats_url(nats_server: NatsServer) -> str:
+    """URL of the session's private nats-server."""
+    return nats_server.url
 
 
 @pytest.fixture

@@ -54,6 +54,32 @@ def start_nats_server(port: int, store_dir: Path, log_file: Path) -> subprocess.
     return process
 
 
+class NatsServer:
+    """A private nats-server that a test may stop and start again on the same port and JetStream
+    store (an outage the services must ride out, with the streams intact afterwards)."""
+
+    def __init__(self, root: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.root = root
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """nats:// URL of the server."""
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        """Starts the server (again); returns once it accepts connections."""
+        if self._process is None or self._process.poll() is not None:
+            self._process = start_nats_server(self.port, self.root / "store", self.root / "nats.log")
+
+    def stop(self) -> None:
+        """Stops the server; its JetStream store stays for the next start."""
+        if self._process is not None:
+            stop_process(self._process)
+            self._process = None
+
+
 def stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
     """SIGTERM, then SIGKILL if it has not exited within `timeout`."""
     if process.poll() is not None:

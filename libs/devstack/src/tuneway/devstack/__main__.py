@@ -28,7 +28,7 @@ def run() -> int:
     print("\n  Ctrl-C stops everything.\n", flush=True)
     try:
         while not stop.wait(1.0):
-            stack.check_alive()
+            stack.supervise()
     except StackError as error:
         print(f"tuneway stopped: {error}", file=sys.stderr)
         stack.stop()

@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 import httpx
 from pydantic_settings import BaseSettings
 
-from tuneway.core.testing.processes import free_port, port_open, start_nats_server, stop_process
 from tuneway.analytics.settings import AnalyticsSettings
+from tuneway.core.testing.processes import free_port, port_open, start_nats_server, stop_process
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.inference.settings import InferenceSettings
 from tuneway.prompt_svc.settings import PromptSettings
@@ -100,6 +100,10 @@ class Stack:
         self.data_dir = config.data_dir.resolve()
         self.log_dir = self.data_dir / "logs"
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
+        self.pid_dir = self.data_dir / "run"
+        # What each service was started with, and when it was restarted (for `supervise`).
+        self._commands: dict[str, tuple[str, ...]] = {}
+        self._restarts: dict[str, list[float]] = {}
         self._nats: subprocess.Popen[bytes] | None = None
 
     @property
@@ -162,17 +166,22 @@ class Stack:
         self._nats = start_nats_server(port, nats_dir / "jetstream", self.log_dir / "nats.log")
 
     def start_service(self, name: str, module: str, *args: str) -> None:
-        """Starts `python -m module args` in its own process group, logging to data_dir/logs/<name>.log."""
+        """Starts `python -m module args` in its own process group, logging to data_dir/logs/<name>.log;
+        its pid is in data_dir/run/<name>.pid while it runs."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.pid_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("ab")
         # Own process group: stopping a service also stops the engine processes vLLM spawned.
-        self.processes[name] = subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", module, *args],
             env=self._service_env(),
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self.processes[name] = process
+        self._commands[name] = (module, *args)
+        (self.pid_dir / f"{name}.pid").write_text(f"{process.pid}\n")
 
     def start(self, timeout: float = 300) -> None:
         """Starts NATS (if needed) and every service, and waits until the gateway is ready."""
@@ -211,6 +220,20 @@ class Stack:
             if process.poll() is not None:
                 raise StackError(f"{name} exited with code {process.returncode}\n{self.log_tail(name)}")
 
+    def supervise(self, max_restarts: int = 3, window_seconds: float = 60) -> None:
+        """Restarts a service that exited, as Kubernetes restarts a failed pod; raises StackError when
+        one exits more than `max_restarts` times within `window_seconds` (it is crashing, not crashed)."""
+        for name, process in list(self.processes.items()):
+            if process.poll() is None:
+                continue
+            now = time.monotonic()
+            recent = [t for t in self._restarts.get(name, []) if now - t < window_seconds]
+            if len(recent) >= max_restarts:
+                raise StackError(f"{name} keeps exiting (code {process.returncode})\n{self.log_tail(name)}")
+            self._restarts[name] = [*recent, now]
+            print(f"{name} exited with code {process.returncode}; restarting it", flush=True)
+            self.start_service(name, *self._commands[name])
+
     def log_tail(self, name: str, lines: int = 40) -> str:
         """The end of a service's log."""
         path = self.log_dir / f"{name}.log"
@@ -223,6 +246,7 @@ class Stack:
     def stop_service(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
         """Signals a service's process group and waits; SIGKILL if it does not exit in time."""
         process = self.processes.pop(name, None)
+        (self.pid_dir / f"{name}.pid").unlink(missing_ok=True)
         if process is None or process.poll() is not None:
             return
         try:

@@ -54,6 +54,7 @@ def stack(
     prompt_port, prompt_metrics_port = free_port(), free_port()
     retriever_port, retriever_metrics_port = free_port(), free_port()
     trainer_port, trainer_metrics_port, worker_metrics_port = free_port(), free_port(), free_port()
+    analytics_port, analytics_metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "TUNEWAY_DATA_DIR": str(data_dir),
@@ -69,6 +70,8 @@ def stack(
         "TRAINER_GRPC_PORT": str(trainer_port),
         "TRAINER_METRICS_PORT": str(trainer_metrics_port),
         "TRAINER_WORKER_METRICS_PORT": str(worker_metrics_port),
+        "ANALYTICS_GRPC_PORT": str(analytics_port),
+        "ANALYTICS_METRICS_PORT": str(analytics_metrics_port),
         # Small enough that the e2e tests can upload one byte past it.
         "GATEWAY_MAX_FILE_BYTES": str(2 * 1024 * 1024),
         "INFERENCE_MODEL": str(demo_model),

@@ -125,7 +125,8 @@ class Tenant:
     key: str
 
 
-def _make_tenant(stack: RunningStack, name: str) -> Tenant:
+def make_tenant(stack: RunningStack, name: str) -> Tenant:
+    """A new tenant named `name` and a member key of it."""
     with stack.admin() as admin:
         response = admin.post("/admin/tenants", json={"name": name})
         assert response.status_code == 201, response.text
@@ -138,10 +139,10 @@ def _make_tenant(stack: RunningStack, name: str) -> Tenant:
 @pytest.fixture(scope="session")
 def acme(stack: RunningStack) -> Tenant:
     """A member key of tenant `acme`."""
-    return _make_tenant(stack, "acme")
+    return make_tenant(stack, "acme")
 
 
 @pytest.fixture(scope="session")
 def globex(stack: RunningStack) -> Tenant:
     """A member key of another tenant, `globex`."""
-    return _make_tenant(stack, "globex")
+    return make_tenant(stack, "globex")

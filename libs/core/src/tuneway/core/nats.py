@@ -19,8 +19,13 @@ ADAPTERS_BUCKET = "ADAPTERS"
 TRAINING_STREAM = StreamConfig(
     name="TRAINING", subjects=["training.jobs.requested"], retention=RetentionPolicy.WORK_QUEUE
 )
+# Publishers retry with the same Nats-Msg-Id (request or feedback id); a window of several minutes
+# lets JetStream drop those copies before analytics ever sees them (analytics dedupes again by id).
 EVENTS_STREAM = StreamConfig(
-    name="EVENTS", subjects=["events.completions", "events.feedback"], retention=RetentionPolicy.LIMITS
+    name="EVENTS",
+    subjects=["events.completions", "events.feedback"],
+    retention=RetentionPolicy.LIMITS,
+    duplicate_window=300.0,
 )
 
 

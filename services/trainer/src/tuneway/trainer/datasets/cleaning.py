@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 import unicodedata
 
-EMAIL_PLACEHOLDER = "[email]"
-PHONE_PLACEHOLDER = "[phone]"
+from tuneway.core.pii import EMAIL_PLACEHOLDER, PHONE_PLACEHOLDER, scrub_pii
+
+__all__ = ["EMAIL_PLACEHOLDER", "PHONE_PLACEHOLDER", "normalise_text", "scrub_pii"]
 
 _NEWLINES = re.compile(r"\r\n|[\r\u2028\u2029\x85]")
 # Control characters (NUL, DEL, escape codes) are noise in training text; newline and tab are not.
@@ -16,22 +17,6 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x84\x86-\x9f]")
 _INNER_SPACE = re.compile(r"(?<=\S)[^\S\n]+(?=\S)")
 _TRAILING_SPACE = re.compile(r"[^\S\n]+$", re.MULTILINE)
 _BLANK_LINES = re.compile(r"\n{3,}")
-
-_EMAIL = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])"
-)
-# Phone numbers only in shapes that ordinary numbers do not take: a leading "+country", an area code
-# in parentheses, North-American 3-3-4 groups, or a national number starting with 0 and a separator.
-# Bare digit runs are left alone on purpose: order ids, tracking and article numbers look the same.
-_PHONE = re.compile(
-    r"(?<![\w+/.,-])(?:"
-    r"\+\d{1,3}(?:[ .-]?\(?\d{1,4}\)?){2,6}"
-    r"|\(\d{2,5}\)[ .-]?\d{2,4}(?:[ .-]?\d{2,5}){1,3}"
-    r"|\d{3}[ .-]\d{3}[ .-]\d{4}"
-    r"|0\d{2,4}[ /-]\d{3,8}(?:[ -]\d{2,5})?"
-    r")(?![\w-]|[.,]\d)"
-)
-_MIN_PHONE_DIGITS, _MAX_PHONE_DIGITS = 7, 15  # E.164 allows at most 15 digits
 
 
 def normalise_text(text: str) -> str:
@@ -43,20 +28,3 @@ def normalise_text(text: str) -> str:
     text = _TRAILING_SPACE.sub("", text)
     text = _BLANK_LINES.sub("\n\n", text)
     return text.strip()
-
-
-def scrub_pii(text: str) -> tuple[str, int]:
-    """Replaces e-mail addresses and phone numbers with placeholders; returns the text and the count."""
-    text, emails = _EMAIL.subn(EMAIL_PLACEHOLDER, text)
-    phones = 0
-
-    def replace(match: re.Match[str]) -> str:
-        nonlocal phones
-        digits = sum(c.isdigit() for c in match.group(0))
-        if not _MIN_PHONE_DIGITS <= digits <= _MAX_PHONE_DIGITS:
-            return match.group(0)
-        phones += 1
-        return PHONE_PLACEHOLDER
-
-    text = _PHONE.sub(replace, text)
-    return text, emails + phones

@@ -27,6 +27,11 @@ class ServiceSettings(BaseSettings):
         "nats://127.0.0.1:4222", validation_alias=AliasChoices("TUNEWAY_NATS_URL", "nats_url")
     )
     log_level: str = Field("INFO", validation_alias=AliasChoices("TUNEWAY_LOG_LEVEL", "log_level"))
+    # Off by default: a tenant label multiplies every series by the number of tenants. When on, only the
+    # gateway's request counter gets it (bounded by tuneway.core.metrics.BoundedLabel).
+    metrics_tenant_label: bool = Field(
+        False, validation_alias=AliasChoices("TUNEWAY_METRICS_TENANT_LABEL", "metrics_tenant_label")
+    )
     # Root of uploaded files, datasets' derived artifacts, checkpoints and adapters; empty means
     # <data dir>/artifacts. Artifacts are named by absolute URIs, so every service that reads them
     # must see the same store at the same path.

@@ -108,5 +108,5 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware, limit=settings.max_body_bytes, path_limits={"/v1/files": upload_limit}
     )
-    app.add_middleware(MetricsMiddleware)
+    app.add_middleware(MetricsMiddleware, tenant_label=settings.metrics_tenant_label)
     return app

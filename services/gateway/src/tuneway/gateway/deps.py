@@ -83,7 +83,10 @@ class BearerKey(SecurityBase):
                 "You didn't provide an API key. You need to provide your API key in an Authorization "
                 "header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
             )
-        return await _services(request).authenticator.authenticate(token.strip())
+        principal = await _services(request).authenticator.authenticate(token.strip())
+        # For the request metrics' optional tenant label (MetricsMiddleware reads it from the scope).
+        request.state.tenant_id = principal.tenant_id
+        return principal
 
 
 current_principal = BearerKey()

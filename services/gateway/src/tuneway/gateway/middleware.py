@@ -5,19 +5,37 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import REGISTRY, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from tuneway.core.metrics import LATENCY_BUCKETS
+from tuneway.core.metrics import LATENCY_BUCKETS, BoundedLabel
 from tuneway.gateway.errors import error_body
 
-REQUESTS = Counter("tuneway_gateway_requests_total", "HTTP requests", ["route", "method", "status"])
+REQUESTS_NAME = "tuneway_gateway_requests_total"
+REQUEST_LABELS = ("route", "method", "status")
+REQUESTS = Counter(REQUESTS_NAME, "HTTP requests", REQUEST_LABELS)
 LATENCY = Histogram(
     "tuneway_gateway_request_seconds",
     "Time to the end of the response",
     ["route", "method"],
     buckets=LATENCY_BUCKETS,
 )
+# Clients choose the method: anything else would add a series per made-up method.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+# Distinct tenants the tenant label keeps before later ones count as "other".
+TENANT_LABEL_LIMIT = 100
+
+
+def _requests_counter(tenant_label: bool) -> Counter:
+    """The request counter, with a `tenant` label when asked (TUNEWAY_METRICS_TENANT_LABEL). A process
+    runs one gateway, so the counter of the other shape is replaced rather than kept beside it: the
+    metric keeps one name, and without the switch its series carry no tenant at all."""
+    global REQUESTS
+    labels = (*REQUEST_LABELS, "tenant") if tenant_label else REQUEST_LABELS
+    if tuple(REQUESTS._labelnames) != labels:
+        REGISTRY.unregister(REQUESTS)
+        REQUESTS = Counter(REQUESTS_NAME, "HTTP requests", labels)
+    return REQUESTS
 
 
 class _TooLarge(BaseException):  # BaseException: FastAPI turns Exceptions in body parsing into 400s
@@ -87,10 +105,13 @@ class BodyLimitMiddleware:
 
 
 class MetricsMiddleware:
-    """Counts and times requests by route template (bounded cardinality), method and status."""
+    """Counts and times requests by route template (not the raw path, whose ids are unbounded), method
+    and status; with `tenant_label`, the request counter also gets the authenticated tenant (bounded)."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, tenant_label: bool = False) -> None:
         self.app = app
+        self._requests = _requests_counter(tenant_label)
+        self._tenants = BoundedLabel(TENANT_LABEL_LIMIT) if tenant_label else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -110,5 +131,14 @@ class MetricsMiddleware:
         finally:
             route: Any = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
-            REQUESTS.labels(template, scope["method"], str(status)).inc()
-            LATENCY.labels(template, scope["method"]).observe(time.perf_counter() - started)
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+            labels: tuple[str, ...] = (template, method, str(status))
+            if self._tenants is not None:
+                labels = (*labels, self._tenant(scope))
+            self._requests.labels(*labels).inc()
+            LATENCY.labels(template, method).observe(time.perf_counter() - started)
+
+    def _tenant(self, scope: Scope) -> str:
+        """The tenant the request's key authenticated (deps.BearerKey records it), "none" without one."""
+        assert self._tenants is not None
+        return self._tenants(str(scope.get("state", {}).get("tenant_id", "")))

@@ -12,6 +12,7 @@ from tuneway.core import nats as tnats
 from tuneway.core.db import create_engine, session_factory
 from tuneway.core.grpc_server import GrpcServer, build_server
 from tuneway.core.lifecycle import retry_forever
+from tuneway.trainer.api.job_gauges import JobGauges
 from tuneway.trainer.api.service import TrainerService
 from tuneway.trainer.api.servicer import TrainerServicer
 from tuneway.trainer.foundation_model import FoundationModel
@@ -21,6 +22,8 @@ from tuneway.trainer.startup import migrate_and_connect
 
 log = logging.getLogger(__name__)
 SERVICE_NAME = trainer_pb2.DESCRIPTOR.services_by_name["TrainerService"].full_name
+# How often the queue-depth and running-jobs gauges are recounted.
+JOB_GAUGES_SECONDS = 5.0
 
 
 class TrainerApi:
@@ -33,6 +36,8 @@ class TrainerApi:
         self.base = FoundationModel(settings.base_model_id(), settings.base_model_path())
         self._stop = asyncio.Event()
         self._scheduler: asyncio.Task[None] | None = None
+        self.job_gauges = JobGauges(self._sessions)
+        self._gauges: asyncio.Task[None] | None = None
         self._nc: Client | None = None
         self._grpc: GrpcServer | None = None
         self.service: TrainerService | None = None
@@ -62,6 +67,7 @@ class TrainerApi:
             self._scheduler = asyncio.create_task(
                 service.scheduler.run(self.settings.scheduler_tick_seconds, self._stop)
             )
+        self._gauges = asyncio.create_task(self.job_gauges.run(JOB_GAUGES_SECONDS, self._stop))
         await grpc_server.mark_serving()
         log.info("trainer api listening", extra={"port": self.settings.grpc_port, "recovered": recovered})
 
@@ -72,6 +78,8 @@ class TrainerApi:
             await self._grpc.stop(self.settings.drain_seconds)
         if self._scheduler is not None:
             await self._scheduler
+        if self._gauges is not None:
+            await self._gauges
         if self.service is not None:
             await self.service.pipeline.close()
         if self._nc is not None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tuneway.trainer.metrics import TRAINED_TOKENS, TRAINING_LOSS
 from tuneway.trainer.models import JobRow
 from tuneway.trainer.repository import checkpoints as checkpoint_repo
 from tuneway.trainer.repository import job_events as event_repo
@@ -29,11 +30,25 @@ class JobProgress:
         self._queue: asyncio.Queue[tuple[str, Any] | None] = asyncio.Queue()
         self._stop: str | None = None
         self.last_checkpoint_step = 0
+        # For the throughput metric: the step the tokens were last counted at, and tokens per step.
+        self._counted_step = 0
+        self._tokens_per_step = 0.0
+
+    def count_tokens(self, from_step: int, tokens_per_step: float) -> None:
+        """Counts `tokens_per_step` training tokens per step logged after `from_step` (a resumed run
+        starts from its checkpoint's step, so steps trained before are not counted twice)."""
+        self._counted_step, self._tokens_per_step = from_step, tokens_per_step
 
     # ---- called on the training thread
 
     def metrics(self, data: dict[str, float]) -> None:
-        """Queues a metrics event."""
+        """Updates the loss and throughput metrics, and queues a metrics event."""
+        step = int(data["step"])
+        if step > self._counted_step:
+            TRAINED_TOKENS.inc((step - self._counted_step) * self._tokens_per_step)
+            self._counted_step = step
+        if "train_loss" in data:
+            TRAINING_LOSS.set(data["train_loss"])
         self._loop.call_soon_threadsafe(self._queue.put_nowait, ("metrics", data))
 
     def checkpoint(self, step: int, path: Path, metrics: dict[str, float]) -> None:

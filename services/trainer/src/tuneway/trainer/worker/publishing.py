@@ -15,7 +15,7 @@ from tuneway.core.artifacts import directory_sha256
 from tuneway.trainer import domain as d
 from tuneway.trainer.adapter_registry import Registry
 from tuneway.trainer.hyperparams import resolve
-from tuneway.trainer.metrics import JOBS, REGISTRATION_SECONDS
+from tuneway.trainer.metrics import JOBS, REGISTRATION_SECONDS, REGISTRATIONS
 from tuneway.trainer.models import JobRow
 from tuneway.trainer.repository import columns
 from tuneway.trainer.repository import job_events as event_repo
@@ -81,6 +81,7 @@ class AdapterPublisher:
             await subscription.unsubscribe()
         if seconds is not None:
             REGISTRATION_SECONDS.observe(seconds)
+        REGISTRATIONS.labels("unconfirmed" if seconds is None else "loaded").inc()
         await self._succeed(job_id, version, trained_tokens, seconds)
 
     async def _succeed(

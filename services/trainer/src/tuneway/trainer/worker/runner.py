@@ -132,6 +132,9 @@ class JobRunner:
             else f"Training started: {hyper.total_steps} steps.",
             {"step": latest[0]} if latest else {"total_steps": hyper.total_steps},
         )
+        progress.count_tokens(
+            latest[0] if latest else 0, training.trained_tokens(plan) / max(1, hyper.total_steps)
+        )
         outcome = await asyncio.to_thread(training.run, plan, progress)
         if outcome.stopped == "handback":
             return RunOutcome("handback", step=outcome.step)

@@ -17,3 +17,21 @@ class AnalyticsSettings(GrpcServiceSettings, DatabaseSettings):
     retriever_target: str = "127.0.0.1:50052"
     # Raw events older than this are deleted (rollups stay); 0 keeps them forever.
     raw_retention_days: int = 30
+    # How often the retention task looks for expired raw events.
+    retention_interval_seconds: float = 3600.0
+    # Messages one pull fetches at most; they are written in one transaction, then acknowledged.
+    batch_size: int = 500
+    # How long one pull waits for messages before the loop looks again (and notices a stop).
+    fetch_timeout_seconds: float = 1.0
+    # Unacknowledged messages come back after this; generous, so a slow retriever does not cause
+    # redeliveries of batches still being written.
+    ack_wait_seconds: float = 120.0
+    # After a failed batch (retriever or database down) the loop waits this long, doubling up to the max.
+    retry_initial_seconds: float = 0.5
+    retry_max_seconds: float = 15.0
+    # Below this cosine similarity to every type's centroid a query is "other".
+    classification_threshold: float = 0.45
+    # Feedback per arm before experiment comparisons are reported (when a request asks for 0).
+    min_sample_default: int = 100
+    # How often the consumer's pending count (tuneway_analytics_consumer_pending) is refreshed.
+    pending_refresh_seconds: float = 5.0

@@ -1,0 +1,183 @@
+"""The store's write path: one batch of classified completions and feedback in one transaction.
+
+Only completion events that are new to the store add to the rollups, so a redelivered or re-published
+event is never counted twice. Feedback counts in the rollup row of the completion it judges: at once
+when that completion is stored, else when it arrives; a later submission by the same user replaces
+the earlier one (its contribution is subtracted), an older one arriving late changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tuneway.analytics.dimensions import dimensions
+from tuneway.analytics.domain import DIMENSIONS, FeedbackRecord
+from tuneway.analytics.feedback_value import NONE, contribution
+from tuneway.analytics.repository import events as event_rows
+from tuneway.analytics.repository import feedback as feedback_rows
+from tuneway.analytics.repository import rollups, tenants
+from tuneway.analytics.rollup_batch import RollupBatch
+from tuneway.api.events.v1 import events_pb2
+from tuneway.core.pii import scrub_pii
+
+HUMAN_QUERY_TYPE = "human"
+
+
+@dataclass(frozen=True)
+class ClassifiedCompletion:
+    event: events_pb2.CompletionEvent
+    query_type: str
+
+
+@dataclass
+class IngestResult:
+    """What a committed batch changed, for the metrics."""
+
+    new_completions: list[ClassifiedCompletion] = field(default_factory=list)
+    duplicate_completions: int = 0
+    # Feedback that replaced nothing newer, with its completion's dimensions when that is stored.
+    new_feedback: list[tuple[FeedbackRecord, tuple[str, ...] | None]] = field(default_factory=list)
+    duplicate_feedback: int = 0
+    newest_created_at_ms: int = 0
+
+
+def feedback_record(message: events_pb2.FeedbackEvent) -> FeedbackRecord:
+    return FeedbackRecord(
+        feedback_id=message.feedback_id,
+        tenant_id=message.tenant_id,
+        completion_id=message.completion_id,
+        user=message.user,
+        created_at_ms=message.created_at_ms,
+        rating=message.rating,
+        score=message.score,
+        scale=message.scale,
+        label=message.label,
+        comment=message.comment,
+        api_key_id=message.api_key_id,
+    )
+
+
+class EventWriter:
+    """Writes batches; `human_type` is the query type that means "asks for a human"."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], human_type: str = HUMAN_QUERY_TYPE
+    ) -> None:
+        self._sessions = sessions
+        self._human_type = human_type
+
+    async def write(
+        self, completions: Sequence[ClassifiedCompletion], feedback: Sequence[events_pb2.FeedbackEvent]
+    ) -> IngestResult:
+        """Writes everything in one transaction; raises (writing nothing) if the database fails."""
+        result = IngestResult()
+        async with self._sessions() as session, session.begin():
+            batch = RollupBatch()
+            await self._write_completions(session, completions, batch, result)
+            await self._write_feedback(session, [feedback_record(m) for m in feedback], batch, result)
+            await rollups.add(session, batch.deltas, batch.errors)
+        return result
+
+    async def _write_completions(
+        self,
+        session: AsyncSession,
+        completions: Sequence[ClassifiedCompletion],
+        batch: RollupBatch,
+        result: IngestResult,
+    ) -> None:
+        unique = {(c.event.tenant_id, c.event.request_id): c for c in completions}
+        result.duplicate_completions = len(completions) - len(unique)
+        if not unique:
+            return
+        keep_text = await tenants.settings(session, {tenant for tenant, _ in unique})
+        rows = [_event_row(c, keep_text[c.event.tenant_id].keep_message_text) for c in unique.values()]
+        inserted = await event_rows.insert_new(session, rows)
+        result.duplicate_completions += len(unique) - len(inserted)
+        by_tenant: dict[str, list[ClassifiedCompletion]] = defaultdict(list)
+        for key in inserted:
+            completion = unique[key]
+            by_tenant[key[0]].append(completion)
+            dims = dimensions(completion.event, completion.query_type)
+            batch.add_event(completion.event, dims, completion.query_type == self._human_type)
+            result.new_completions.append(completion)
+            result.newest_created_at_ms = max(result.newest_created_at_ms, completion.event.created_at_ms)
+        # Feedback that arrived before its completion counts now.
+        for tenant_id, new in by_tenant.items():
+            events_by_id = {c.event.request_id: c for c in new}
+            for record in await feedback_rows.for_completions(session, tenant_id, events_by_id):
+                event = events_by_id[record.completion_id]
+                dims = dimensions(event.event, event.query_type)
+                batch.add_feedback(tenant_id, event.event.created_at_ms, dims, contribution(record))
+
+    async def _write_feedback(
+        self,
+        session: AsyncSession,
+        records: Sequence[FeedbackRecord],
+        batch: RollupBatch,
+        result: IngestResult,
+    ) -> None:
+        by_tenant: dict[str, list[FeedbackRecord]] = defaultdict(list)
+        for record in records:
+            by_tenant[record.tenant_id].append(record)
+        changed: list[FeedbackRecord] = []
+        for tenant_id, tenant_records in by_tenant.items():
+            completion_ids = {r.completion_id for r in tenant_records}
+            stored = await feedback_rows.for_completions(session, tenant_id, completion_ids, lock=True)
+            before = {(r.completion_id, r.user): r for r in stored}
+            current = dict(before)
+            for record in tenant_records:
+                key = (record.completion_id, record.user)
+                latest = current.get(key)
+                if latest is not None and record.feedback_id == latest.feedback_id:
+                    result.duplicate_feedback += 1
+                elif latest is None or record.created_at_ms > latest.created_at_ms:
+                    current[key] = record
+            events = await event_rows.dimensions_of(session, tenant_id, completion_ids)
+            for key, latest in current.items():
+                if before.get(key) is latest:
+                    continue
+                changed.append(latest)
+                event = events.get(key[0])
+                result.new_feedback.append((latest, event[1] if event else None))
+                if event is not None:
+                    old = before.get(key)
+                    delta = contribution(latest).minus(contribution(old) if old else NONE)
+                    batch.add_feedback(tenant_id, event[0], event[1], delta)
+        await feedback_rows.upsert_latest(session, changed)
+
+
+def _event_row(completion: ClassifiedCompletion, keep_text: bool) -> dict[str, object]:
+    event = completion.event
+    text = scrub_pii(event.last_user_message)[0] if keep_text and event.last_user_message else None
+    stripped = replace_message(event)
+    return {
+        "tenant_id": event.tenant_id,
+        "request_id": event.request_id,
+        "created_at_ms": event.created_at_ms,
+        **dict(zip(DIMENSIONS, dimensions(event, completion.query_type), strict=True)),
+        "experiment_id": event.experiment_id,
+        "status": event.status,
+        "error_code": event.error_code,
+        "user": event.user,
+        "conversation_id": event.conversation_id,
+        "prompt_tokens": event.prompt_tokens,
+        "completion_tokens": event.completion_tokens,
+        "latency_ms": event.latency_ms,
+        "payload": stripped,
+        "message_text": text,
+    }
+
+
+def replace_message(event: events_pb2.CompletionEvent) -> bytes:
+    """The event serialised without its last user message (kept, scrubbed, in its own column if at all)."""
+    copy = events_pb2.CompletionEvent()
+    copy.CopyFrom(event)
+    copy.ClearField("last_user_message")
+    return copy.SerializeToString()
+
+
+__all__ = ["ClassifiedCompletion", "EventWriter", "IngestResult", "feedback_record"]

@@ -1,0 +1,143 @@
+"""Tables the analytics service owns; every row carries its tenant.
+
+`events` keeps raw completion events (for drill-down and experiments, deleted after the retention);
+`feedback` the latest judgement per (tenant, completion, user); `rollups` adds events up per hour and
+per day and dimension tuple (summaries and time series read only these), `rollup_errors` their errors
+by code. The histogram columns `latency_00..` and `ttft_00..` are the buckets of `histogram.py`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from tuneway.analytics.domain import DIMENSIONS
+from tuneway.analytics.histogram import BUCKETS
+from tuneway.core.db import service_metadata
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the analytics service's tables."""
+
+    metadata = service_metadata()
+
+
+def _dimension_columns(primary_key: bool) -> list[Column[Any]]:
+    # "" means "none": NULLs would make every dimension tuple with a missing value unique.
+    return [Column(name, String(256), primary_key=primary_key, nullable=False) for name in DIMENSIONS]
+
+
+events = Table(
+    "events",
+    Base.metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("request_id", String(128), primary_key=True),
+    Column("created_at_ms", BigInteger, nullable=False),
+    *_dimension_columns(False),
+    Column("experiment_id", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("error_code", String(128), nullable=False),
+    Column("user", String(256), nullable=False),
+    Column("conversation_id", String(256), nullable=False),
+    Column("prompt_tokens", Integer, nullable=False),
+    Column("completion_tokens", Integer, nullable=False),
+    Column("latency_ms", Float, nullable=False),
+    # The CompletionEvent as received, its last user message removed (message_text holds the kept,
+    # scrubbed one when the tenant asked for it).
+    Column("payload", LargeBinary, nullable=False),
+    Column("message_text", Text, nullable=True),
+    Index("ix_events_drill_down", "tenant_id", "created_at_ms", "request_id"),
+    Index("ix_events_experiment", "tenant_id", "experiment_id"),
+)
+
+feedback = Table(
+    "feedback",
+    Base.metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("completion_id", String(128), primary_key=True),
+    Column("user", String(256), primary_key=True),
+    Column("feedback_id", String(128), nullable=False),
+    Column("created_at_ms", BigInteger, nullable=False),
+    Column("rating", Integer, nullable=False),
+    Column("score", Float, nullable=False),
+    Column("scale", String(8), nullable=False),
+    Column("label", String(256), nullable=False),
+    Column("comment", Text, nullable=False),
+    Column("api_key_id", String(64), nullable=False),
+)
+
+COUNTERS: tuple[str, ...] = (
+    "requests",
+    "errors",
+    "prompt_tokens",
+    "completion_tokens",
+    "feedback_count",
+    "positive_count",
+    "score_count",
+    "no_answer_count",
+    "knowledge_requests",
+    "human_request_count",
+)
+LATENCY_COLUMNS = tuple(f"latency_{i:02d}" for i in range(BUCKETS))
+TTFT_COLUMNS = tuple(f"ttft_{i:02d}" for i in range(BUCKETS))
+# Every column a rollup upsert adds to, in the order of `RollupDelta.values`.
+ADDITIVE: tuple[str, ...] = (*COUNTERS, "score_sum", *LATENCY_COLUMNS, *TTFT_COLUMNS)
+ROLLUP_KEY: tuple[str, ...] = ("tenant_id", "period_ms", "bucket_start_ms", *DIMENSIONS)
+
+rollups = Table(
+    "rollups",
+    Base.metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    # 3_600_000 (hourly rows) or 86_400_000 (daily rows, read for whole days)
+    Column("period_ms", Integer, primary_key=True),
+    Column("bucket_start_ms", BigInteger, primary_key=True),
+    *_dimension_columns(True),
+    *(Column(name, BigInteger, nullable=False, default=0) for name in COUNTERS),
+    Column("score_sum", Float, nullable=False, default=0.0),
+    *(Column(name, Integer, nullable=False, default=0) for name in (*LATENCY_COLUMNS, *TTFT_COLUMNS)),
+)
+
+rollup_errors = Table(
+    "rollup_errors",
+    Base.metadata,
+    Column("tenant_id", String(64), primary_key=True),
+    Column("period_ms", Integer, primary_key=True),
+    Column("bucket_start_ms", BigInteger, primary_key=True),
+    *_dimension_columns(True),
+    Column("error_code", String(128), primary_key=True),
+    Column("errors", BigInteger, nullable=False),
+)
+
+
+class QueryTypeRow(Base):
+    """A tenant's own query type (a default's name replaces that default for the tenant)."""
+
+    __tablename__ = "query_types"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    examples: Mapped[list[str]] = mapped_column(JSON)
+    updated_at_ms: Mapped[int] = mapped_column(BigInteger)
+
+
+class TenantSettingsRow(Base):
+    """A tenant's analytics settings; no row means the defaults."""
+
+    __tablename__ = "tenant_settings"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    keep_message_text: Mapped[bool] = mapped_column(Boolean, default=False)

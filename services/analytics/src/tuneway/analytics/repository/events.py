@@ -1,0 +1,125 @@
+"""Raw completion events: insert ignoring duplicates, drill-down pages, experiment reads, retention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import and_, case, delete, func, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuneway.analytics.domain import DIMENSIONS
+from tuneway.analytics.models import events
+from tuneway.analytics.repository.dialect import upsert_insert
+
+# What a feedback needs of its completion to find its rollup rows.
+EventKey = tuple[str, str]  # (tenant_id, request_id)
+
+
+async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[EventKey]:
+    """Inserts the rows whose (tenant, request id) is new; returns those keys (duplicates are skipped)."""
+    if not rows:
+        return set()
+    statement = (
+        upsert_insert(session, events)
+        .on_conflict_do_nothing(index_elements=["tenant_id", "request_id"])
+        .returning(events.c.tenant_id, events.c.request_id)
+    )
+    result = await session.execute(statement, list(rows))
+    return {(tenant, request) for tenant, request in result.all()}
+
+
+async def dimensions_of(
+    session: AsyncSession, tenant_id: str, request_ids: Iterable[str]
+) -> dict[str, tuple[int, tuple[str, ...]]]:
+    """request id -> (created_at_ms, dimension values) of the tenant's stored events among `request_ids`."""
+    ids = list(set(request_ids))
+    if not ids:
+        return {}
+    columns = [events.c.request_id, events.c.created_at_ms, *(events.c[name] for name in DIMENSIONS)]
+    found: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for start in range(0, len(ids), 500):
+        result = await session.execute(
+            select(*columns).where(
+                events.c.tenant_id == tenant_id, events.c.request_id.in_(ids[start : start + 500])
+            )
+        )
+        for row in result.all():
+            found[row[0]] = (row[1], tuple(row[2:]))
+    return found
+
+
+async def page(
+    session: AsyncSession,
+    tenant_id: str,
+    from_ms: int,
+    to_ms: int,
+    filters: dict[str, str],
+    limit: int,
+    after: tuple[int, str] | None,
+) -> list[Any]:
+    """Up to `limit` events newest first, strictly after the keyset position `after` (created, id)."""
+    conditions = [
+        events.c.tenant_id == tenant_id,
+        events.c.created_at_ms >= from_ms,
+        events.c.created_at_ms < to_ms,
+        *(events.c[name] == value for name, value in filters.items()),
+    ]
+    if after is not None:
+        created, request_id = after
+        conditions.append(
+            or_(
+                events.c.created_at_ms < created,
+                and_(events.c.created_at_ms == created, events.c.request_id < request_id),
+            )
+        )
+    statement = (
+        select(
+            events.c.request_id,
+            events.c.created_at_ms,
+            events.c.query_type,
+            events.c.payload,
+            events.c.message_text,
+        )
+        .where(*conditions)
+        .order_by(events.c.created_at_ms.desc(), events.c.request_id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def experiment_arms(session: AsyncSession, tenant_id: str, experiment_id: str) -> list[Any]:
+    """Per arm column value ("<experiment>:<arm>"): exposures, requests, errors and tokens."""
+    # Prefixes keep a user and a conversation of the same name apart.
+    identity = case(
+        (events.c.user != "", literal("u:") + events.c.user),
+        (events.c.conversation_id != "", literal("c:") + events.c.conversation_id),
+        else_=literal("r:") + events.c.request_id,
+    )
+    statement = (
+        select(
+            events.c.experiment_arm,
+            func.count(func.distinct(identity)),
+            func.count(),
+            func.sum(case((events.c.status == "error", 1), else_=0)),
+            func.sum(events.c.prompt_tokens),
+            func.sum(events.c.completion_tokens),
+        )
+        .where(events.c.tenant_id == tenant_id, events.c.experiment_id == experiment_id)
+        .group_by(events.c.experiment_arm)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def experiment_latencies(session: AsyncSession, tenant_id: str, experiment_id: str) -> list[Any]:
+    """(arm column value, latency_ms) of every event of the experiment."""
+    statement = select(events.c.experiment_arm, events.c.latency_ms).where(
+        events.c.tenant_id == tenant_id, events.c.experiment_id == experiment_id
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def delete_older_than(session: AsyncSession, cutoff_ms: int) -> int:
+    """Deletes every tenant's raw events created before `cutoff_ms`; returns how many."""
+    result = await session.execute(delete(events).where(events.c.created_at_ms < cutoff_ms))
+    return int(getattr(result, "rowcount", 0) or 0)

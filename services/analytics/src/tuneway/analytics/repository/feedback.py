@@ -1,0 +1,55 @@
+"""The latest feedback per (tenant, completion, user): reads and the upsert that keeps the newest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tuneway.analytics.domain import FeedbackRecord
+from tuneway.analytics.models import feedback
+from tuneway.analytics.repository.dialect import upsert_insert
+
+_FIELDS = tuple(FeedbackRecord.__dataclass_fields__)
+
+
+async def for_completions(
+    session: AsyncSession, tenant_id: str, completion_ids: Iterable[str], *, lock: bool = False
+) -> list[FeedbackRecord]:
+    """The tenant's stored feedback on any of `completion_ids` (locked for update on PostgreSQL if asked)."""
+    ids = list(set(completion_ids))
+    found: list[FeedbackRecord] = []
+    for start in range(0, len(ids), 500):
+        statement = select(*(feedback.c[name] for name in _FIELDS)).where(
+            feedback.c.tenant_id == tenant_id, feedback.c.completion_id.in_(ids[start : start + 500])
+        )
+        if lock and session.get_bind().dialect.name == "postgresql":
+            statement = statement.with_for_update()
+        result = await session.execute(statement)
+        found.extend(FeedbackRecord(*row) for row in result.all())
+    return found
+
+
+async def upsert_latest(session: AsyncSession, records: Sequence[FeedbackRecord]) -> None:
+    """Writes each record unless a newer one for its (tenant, completion, user) is already stored."""
+    if not records:
+        return
+    statement = upsert_insert(session, feedback)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", "completion_id", "user"],
+        set_={
+            name: statement.excluded[name]
+            for name in _FIELDS
+            if name not in ("tenant_id", "completion_id", "user")
+        },
+        where=statement.excluded.created_at_ms > feedback.c.created_at_ms,
+    )
+    await session.execute(statement, [asdict(record) for record in records])
+
+
+async def delete_older_than(session: AsyncSession, cutoff_ms: int) -> int:
+    """Deletes feedback created before `cutoff_ms` (its completion's raw event is gone by then)."""
+    result = await session.execute(delete(feedback).where(feedback.c.created_at_ms < cutoff_ms))
+    return int(getattr(result, "rowcount", 0) or 0)

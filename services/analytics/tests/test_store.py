@@ -1,0 +1,216 @@
+"""The store on SQLite and PostgreSQL: rollups add up exactly what was ingested, feedback counts once in
+the right row whatever the order, duplicates count once, and tenants never see each other."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from tuneway.analytics.domain import Measures, Slice, Window
+from tuneway.analytics.histogram import GROWTH
+from tuneway.analytics.ingest import ClassifiedCompletion, EventWriter
+from tuneway.analytics.summaries import SummaryReader
+from tuneway.api.events.v1 import events_pb2
+
+Sessions = async_sessionmaker[AsyncSession]
+MakeCompletion = Callable[..., events_pb2.CompletionEvent]
+MakeFeedback = Callable[..., events_pb2.FeedbackEvent]
+HOUR_MS = 3_600_000
+DAY_MS = 24 * HOUR_MS
+EPOCH_MS = 1_767_225_600_000  # the builders' default time: a day start, UTC
+WHOLE_WEEK = Window(EPOCH_MS - DAY_MS, EPOCH_MS + 8 * DAY_MS)
+
+
+def classified(*events: events_pb2.CompletionEvent, query_type: str = "orders") -> list[ClassifiedCompletion]:
+    return [ClassifiedCompletion(event, query_type) for event in events]
+
+
+async def total(sessions: Sessions, tenant: str, window: Window = WHOLE_WEEK, **kwargs: Any) -> Measures:
+    return (await SummaryReader(sessions).summary(Slice(tenant, window, **kwargs))).total
+
+
+def within_bucket(estimate: float | None, exact: float) -> bool:
+    """An interpolated percentile is off by less than its bucket's width (20% of the value)."""
+    assert estimate is not None
+    return abs(estimate - exact) <= max(exact * (GROWTH - 1), 1.0)
+
+
+async def test_rollups_match_what_was_ingested(
+    sessions: Sessions, tenant: str, completion: MakeCompletion, feedback: MakeFeedback
+) -> None:
+    rng = np.random.default_rng(7)
+    latencies = rng.lognormal(mean=6.0, sigma=1.0, size=600)
+    ttfts = rng.lognormal(mean=4.5, sigma=0.8, size=600)
+    channels = rng.choice(["web", "app", "email"], size=600)
+    # Spread over four days and every hour, so summaries read daily and hourly rows together.
+    offsets = rng.integers(0, 4 * DAY_MS, size=600)
+    events = [
+        completion(
+            tenant,
+            int(EPOCH_MS + offset),
+            latency_ms=float(latency),
+            time_to_first_token_ms=float(ttft),
+            channel=str(channel),
+            prompt_tokens=int(i % 7),
+            status="error" if i % 10 == 0 else "ok",
+            error_code="rate_limit_exceeded" if i % 20 == 0 else ("server_error" if i % 10 == 0 else ""),
+        )
+        for i, (latency, ttft, channel, offset) in enumerate(
+            zip(latencies, ttfts, channels, offsets, strict=True)
+        )
+    ]
+    writer = EventWriter(sessions)
+    for start in range(0, len(events), 128):
+        await writer.write(classified(*events[start : start + 128]), [])
+
+    # Half-way through the first day to half-way through the fourth: hours, then days, then hours.
+    window = Window(EPOCH_MS + 12 * HOUR_MS + 1234, EPOCH_MS + 3 * DAY_MS + 12 * HOUR_MS)
+    inside = [
+        e for e in events if EPOCH_MS + 12 * HOUR_MS <= e.created_at_ms < EPOCH_MS + 3 * DAY_MS + 12 * HOUR_MS
+    ]
+    summary = await SummaryReader(sessions).summary(Slice(tenant, window, group_by=("channel",)))
+    assert summary.total.requests == len(inside)
+    assert summary.total.errors == sum(e.status == "error" for e in inside)
+    assert summary.total.errors_by_code == {
+        "rate_limit_exceeded": sum(e.error_code == "rate_limit_exceeded" for e in inside),
+        "server_error": sum(e.error_code == "server_error" for e in inside),
+    }
+    assert summary.total.prompt_tokens == sum(e.prompt_tokens for e in inside)
+    assert summary.total.completion_tokens == 20 * len(inside)
+    exact = [e.latency_ms for e in inside]
+    assert within_bucket(summary.total.latency_p50_ms, float(np.percentile(exact, 50)))
+    assert within_bucket(summary.total.latency_p95_ms, float(np.percentile(exact, 95)))
+    exact_ttft = [e.time_to_first_token_ms for e in inside]
+    assert within_bucket(summary.total.time_to_first_token_p50_ms, float(np.percentile(exact_ttft, 50)))
+    by_channel = {row.group["channel"]: row.measures for row in summary.rows}
+    assert set(by_channel) == {"web", "app", "email"}
+    for channel, measures in by_channel.items():
+        mine = [e for e in inside if e.channel == channel]
+        assert measures.requests == len(mine)
+        assert within_bucket(measures.latency_p50_ms, float(np.percentile([e.latency_ms for e in mine], 50)))
+
+    filtered = await total(sessions, tenant, window, filters={"channel": "app"})
+    assert filtered.requests == by_channel["app"].requests
+
+    series = await SummaryReader(sessions).timeseries(Slice(tenant, window), "day")
+    assert [point.bucket_start_ms for point in series] == [EPOCH_MS + d * DAY_MS for d in range(4)]
+    assert sum(point.measures.requests for point in series) == len(inside)
+    assert series[0].measures.requests == sum(e.created_at_ms < EPOCH_MS + DAY_MS for e in inside)
+    hourly = await SummaryReader(sessions).timeseries(Slice(tenant, window), "hour")
+    assert sum(point.measures.requests for point in hourly) == len(inside)
+    assert all(point.bucket_start_ms % HOUR_MS == 0 for point in hourly)
+
+
+async def test_duplicates_count_once(
+    sessions: Sessions, tenant: str, completion: MakeCompletion, feedback: MakeFeedback
+) -> None:
+    writer = EventWriter(sessions)
+    event = completion(tenant)
+    first = await writer.write(classified(event, event), [])
+    again = await writer.write(classified(event), [])
+    assert (len(first.new_completions), first.duplicate_completions) == (1, 1)
+    assert (len(again.new_completions), again.duplicate_completions) == (0, 1)
+    assert (await total(sessions, tenant)).requests == 1
+
+
+async def test_feedback_after_before_and_replacing(
+    sessions: Sessions, tenant: str, completion: MakeCompletion, feedback: MakeFeedback
+) -> None:
+    writer = EventWriter(sessions)
+    early, late = completion(tenant, user="ann"), completion(tenant, user="bob")
+    await writer.write(classified(early), [])
+    # After its completion: counts at once.
+    await writer.write([], [feedback(early, rating=1)])
+    measures = await total(sessions, tenant)
+    assert (measures.feedback_count, measures.positive_count) == (1, 1)
+
+    # Before its completion: kept, counted when the completion arrives.
+    before = feedback(late, score=2.0, scale="1-5", rating=0)
+    await writer.write([], [before])
+    assert (await total(sessions, tenant)).feedback_count == 1
+    await writer.write(classified(late), [])
+    measures = await total(sessions, tenant)
+    assert (measures.feedback_count, measures.positive_count, measures.score_count) == (2, 1, 1)
+    assert measures.mean_score == pytest.approx(0.25)
+
+    # A later submission by the same user replaces the earlier; an older one arriving late does not.
+    replacing = feedback(late, at_ms=before.created_at_ms + 10, score=5.0, scale="1-5", rating=0)
+    stale = feedback(late, at_ms=before.created_at_ms + 5, rating=-1)
+    result = await writer.write([], [replacing, stale, replacing])
+    assert result.duplicate_feedback == 1
+    measures = await total(sessions, tenant)
+    assert (measures.feedback_count, measures.positive_count, measures.score_count) == (2, 2, 1)
+    assert measures.mean_score == pytest.approx(1.0)
+
+    # Another user's feedback on the same completion is its own.
+    await writer.write([], [feedback(late, user="carol", score=0.2, scale="0-1", rating=0)])
+    measures = await total(sessions, tenant)
+    assert (measures.feedback_count, measures.positive_count, measures.score_count) == (3, 2, 2)
+    assert measures.mean_score == pytest.approx(0.6)
+
+
+async def test_feedback_and_its_completion_in_one_batch(
+    sessions: Sessions, tenant: str, completion: MakeCompletion, feedback: MakeFeedback
+) -> None:
+    event = completion(tenant, user="dan")
+    await EventWriter(sessions).write(classified(event), [feedback(event, rating=-1)])
+    measures = await total(sessions, tenant)
+    assert (measures.requests, measures.feedback_count, measures.positive_count) == (1, 1, 0)
+
+
+async def test_knowledge_and_human_requests(
+    sessions: Sessions, tenant: str, completion: MakeCompletion, feedback: MakeFeedback
+) -> None:
+    writer = EventWriter(sessions)
+    await writer.write(
+        classified(
+            completion(tenant, knowledge_sources=3),
+            completion(tenant, knowledge_no_answer=True),
+            completion(tenant, kind="base", assistant=""),
+        )
+        + classified(completion(tenant), query_type="human"),
+        [],
+    )
+    measures = await total(sessions, tenant)
+    assert (measures.requests, measures.knowledge_requests, measures.no_answer_count) == (4, 2, 1)
+    assert measures.no_answer_rate == pytest.approx(0.5)
+    assert measures.human_request_count == 1
+    grouped = await SummaryReader(sessions).summary(
+        Slice(tenant, WHOLE_WEEK, group_by=("query_type", "kind"))
+    )
+    assert {(r.group["query_type"], r.group["kind"]): r.measures.requests for r in grouped.rows} == {
+        ("orders", "assistant"): 2,
+        ("orders", "base"): 1,
+        ("human", "assistant"): 1,
+    }
+
+
+async def test_tenants_see_only_their_own(
+    sessions: Sessions, tenant: str, completion: MakeCompletion, feedback: MakeFeedback
+) -> None:
+    writer = EventWriter(sessions)
+    other = f"{tenant}-other"
+    mine = completion(tenant)
+    theirs = completion(other, request_id=mine.request_id)
+    await writer.write(classified(mine, theirs), [feedback(theirs, completion_id=mine.request_id)])
+    assert (await total(sessions, tenant)).requests == 1
+    assert (await total(sessions, tenant)).feedback_count == 0
+    assert (await total(sessions, other)).feedback_count == 1
+
+
+async def test_unknown_dimensions_and_bad_windows_are_refused() -> None:
+    from tuneway.core.errors import InvalidArgumentError
+
+    with pytest.raises(InvalidArgumentError) as error:
+        Slice("t", WHOLE_WEEK, group_by=("colour",))
+    assert error.value.param == "group_by" and "colour" in error.value.message
+    with pytest.raises(InvalidArgumentError) as error:
+        Slice("t", WHOLE_WEEK, filters={"shape": "x"})
+    assert error.value.param == "filters" and "shape" in error.value.message
+    with pytest.raises(InvalidArgumentError) as error:
+        Window(10, 10)
+    assert error.value.param == "from_ms"

@@ -18,13 +18,14 @@ PACKAGES := libs/contracts libs/core libs/devstack services/inference services/g
 PROTOS := $(shell find proto -name '*.proto')
 STUBS := libs/contracts/src
 
-.PHONY: help install run test model proto proto-check lint bench images clean
+.PHONY: help install run test model proto proto-check lint bench images clean dashboards prometheus
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## create .venv with every service, the engine and the dev tools
 	@command -v nats-server >/dev/null || $(MAKE) --no-print-directory nats-server
+	@command -v prometheus >/dev/null || $(MAKE) --no-print-directory prometheus
 
 $(STAMP): pyproject.toml requirements/*.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +49,10 @@ endif
 nats-server: # NATS for machines that lack it (Debian's package)
 	@echo "nats-server not found; installing it from the distribution's packages"
 	apt-get update -qq && apt-get install -y -qq nats-server
+
+prometheus: # Prometheus for make run's metrics (Debian's package; make run carries on without it)
+	@echo "prometheus not found; installing it from the distribution's packages"
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus
 
 model: install ## build the tiny demo model into var/models (once)
 	$(PY) -m tuneway.devstack model --out $(MODEL_DIR)
@@ -74,6 +79,9 @@ lint: install ## ruff and mypy
 	$(VENV)/bin/mypy libs/core/src libs/devstack/src services/gateway/src services/inference/src \
 		services/prompt-svc/src services/retriever/src services/trainer/src \
 		services/analytics/src
+
+dashboards: install ## regenerate the Grafana dashboards in deploy/grafana/dashboards
+	$(PY) -m tuneway.devstack.dashboards
 
 bench: install model ## gateway vs vLLM's own OpenAI server (see bench/README.md)
 	$(PY) bench/gateway_vs_vllm.py

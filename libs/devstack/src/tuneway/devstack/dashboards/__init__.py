@@ -1,0 +1,1 @@
+"""Grafana dashboards as code: `python -m tuneway.devstack.dashboards` writes deploy/grafana/dashboards."""

@@ -14,7 +14,8 @@ import grpc
 import pytest
 
 from tuneway.core.errors import DomainError, from_rpc_error
-from tuneway.core.testing.processes import NatsServer, port_open
+from tuneway.core.testing.processes import NatsServer, free_port, port_open
+from tuneway.core.testing.prometheus import PrometheusServer, prometheus_binary
 
 POSTGRES_ADMIN_URL = os.environ.get("TUNEWAY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -34,6 +35,27 @@ def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer
 def nats_url(nats_server: NatsServer) -> str:
     """URL of the session's private nats-server."""
     return nats_server.url
+
+
+@pytest.fixture
+def prometheus(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Callable[[dict[str, str]], PrometheusServer]]:
+    """prometheus({job: metrics URL}): a real Prometheus on a free port scraping those URLs every second,
+    with a temporary config and storage; stopped after the test. Skips without the binary."""
+    if prometheus_binary() is None:
+        pytest.skip("prometheus is not on PATH (make install installs it)")
+    started: list[PrometheusServer] = []
+
+    def start(targets: dict[str, str]) -> PrometheusServer:
+        server = PrometheusServer(tmp_path_factory.mktemp("prometheus"), free_port(), targets, interval="1s")
+        server.start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
 
 
 @pytest.fixture

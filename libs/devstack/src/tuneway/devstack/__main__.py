@@ -25,6 +25,7 @@ def run() -> int:
         return 1
     print(f"\n  gateway    {stack.gateway_url}   (OpenAPI docs at {stack.gateway_url}/docs)")
     print(f"  admin key  {stack.admin_key()}")
+    print(f"  prometheus {stack.start_prometheus()}")
     print("\n  Ctrl-C stops everything.\n", flush=True)
     try:
         while not stop.wait(1.0):

@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings
 
 from tuneway.analytics.settings import AnalyticsSettings
 from tuneway.core.testing.processes import free_port, port_open, start_nats_server, stop_process
+from tuneway.core.testing.prometheus import PrometheusServer, prometheus_binary
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.inference.settings import InferenceSettings
 from tuneway.prompt_svc.settings import PromptSettings
@@ -48,6 +49,8 @@ class StackConfig:
     trainer_worker_metrics_port: int = _default(TrainerSettings, "worker_metrics_port")
     analytics_port: int = _default(AnalyticsSettings, "grpc_port")
     analytics_metrics_port: int = _default(AnalyticsSettings, "metrics_port")
+    # Prometheus scraping every service (when the binary is installed); 0 starts none.
+    prometheus_port: int = 9090
     model: str = ""
     bootstrap_key: str = ""
     # Extra environment for every service (tests pass engine and timeout settings here).
@@ -74,6 +77,7 @@ class StackConfig:
             trainer_worker_metrics_port=trainer.worker_metrics_port,
             analytics_port=analytics.grpc_port,
             analytics_metrics_port=analytics.metrics_port,
+            prometheus_port=int(os.environ.get("TUNEWAY_PROMETHEUS_PORT", "9090")),
             model=inference.model,
             bootstrap_key=gateway.bootstrap_key,
         )
@@ -86,6 +90,19 @@ class StackConfig:
         }
         chosen["nats_url"] = values.pop("nats_url", f"nats://127.0.0.1:{free_port()}")
         return cls(data_dir=data_dir, **chosen, **values)
+
+    def metrics_urls(self) -> dict[str, str]:
+        """Each process's Prometheus endpoint, by the job name Prometheus gives its series."""
+        local = "http://127.0.0.1"
+        return {
+            "gateway": f"{local}:{self.gateway_port}/metrics",
+            "inference": f"{local}:{self.inference_metrics_port}/metrics",
+            "prompt-svc": f"{local}:{self.prompt_metrics_port}/metrics",
+            "retriever": f"{local}:{self.retriever_metrics_port}/metrics",
+            "trainer": f"{local}:{self.trainer_metrics_port}/metrics",
+            "trainer-worker": f"{local}:{self.trainer_worker_metrics_port}/metrics",
+            "analytics": f"{local}:{self.analytics_metrics_port}/metrics",
+        }
 
 
 class StackError(RuntimeError):
@@ -105,6 +122,7 @@ class Stack:
         self._commands: dict[str, tuple[str, ...]] = {}
         self._restarts: dict[str, list[float]] = {}
         self._nats: subprocess.Popen[bytes] | None = None
+        self.prometheus: PrometheusServer | None = None
 
     @property
     def gateway_url(self) -> str:
@@ -201,6 +219,23 @@ class Stack:
             self.stop()
             raise
 
+    def start_prometheus(self) -> str:
+        """Starts Prometheus scraping every service, if installed; says what happened (the stack runs
+        without it: metrics are an aid, not a dependency)."""
+        if not self.config.prometheus_port:
+            return "not started (TUNEWAY_PROMETHEUS_PORT=0)"
+        if prometheus_binary() is None:
+            return "not installed (make install installs it); running without it"
+        server = PrometheusServer(
+            self.data_dir / "prometheus", self.config.prometheus_port, self.config.metrics_urls()
+        )
+        try:
+            server.start()
+        except RuntimeError as error:
+            return f"did not start ({str(error).splitlines()[0]}); running without it"
+        self.prometheus = server
+        return server.url
+
     def wait_ready(self, timeout: float) -> None:
         """Polls the gateway's /readyz; fails early, with the log, if a service exits."""
         deadline = time.monotonic() + timeout
@@ -262,6 +297,9 @@ class Stack:
         """Stops the gateway first (no new requests), then the rest, then a NATS we started."""
         for name in ["gateway", *[n for n in self.processes if n != "gateway"]]:
             self.stop_service(name)
+        if self.prometheus is not None:
+            self.prometheus.stop()
+            self.prometheus = None
         if self._nats is not None:
             stop_process(self._nats)
             self._nats = None

@@ -16,9 +16,19 @@ import openai
 import pytest
 
 from tuneway.core.testing.processes import free_port
+from tuneway.devstack.launcher import StackConfig
 
 ADMIN_KEY = "sk-tw-e2e-admin-0123456789abcdef0123456789abcdef"
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+# Runs after every other e2e module: its fine-tuning panels read what test_finetune_e2e left behind.
+LAST_MODULE = "test_dashboards_e2e.py"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Moves the dashboards' e2e test to the end of the session."""
+    items.sort(key=lambda item: item.path.name == LAST_MODULE)
 
 
 @dataclass
@@ -32,6 +42,8 @@ class RunningStack:
     data_dir: Path
     # The environment the launcher was started with (ports, limits).
     env: dict[str, str] = field(default_factory=dict)
+    # Each process's Prometheus endpoint, by job name (gateway, inference, ..., analytics).
+    metrics_urls: dict[str, str] = field(default_factory=dict)
 
     def client(self, key: str) -> openai.OpenAI:
         """An OpenAI SDK client for `key` (no retries, so error statuses reach the test)."""
@@ -72,6 +84,7 @@ def stack(
         "TRAINER_WORKER_METRICS_PORT": str(worker_metrics_port),
         "ANALYTICS_GRPC_PORT": str(analytics_port),
         "ANALYTICS_METRICS_PORT": str(analytics_metrics_port),
+        "TUNEWAY_PROMETHEUS_PORT": str(free_port()),
         # Small enough that the e2e tests can upload one byte past it.
         "GATEWAY_MAX_FILE_BYTES": str(2 * 1024 * 1024),
         "INFERENCE_MODEL": str(demo_model),
@@ -109,6 +122,15 @@ def stack(
         inference_metrics_url=f"http://127.0.0.1:{metrics_port}/metrics",
         data_dir=data_dir,
         env=env,
+        metrics_urls=StackConfig(
+            gateway_port=gateway_port,
+            inference_metrics_port=metrics_port,
+            prompt_metrics_port=prompt_metrics_port,
+            retriever_metrics_port=retriever_metrics_port,
+            trainer_metrics_port=trainer_metrics_port,
+            trainer_worker_metrics_port=worker_metrics_port,
+            analytics_metrics_port=analytics_metrics_port,
+        ).metrics_urls(),
     )
     process.send_signal(signal.SIGINT)
     try:

@@ -5,14 +5,25 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import Any
 
+import grpc
+import nats
 import pytest
+from nats.js import JetStreamContext
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tuneway.analytics.main import MIGRATIONS
+from tuneway.analytics.main import MIGRATIONS, AnalyticsServer
+from tuneway.analytics.settings import AnalyticsSettings
+from tuneway.api.analytics.v1 import analytics_pb2_grpc
 from tuneway.api.events.v1 import events_pb2
 from tuneway.core.db import create_engine, session_factory, upgrade_database
+from tuneway.core.grpc_client import create_channel
+from tuneway.core.nats import EVENTS_STREAM, ensure_stream
+from tuneway.core.testing.processes import free_port
+
+Stub = analytics_pb2_grpc.AnalyticsServiceStub
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
@@ -93,3 +104,100 @@ def completion() -> MakeCompletion:
 def feedback() -> MakeFeedback:
     """Builds a +1 rating of a completion by its user: feedback(completion, at_ms, **fields)."""
     return _feedback
+
+
+@pytest.fixture(scope="session")
+async def retriever_target(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    """A real retriever replica (its MiniLM embedder answers Embed) for the whole session."""
+    from tuneway.retriever.embedder import load_embedder
+    from tuneway.retriever.main import RetrieverServer
+    from tuneway.retriever.settings import RetrieverSettings
+
+    data = tmp_path_factory.mktemp("retriever")
+    port = free_port()
+    settings = RetrieverSettings(
+        database_url=f"sqlite+aiosqlite:///{(data / 'retriever.db').as_posix()}",
+        grpc_port=port,
+        host="127.0.0.1",
+        data_dir=data,
+        metrics_port=0,
+    )
+    backend = RetrieverSettings.model_fields["embedder_backend"].default
+    server = RetrieverServer(settings, load_embedder(backend, 32, data / "embedders"))
+    await server.start()
+    yield f"127.0.0.1:{port}"
+    await server.stop()
+
+
+def analytics_settings(
+    db_url: str, nats_url: str, retriever: str, data_dir: Path, **overrides: Any
+) -> AnalyticsSettings:
+    """Settings of a test replica: its own ports, short fetches and back-offs."""
+    values: dict[str, Any] = {
+        "database_url": db_url,
+        "nats_url": nats_url,
+        "retriever_target": retriever,
+        "grpc_port": free_port(),
+        "host": "127.0.0.1",
+        "metrics_port": 0,
+        "data_dir": data_dir,
+        "fetch_timeout_seconds": 0.2,
+        "retry_initial_seconds": 0.2,
+        "retry_max_seconds": 1.0,
+        "drain_seconds": 0.5,
+        "raw_retention_days": 0,
+    }
+    values.update(overrides)
+    return AnalyticsSettings(**values)
+
+
+class Replica:
+    """Starts, stops and restarts one analytics replica on one store."""
+
+    def __init__(self, settings: AnalyticsSettings) -> None:
+        self.settings = settings
+        self.server: AnalyticsServer | None = None
+        self.channel: grpc.aio.Channel | None = None
+        self.stub: Stub | None = None
+
+    async def start(self) -> Stub:
+        self.server = AnalyticsServer(self.settings)
+        await self.server.start()
+        self.channel = create_channel(f"127.0.0.1:{self.settings.grpc_port}")
+        self.stub = Stub(self.channel)
+        return self.stub
+
+    async def stop(self) -> None:
+        if self.channel is not None:
+            await self.channel.close()
+            self.channel = None
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+
+
+@pytest.fixture
+async def replica(
+    db_url: str, nats_url: str, retriever_target: str, tmp_path: Path
+) -> AsyncIterator[Replica]:
+    """An analytics replica on a fresh store, consuming the session's NATS."""
+    started = Replica(analytics_settings(db_url, nats_url, retriever_target, tmp_path / "data"))
+    await started.start()
+    yield started
+    await started.stop()
+
+
+@pytest.fixture
+async def stub(replica: Replica) -> Stub:
+    assert replica.stub is not None
+    return replica.stub
+
+
+@pytest.fixture
+async def js(nats_url: str) -> AsyncIterator[JetStreamContext]:
+    """A JetStream context of a publisher (the gateway's role)."""
+    client = await nats.connect(nats_url)
+    context = client.jetstream()
+    await ensure_stream(context, EVENTS_STREAM)
+    yield context
+    await client.close()

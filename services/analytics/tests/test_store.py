@@ -172,7 +172,7 @@ async def test_knowledge_and_human_requests(
             completion(tenant, knowledge_no_answer=True),
             completion(tenant, kind="base", assistant=""),
         )
-        + classified(completion(tenant), query_type="human"),
+        + classified(completion(tenant), query_type="asks for a human"),
         [],
     )
     measures = await total(sessions, tenant)
@@ -185,7 +185,7 @@ async def test_knowledge_and_human_requests(
     assert {(r.group["query_type"], r.group["kind"]): r.measures.requests for r in grouped.rows} == {
         ("orders", "assistant"): 2,
         ("orders", "base"): 1,
-        ("human", "assistant"): 1,
+        ("asks for a human", "assistant"): 1,
     }
 
 

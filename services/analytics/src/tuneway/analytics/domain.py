@@ -137,9 +137,11 @@ class FeedbackRecord:
 
 @dataclass(frozen=True)
 class StoredEvent:
-    """A raw completion event as kept: its serialised CompletionEvent, query type and feedback."""
+    """A raw completion event as kept: its serialised CompletionEvent (without the last user message),
+    the scrubbed message if the tenant keeps it, its query type and its feedback."""
 
     payload: bytes
+    message_text: str
     query_type: str
     feedback: list[FeedbackRecord]
 

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tuneway.analytics.dimensions import dimensions
 from tuneway.analytics.domain import DIMENSIONS, FeedbackRecord
 from tuneway.analytics.feedback_value import NONE, contribution
+from tuneway.analytics.query_types.taxonomy import HUMAN
 from tuneway.analytics.repository import events as event_rows
 from tuneway.analytics.repository import feedback as feedback_rows
 from tuneway.analytics.repository import rollups, tenants
@@ -24,7 +25,7 @@ from tuneway.analytics.rollup_batch import RollupBatch
 from tuneway.api.events.v1 import events_pb2
 from tuneway.core.pii import scrub_pii
 
-HUMAN_QUERY_TYPE = "human"
+HUMAN_QUERY_TYPE = HUMAN
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from sqlalchemy import and_, case, delete, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneway.analytics.domain import DIMENSIONS
-from tuneway.analytics.models import events
+from tuneway.analytics.models import events, feedback
 from tuneway.analytics.repository.dialect import upsert_insert
 
 # What a feedback needs of its completion to find its rollup rows.
@@ -123,3 +123,28 @@ async def delete_older_than(session: AsyncSession, cutoff_ms: int) -> int:
     """Deletes every tenant's raw events created before `cutoff_ms`; returns how many."""
     result = await session.execute(delete(events).where(events.c.created_at_ms < cutoff_ms))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def experiment_feedback(session: AsyncSession, tenant_id: str, experiment_id: str) -> list[Any]:
+    """(arm column value, rating, score, scale) of the feedback on the experiment's completions."""
+    statement = (
+        select(events.c.experiment_arm, feedback.c.rating, feedback.c.score, feedback.c.scale)
+        .join(
+            feedback,
+            and_(feedback.c.tenant_id == events.c.tenant_id, feedback.c.completion_id == events.c.request_id),
+        )
+        .where(events.c.tenant_id == tenant_id, events.c.experiment_id == experiment_id)
+    )
+    return list((await session.execute(statement)).all())
+
+
+async def feedback_of(session: AsyncSession, tenant_id: str, request_ids: list[str]) -> list[Any]:
+    """The stored feedback rows of the tenant's completions `request_ids`, oldest first."""
+    if not request_ids:
+        return []
+    statement = (
+        select(feedback)
+        .where(feedback.c.tenant_id == tenant_id, feedback.c.completion_id.in_(request_ids))
+        .order_by(feedback.c.created_at_ms)
+    )
+    return list((await session.execute(statement)).all())

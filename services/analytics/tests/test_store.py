@@ -214,3 +214,22 @@ async def test_unknown_dimensions_and_bad_windows_are_refused() -> None:
     with pytest.raises(InvalidArgumentError) as error:
         Window(10, 10)
     assert error.value.param == "from_ms"
+
+
+async def test_retention_deletes_raw_events_and_keeps_rollups(
+    sessions: Sessions, tenant: str, completion: MakeCompletion, feedback: MakeFeedback
+) -> None:
+    from tuneway.analytics.drill_down import EventBrowser
+    from tuneway.analytics.retention import delete_expired
+
+    old, recent = completion(tenant, EPOCH_MS), completion(tenant, EPOCH_MS + 5 * DAY_MS)
+    await EventWriter(sessions).write(classified(old, recent), [feedback(old)])
+    deleted = await delete_expired(sessions, retention_days=3, now_ms=EPOCH_MS + 6 * DAY_MS)
+    assert deleted == 1
+    page = await EventBrowser(sessions).page(tenant, WHOLE_WEEK, {}, 10, "")
+    assert [events_pb2.CompletionEvent.FromString(e.payload).request_id for e in page.events] == [
+        recent.request_id
+    ]
+    measures = await total(sessions, tenant)
+    assert (measures.requests, measures.feedback_count) == (2, 1)
+    assert await delete_expired(sessions, retention_days=0, now_ms=EPOCH_MS + 60 * DAY_MS) == 0

@@ -1,0 +1,276 @@
+"""The analytics store's two goals (issue 11), on SQLite and on PostgreSQL:
+
+  ingest    already-classified CompletionEvents (plus ~10% feedback) written through the store's write
+            path (EventWriter: events insert ignoring duplicates, feedback, hourly and daily rollup
+            upserts, one transaction per batch of 500); goal >= 20,000 events/s on 2 cores.
+  summary   GetSummary's read path (SummaryReader) over the whole 30 days: group_by none, one and two
+            dimensions, and a filter; p50 and p95 of 50 runs each; goal p50 <= 100 ms.
+
+Events are seeded and realistic: 30 days, a few assistants each with its prompt versions, variants and
+an experiment, ~10 query types (Zipf), 4 channels, 5 languages, base and adapter traffic, 2% errors,
+log-normal latencies. Classification is the retriever's cost (cached per text) and is not measured here
+(see bench/query_type_accuracy.py). PostgreSQL: a scratch database created and dropped on
+127.0.0.1:5432 (TUNEWAY_BENCH_POSTGRES_URL overrides the admin URL). Writes
+bench/results/analytics_store.json.
+
+    .venv/bin/python bench/analytics_store_bench.py [--events 1000000] [--stores sqlite,postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tuneway.analytics.domain import Slice, Window
+from tuneway.analytics.ingest import ClassifiedCompletion, EventWriter
+from tuneway.analytics.main import MIGRATIONS
+from tuneway.analytics.summaries import SummaryReader
+from tuneway.api.events.v1 import events_pb2
+from tuneway.core.db import create_engine, session_factory, upgrade_database
+
+ROOT = Path(__file__).resolve().parent.parent
+TENANT = "bench-tenant"
+START_MS = 1_767_225_600_000
+DAYS = 30
+BATCH = 500
+RUNS = 50
+POSTGRES_ADMIN = os.environ.get("TUNEWAY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+ASSISTANTS = {  # name -> (base model, adapter, prompt versions, experiment arms)
+    "support": ("qwen2.5-7b", "", (3, 4, 5), ("control", "friendly")),
+    "sales": ("qwen2.5-7b", "ft:qwen2.5-7b:acme:sales:j1", (1, 2), ()),
+    "hr": ("llama-3.1-8b", "", (1, 2, 3, 4), ("control", "short")),
+    "it-helpdesk": ("llama-3.1-8b", "ft:llama-3.1-8b:acme:it:j2", (2, 3), ()),
+}
+QUERY_TYPES = (
+    "orders",
+    "billing",
+    "returns",
+    "account",
+    "technical problem",
+    "product question",
+    "shipping",
+    "complaint",
+    "asks for a human",
+    "other",
+)
+CHANNELS, CHANNEL_P = ("web", "app", "email", "whatsapp"), (0.5, 0.3, 0.15, 0.05)
+LANGUAGES, LANGUAGE_P = ("en", "de", "fr", "es", "it"), (0.5, 0.2, 0.12, 0.1, 0.08)
+QUERIES = (
+    Slice(TENANT, Window(START_MS, START_MS + DAYS * 86_400_000)),
+    Slice(TENANT, Window(START_MS, START_MS + DAYS * 86_400_000), group_by=("assistant",)),
+    Slice(TENANT, Window(START_MS, START_MS + DAYS * 86_400_000), group_by=("assistant", "query_type")),
+    Slice(TENANT, Window(START_MS, START_MS + DAYS * 86_400_000), filters={"channel": "web"}),
+    # Not whole days: hourly rows at both ends.
+    Slice(TENANT, Window(START_MS + 5 * 3_600_000, START_MS + 20 * 86_400_000 + 7 * 3_600_000)),
+)
+NAMES = ("none", "assistant", "assistant+query_type", "filter channel=web", "partial days, none")
+
+
+def generate(count: int, seed: int = 11) -> tuple[list[ClassifiedCompletion], list[events_pb2.FeedbackEvent]]:
+    """`count` completions over 30 days in time order, and feedback on ~10% of them."""
+    rng = np.random.default_rng(seed)
+    times = np.sort(rng.integers(START_MS, START_MS + DAYS * 86_400_000, size=count))
+    names = list(ASSISTANTS)
+    assistant_of = rng.choice(len(names) + 1, size=count, p=(0.4, 0.2, 0.15, 0.1, 0.15))  # last: no assistant
+    zipf = 1 / np.arange(1, len(QUERY_TYPES) + 1)
+    query_of = rng.choice(len(QUERY_TYPES), size=count, p=zipf / zipf.sum())
+    channel_of = rng.choice(len(CHANNELS), size=count, p=CHANNEL_P)
+    language_of = rng.choice(len(LANGUAGES), size=count, p=LANGUAGE_P)
+    latency = rng.lognormal(6.5, 0.8, size=count)
+    ttft = latency * rng.uniform(0.1, 0.4, size=count)
+    tokens = rng.integers(20, 800, size=count)
+    failed = rng.random(count) < 0.02
+    progress = (times - START_MS) / (DAYS * 86_400_000)
+    picks = rng.random(count)
+    completions: list[ClassifiedCompletion] = []
+    feedback: list[events_pb2.FeedbackEvent] = []
+    for i in range(count):
+        language, channel = LANGUAGES[language_of[i]], CHANNELS[channel_of[i]]
+        fields: dict[str, Any] = {
+            "request_id": f"chatcmpl-{i:08d}",
+            "tenant_id": TENANT,
+            "created_at_ms": int(times[i]),
+            "endpoint": "chat.completions",
+            "language": language,
+            "channel": channel,
+            "user": f"user{int(picks[i] * 20_000)}",
+            "status": "error" if failed[i] else "ok",
+            "error_code": "server_error" if failed[i] else "",
+            "prompt_tokens": int(tokens[i]),
+            "completion_tokens": int(tokens[i] // 2),
+            "latency_ms": float(latency[i]),
+            "time_to_first_token_ms": float(ttft[i]),
+        }
+        if assistant_of[i] < len(names):
+            name = names[assistant_of[i]]
+            base, adapter, versions, arms = ASSISTANTS[name]
+            # Newer versions take over as the month goes on.
+            version = versions[min(int(progress[i] * len(versions) + picks[i] * 0.5), len(versions) - 1)]
+            variant = (
+                f"{language}+{channel}"
+                if language in ("de", "fr") and channel == "web"
+                else (language if language != "en" else "default")
+            )
+            fields.update(
+                kind="assistant",
+                model=f"assistant:{name}",
+                base_model=base,
+                adapter=adapter,
+                assistant=name,
+                prompt_name=name,
+                prompt_version=version,
+                variant=variant,
+                knowledge_sources=int(picks[i] * 5),
+                knowledge_no_answer=picks[i] < 0.05,
+            )
+            if arms:
+                fields.update(
+                    experiment_id=f"exp-{name}", experiment_arm=arms[int(picks[i] * 1000) % len(arms)]
+                )
+        elif picks[i] < 0.3:
+            fields.update(
+                kind="adapter",
+                model="ft:qwen2.5-7b:acme:sales:j1",
+                base_model="qwen2.5-7b",
+                adapter="ft:qwen2.5-7b:acme:sales:j1",
+            )
+        else:
+            fields.update(kind="base", model="qwen2.5-7b", base_model="qwen2.5-7b")
+        event = events_pb2.CompletionEvent(**fields)
+        completions.append(ClassifiedCompletion(event, QUERY_TYPES[query_of[i]]))
+        if i % 10 == 3:
+            feedback.append(
+                events_pb2.FeedbackEvent(
+                    feedback_id=f"fb-{i}",
+                    tenant_id=TENANT,
+                    completion_id=event.request_id,
+                    user=event.user,
+                    created_at_ms=int(times[i]) + 30_000,
+                    rating=1 if picks[i] > 0.3 else -1,
+                )
+            )
+    return completions, feedback
+
+
+async def run_store(
+    url: str, completions: list[ClassifiedCompletion], feedback: list[events_pb2.FeedbackEvent]
+) -> dict[str, Any]:
+    await upgrade_database(url, MIGRATIONS)
+    engine = create_engine(url)
+    sessions = session_factory(engine)
+    writer = EventWriter(sessions)
+    by_batch: dict[int, list[events_pb2.FeedbackEvent]] = {}
+    for item in feedback:
+        index = int(item.completion_id.rsplit("-", 1)[1])
+        by_batch.setdefault(index // BATCH + 1, []).append(item)  # a batch later: its completion is stored
+    started = time.perf_counter()
+    for number, start in enumerate(range(0, len(completions), BATCH)):
+        await writer.write(completions[start : start + BATCH], by_batch.get(number, []))
+    ingest_seconds = time.perf_counter() - started
+    reader = SummaryReader(sessions)
+    total = (await reader.summary(QUERIES[0])).total
+    assert total.requests == len(completions), (total.requests, len(completions))
+    summaries: dict[str, dict[str, float]] = {}
+    for name, query in zip(NAMES, QUERIES, strict=True):
+        timings = []
+        for _ in range(RUNS):
+            began = time.perf_counter()
+            await reader.summary(query)
+            timings.append((time.perf_counter() - began) * 1000)
+        timings.sort()
+        summaries[name] = {
+            "p50_ms": statistics.median(timings),
+            "p95_ms": timings[int(0.95 * (len(timings) - 1))],
+        }
+    async with engine.connect() as connection:
+        from sqlalchemy import text
+
+        rollup_rows = (
+            await connection.execute(text("SELECT period_ms, COUNT(*) FROM rollups GROUP BY period_ms"))
+        ).all()
+    await engine.dispose()
+    return {
+        "events": len(completions),
+        "feedback": len(feedback),
+        "ingest_seconds": ingest_seconds,
+        "events_per_second": len(completions) / ingest_seconds,
+        "rollup_rows": {("hourly" if p == 3_600_000 else "daily"): n for p, n in rollup_rows},
+        "summary": summaries,
+    }
+
+
+async def postgres_scratch() -> tuple[str, str]:
+    import asyncpg
+
+    name = f"tuneway_bench_{uuid.uuid4().hex[:8]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = POSTGRES_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    return name, f"{base}/{name}"
+
+
+async def drop_postgres(name: str) -> None:
+    import asyncpg
+
+    admin = await asyncpg.connect(POSTGRES_ADMIN)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--stores", default="sqlite,postgresql")
+    args = parser.parse_args()
+    began = time.perf_counter()
+    completions, feedback = generate(args.events)
+    print(
+        f"generated {len(completions):,} events and {len(feedback):,} feedback"
+        f" in {time.perf_counter() - began:.1f}s"
+    )
+    results: dict[str, Any] = {}
+    for store in args.stores.split(","):
+        if store == "sqlite":
+            with tempfile.TemporaryDirectory() as directory:
+                results[store] = await run_store(
+                    f"sqlite+aiosqlite:///{directory}/bench.db", completions, feedback
+                )
+        else:
+            name, url = await postgres_scratch()
+            try:
+                results[store] = await run_store(url, completions, feedback)
+            finally:
+                await drop_postgres(name)
+        result = results[store]
+        print(
+            f"\n{store}: ingest {result['events_per_second']:,.0f} events/s (goal >= 20,000),"
+            f" rollup rows {result['rollup_rows']}"
+        )
+        print(f"  {'summary':<24} {'p50 ms':>8} {'p95 ms':>8}  goal p50 <= 100 ms")
+        for name, timing in result["summary"].items():
+            verdict = "PASS" if timing["p50_ms"] <= 100 else "FAIL"
+            print(f"  {name:<24} {timing['p50_ms']:>8.1f} {timing['p95_ms']:>8.1f}  {verdict}")
+    output = ROOT / "bench" / "results" / "analytics_store.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({"cpus": os.cpu_count(), "results": results}, indent=2))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -55,6 +55,9 @@ def gateway_settings(tmp_path: Path) -> Callable[..., GatewaySettings]:
             "bootstrap_key": ADMIN_KEY,
             "inference_target": f"127.0.0.1:{free_port()}",
             "trainer_target": f"127.0.0.1:{free_port()}",
+            "analytics_target": f"127.0.0.1:{free_port()}",
+            # No NATS there: events wait in the outbox under tmp_path (tests that want them pass a URL).
+            "nats_url": f"nats://127.0.0.1:{free_port()}",
             "rpc_timeout_seconds": 2.0,
             **overrides,
         }

@@ -12,7 +12,13 @@ from fastapi import FastAPI
 
 from tuneway.core.db import create_engine, session_factory, upgrade_database
 from tuneway.core.lifecycle import freeze_startup_heap, retry_forever
+from tuneway.gateway.analytics import routes as analytics
+from tuneway.gateway.analytics.completion_ids import CompletionIds, load_secret
+from tuneway.gateway.analytics.events import AnalyticsEvents
+from tuneway.gateway.analytics.outbox import Outbox
+from tuneway.gateway.analytics.publisher import EventPublisher
 from tuneway.gateway.chat import routes as chat
+from tuneway.gateway.clients.analytics import AnalyticsClient
 from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.clients.prompt import PromptClient
 from tuneway.gateway.clients.retriever import RetrieverClient
@@ -26,6 +32,7 @@ from tuneway.gateway.fine_tuning import routes as fine_tuning
 from tuneway.gateway.knowledge import routes as knowledge
 from tuneway.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
 from tuneway.gateway.models import routes as models
+from tuneway.gateway.models.catalog import BaseModels
 from tuneway.gateway.openapi import document
 from tuneway.gateway.operations import routes as operations
 from tuneway.gateway.prompts import routes as prompts
@@ -70,6 +77,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         retriever = RetrieverClient(
             settings.retriever_target, settings.rpc_timeout_seconds, settings.ingest_timeout_seconds
         )
+        analytics_client = AnalyticsClient(settings.analytics_target, settings.rpc_timeout_seconds)
+        secret = load_secret(settings.completion_id_secret, settings.completion_id_secret_file())
+        # Events leave through a background publisher (and its on-disk outbox while NATS is away).
+        publisher = None
+        if settings.analytics_enabled:
+            outbox = Outbox(settings.outbox_file(), settings.outbox_max_events)
+            publisher = EventPublisher(settings.nats_url, outbox)
+            await publisher.start()
+        base_models = BaseModels(inference)
         app.state.services = Services(
             settings=settings,
             db=engine,
@@ -80,11 +96,19 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             files=file_service,
             prompts=prompts,
             retriever=retriever,
+            analytics=analytics_client,
+            analytics_events=AnalyticsEvents(publisher.submit if publisher else None, base_models),
+            completion_ids=CompletionIds(secret),
         )
         freeze_startup_heap()
         try:
             yield
         finally:
+            # First: what is still queued goes to the outbox, for the next start to publish.
+            if publisher is not None:
+                await publisher.stop()
+            base_models.close()
+            await analytics_client.close()
             await inference.close()
             await trainer.close()
             await prompts.close()
@@ -100,7 +124,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.openapi = partial(document, app)  # type: ignore[method-assign]
     install_error_handlers(app, settings.retry_after_seconds)
     # One router per domain; /healthz and /readyz first.
-    for domain in (operations, models, chat, tenancy, prompts, knowledge, files, fine_tuning):
+    for domain in (operations, models, chat, tenancy, prompts, knowledge, files, fine_tuning, analytics):
         app.include_router(domain.router)
     # Uploads stream past the general body limit; the file's own limit is enforced as its bytes arrive,
     # and the form around it may hold up to max_body_bytes more.

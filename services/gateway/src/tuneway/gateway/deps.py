@@ -11,6 +11,9 @@ from fastapi.security.base import SecurityBase
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuneway.core.errors import PermissionDeniedError
+from tuneway.gateway.analytics.completion_ids import CompletionIds
+from tuneway.gateway.analytics.events import AnalyticsEvents as AnalyticsEventSink
+from tuneway.gateway.clients.analytics import AnalyticsClient
 from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.clients.prompt import PromptClient
 from tuneway.gateway.clients.retriever import RetrieverClient
@@ -36,6 +39,9 @@ class Services:
     files: FileService
     prompts: PromptClient
     retriever: RetrieverClient
+    analytics: AnalyticsClient
+    analytics_events: AnalyticsEventSink
+    completion_ids: CompletionIds
 
 
 def _services(request: Request) -> Services:
@@ -64,6 +70,9 @@ Trainer = Annotated[TrainerClient, _wired("trainer")]
 Files = Annotated[FileService, _wired("files")]
 Prompts = Annotated[PromptClient, _wired("prompts")]
 Retriever = Annotated[RetrieverClient, _wired("retriever")]
+Analytics = Annotated[AnalyticsClient, _wired("analytics")]
+AnalyticsEvents = Annotated[AnalyticsEventSink, _wired("analytics_events")]
+CompletionIdentities = Annotated[CompletionIds, _wired("completion_ids")]
 
 
 class BearerKey(SecurityBase):

@@ -40,6 +40,15 @@ class GatewaySettings(DatabaseSettings):
     key_cache_seconds: float = 5.0
     # Suggested wait, sent as Retry-After with 503 and 429.
     retry_after_seconds: int = 1
+    # The analytics service (summaries, drill-down, experiment results) behind /v1/analytics.
+    analytics_target: str = "127.0.0.1:50055"
+    # Publish a CompletionEvent per request and feedback to NATS (EVENTS); false publishes nothing.
+    analytics_enabled: bool = True
+    # Events wait in an on-disk outbox while NATS is unreachable; past this many the oldest are dropped.
+    outbox_max_events: int = Field(100_000, ge=1)
+    # Signs completion ids with their tenant, so feedback on another tenant's id is a 404 without a
+    # lookup. Replicas must share it; empty: generated once into a 0600 file in the data dir.
+    completion_id_secret: str = ""
     bootstrap_key: str = Field("", validation_alias=AliasChoices("TUNEWAY_BOOTSTRAP_KEY", "bootstrap_key"))
 
     def files_dir(self) -> Path:
@@ -49,3 +58,11 @@ class GatewaySettings(DatabaseSettings):
     def admin_key_file(self) -> Path:
         """Where a generated bootstrap admin key is written (readable by the owner only)."""
         return self.data_dir / "admin_key"
+
+    def outbox_file(self) -> Path:
+        """The on-disk outbox of analytics events waiting for NATS (kept across restarts)."""
+        return self.data_dir / "analytics-outbox.db"
+
+    def completion_id_secret_file(self) -> Path:
+        """Where a generated completion id secret is kept (readable by the owner only)."""
+        return self.data_dir / "completion_id_secret"

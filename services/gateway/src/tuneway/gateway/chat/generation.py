@@ -3,7 +3,6 @@ rendered prompt), and the generation's responses, from the engine or a fixed ans
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncGenerator
 
 import orjson
@@ -11,11 +10,6 @@ import orjson
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2 as ppb
 from tuneway.gateway.chat.schemas import ChatCompletionRequest
-
-
-def new_completion_id() -> str:
-    """An OpenAI-style completion id."""
-    return f"chatcmpl-{uuid.uuid4().hex}"
 
 
 def generate_request(body: ChatCompletionRequest, tenant_id: str, request_id: str) -> pb.GenerateRequest:

@@ -1,11 +1,13 @@
 """A chat completion, one step after another: retrieve -> render the prompt -> generate -> write the
 response or the stream. Only assistants (`assistant:<name>`) take the first two steps; each step is a
-module below this one that calls nothing above it."""
+module below this one that calls nothing above it. The recorder notes what each step learned for the
+request's analytics event, sent when the reply is done (it never waits on NATS)."""
 
 from __future__ import annotations
 
 from starlette.responses import Response
 
+from tuneway.gateway.analytics.recorder import CompletionRecorder
 from tuneway.gateway.chat.generation import apply_rendered, first_response, fixed_answer, generate_request
 from tuneway.gateway.chat.responses import (
     ChunkWriter,
@@ -31,8 +33,25 @@ async def complete(
     inference: InferenceClient,
     prompts: PromptClient,
     retriever: RetrieverClient,
+    recorder: CompletionRecorder,
 ) -> Response:
     """The chat completion of `body` for `tenant_id`, as JSON or (with `stream`) server-sent events."""
+    try:
+        return await _complete(body, tenant_id, completion_id, inference, prompts, retriever, recorder)
+    except BaseException as error:
+        recorder.failed(error)
+        raise
+
+
+async def _complete(
+    body: ChatCompletionRequest,
+    tenant_id: str,
+    completion_id: str,
+    inference: InferenceClient,
+    prompts: PromptClient,
+    retriever: RetrieverClient,
+    recorder: CompletionRecorder,
+) -> Response:
     request = generate_request(body, tenant_id, completion_id)
     served: ServedBy | None = None
     answer: str | None = None
@@ -40,24 +59,28 @@ async def complete(
         assistant = assistant_name(body.model)
         # Retrieve: the assistant's knowledge bases, searched with the latest user message.
         retrieved = await retrieve_for_assistant(prompts, retriever, tenant_id, assistant, request.messages)
+        recorder.retrieved(retrieved)
         # Render: the assistant's prompt over the conversation, with the retrieved chunks as `context`.
         variables = {**(body.variables or {}), **retrieved.variables}
         rendered = await render_for_assistant(
             prompts, tenant_id, assistant, request.messages, variables, body.user, body.metadata
         )
+        recorder.rendered(rendered)
         apply_rendered(request, rendered, body)
         served = served_by(rendered, retrieved.served())
         answer = retrieved.answer
     # Generate, and wait for the first response before choosing the status: unknown models, bad
     # parameters and an unreachable engine become proper HTTP errors instead of a 200 stream that fails.
-    responses = fixed_answer(answer) if answer is not None else inference.generate(request)
+    responses = recorder.observe(fixed_answer(answer) if answer is not None else inference.generate(request))
     first = await first_response(responses)
     # Write.
     served_body = served.body if served else None
     headers = served.headers if served else {}
     if not body.stream:
         completion = await collect_completion(first, responses, completion_id, body.model, served_body)
+        recorder.succeeded()
         return Response(completion, media_type="application/json", headers=headers)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
     writer = ChunkWriter(completion_id, body.model, include_usage, served_body)
-    return event_stream_response(stream_completion(first, responses, writer, include_usage), headers)
+    events = stream_completion(first, responses, writer, include_usage)
+    return event_stream_response(recorder.observe_stream(events), headers)

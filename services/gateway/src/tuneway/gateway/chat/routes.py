@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from tuneway.core.logging import request_id_var, tenant_var
-from tuneway.gateway.chat.generation import new_completion_id
+from tuneway.gateway.analytics.recorder import CompletionRecorder
 from tuneway.gateway.chat.pipeline import complete
 from tuneway.gateway.chat.responses import ChatCompletion, ChatCompletionChunk
 from tuneway.gateway.chat.schemas import ChatCompletionRequest
@@ -26,9 +26,16 @@ async def create_chat_completion(
 ) -> Response:
     """Generates with a base model, an adapter, or an assistant (`assistant:<name>`: the prompt layer
     renders the conversation first); `stream: true` answers with server-sent events."""
-    completion_id = new_completion_id()
+    completion_id = services.completion_ids.new(principal.tenant_id)
     request_id_var.set(completion_id)
     tenant_var.set(principal.tenant_id)
+    recorder = CompletionRecorder.for_chat(services.analytics_events, body, principal, completion_id)
     return await complete(
-        body, principal.tenant_id, completion_id, services.inference, services.prompts, services.retriever
+        body,
+        principal.tenant_id,
+        completion_id,
+        services.inference,
+        services.prompts,
+        services.retriever,
+        recorder,
     )

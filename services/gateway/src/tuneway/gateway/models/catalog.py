@@ -59,3 +59,37 @@ async def require_callable(
     for param, model in wanted.items():
         if model not in callable_:
             raise InvalidArgumentError(model_not_found_message(model), param=param, code="model_not_found")
+
+
+class BaseModels:
+    """The inference service's base models, listed in the background now and then, so that telling a
+    base model from an adapter (for analytics) never waits on a call."""
+
+    def __init__(self, inference: InferenceClient, ttl_seconds: float = 60.0) -> None:
+        self._inference = inference
+        self._ttl = ttl_seconds
+        self._names: frozenset[str] = frozenset()
+        self._listed_at = float("-inf")
+        self._refreshing: asyncio.Task[None] | None = None
+
+    def names(self, tenant_id: str) -> frozenset[str]:
+        """The base models as last listed (empty before the first listing); a stale list is refreshed in
+        the background with `tenant_id`'s ListModels (base models are every tenant's)."""
+        stale = asyncio.get_running_loop().time() - self._listed_at > self._ttl
+        if stale and (self._refreshing is None or self._refreshing.done()):
+            self._refreshing = asyncio.ensure_future(self._refresh(tenant_id))
+        return self._names
+
+    async def _refresh(self, tenant_id: str) -> None:
+        try:
+            models = await engine_models(self._inference, tenant_id)
+        except Exception as error:  # the inference service may be down; try again on a later request
+            log.debug("base models not listed: %s", error)
+            return
+        self._names = frozenset(m.id for m in models if m.kind == "base")
+        self._listed_at = asyncio.get_running_loop().time()
+
+    def close(self) -> None:
+        """Cancels a listing in progress."""
+        if self._refreshing is not None:
+            self._refreshing.cancel()

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import orjson
-from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
@@ -138,7 +137,7 @@ def message_dict(message: Message) -> dict[str, Any]:
         value = getattr(message, field.name)
         if field.message_type is not None and field.message_type.GetOptions().map_entry:
             out[field.name] = dict(value)
-        elif field.label == FieldDescriptor.LABEL_REPEATED:
+        elif field.is_repeated:
             out[field.name] = [message_dict(v) if isinstance(v, Message) else v for v in value]
         elif field.message_type is not None:
             out[field.name] = message_dict(value) if message.HasField(field.name) else None

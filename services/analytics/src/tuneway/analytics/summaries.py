@@ -38,10 +38,10 @@ Part = tuple[int, int, int]
 
 
 def plan(from_ms: int, to_ms: int) -> list[Part]:
-    """Which rollup rows cover [from, to) rounded down to hours: daily rows for whole days inside,
-    hourly rows before and after them (a window inside one hour reads that hour)."""
+    """Which rollup rows cover [from, to) widened to whole hours (from down, to up, so "until now"
+    includes the current hour): daily rows for whole days inside, hourly rows before and after them."""
     start = from_ms - from_ms % HOUR_MS
-    end = max(to_ms - to_ms % HOUR_MS, start + HOUR_MS)
+    end = max(-(-to_ms // HOUR_MS) * HOUR_MS, start + HOUR_MS)
     first_day = -(-start // DAY_MS) * DAY_MS
     last_day = end - end % DAY_MS
     if first_day >= last_day:

@@ -115,11 +115,14 @@ class EventPublisher:
 
     async def _next_batch(self) -> list[OutgoingEvent]:
         """Up to batch_size queued events, waiting at most retry_seconds for the first."""
-        with contextlib.suppress(TimeoutError):
-            first = await asyncio.wait_for(self._queue.get(), self._retry)
-            self._in_flight = [first]
-            while len(self._in_flight) < self._batch_size and not self._queue.empty():
-                self._in_flight.append(self._queue.get_nowait())
+        try:
+            async with asyncio.timeout(self._retry):
+                first = await self._queue.get()
+        except TimeoutError:
+            return []
+        self._in_flight = [first]
+        while len(self._in_flight) < self._batch_size and not self._queue.empty():
+            self._in_flight.append(self._queue.get_nowait())
         return self._in_flight
 
     async def _publish_loop(self) -> None:

@@ -70,12 +70,25 @@ async def analytics_gateway(
         drain_seconds=0.2,
         fetch_timeout_seconds=0.2,
     )
+    from tuneway.prompt_svc.main import PromptServer
+    from tuneway.prompt_svc.settings import PromptSettings
+
+    prompt_port = free_port()
+    prompts = PromptServer(
+        PromptSettings(
+            data_dir=tmp_path / "prompt-svc", nats_url=nats_url, grpc_port=prompt_port, host="127.0.0.1"
+        )
+    )
     server = analytics_main.AnalyticsServer(settings)
     await server.start()
+    await prompts.start()
     try:
-        async with start_gateway(analytics_target=f"127.0.0.1:{port}") as gateway:
+        async with start_gateway(
+            analytics_target=f"127.0.0.1:{port}", prompt_target=f"127.0.0.1:{prompt_port}"
+        ) as gateway:
             yield gateway
     finally:
+        await prompts.stop()
         await server.stop()
 
 
@@ -126,3 +139,39 @@ async def test_reports_settings_and_query_types_through_the_service(analytics_ga
     assert 0 < types["threshold"] < 1
     missing = await client.delete("/v1/analytics/query_types/not-a-type", headers=acme)
     assert _error(missing, 404)["param"] == "name"
+
+
+@pytest.mark.integration
+async def test_experiment_results_take_the_arms_from_prompt_svc(analytics_gateway: Gateway) -> None:
+    gw = analytics_gateway
+    client, acme, globex = gw.app_client, gw.auth(gw.acme_key), gw.auth(gw.globex_key)
+    await client.post(
+        "/v1/prompts", headers=acme, json={"name": "p", "messages": [{"role": "system", "content": "A"}]}
+    )
+    await client.post(
+        "/v1/prompts/p/versions", headers=acme, json={"messages": [{"role": "system", "content": "B"}]}
+    )
+    variants = [{"name": "a", "version": 1, "weight": 3}, {"name": "b", "version": 2, "weight": 1}]
+    created = await client.post(
+        "/v1/experiments", headers=acme, json={"name": "ab", "prompt": "p", "variants": variants}
+    )
+    assert created.status_code == 201, created.text
+    path = f"/v1/experiments/{created.json()['id']}/results"
+
+    results = await client.get(path, params={"min_sample": 10}, headers=acme)
+    assert results.status_code == 200, results.text
+    body = results.json()
+    assert (body["object"], body["control"], body["min_sample"], body["enough_data"], body["leader"]) == (
+        "experiment.results",
+        "a",
+        10,
+        False,
+        None,
+    )
+    assert [arm["name"] for arm in body["arms"]] == ["a", "b"] and body["arms"][0]["positive_rate"] is None
+    assert body["sample_ratio"]["arms"] == ["a", "b"] and body["sample_ratio"]["expected_shares"] == [
+        0.75,
+        0.25,
+    ]
+    # Another tenant's experiment is not found (prompt-svc says so before analytics is asked).
+    assert _error(await client.get(path, headers=globex), 404)["type"] == "invalid_request_error"

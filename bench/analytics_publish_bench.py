@@ -1,0 +1,221 @@
+"""What recording a request costs the gateway: the same stack behind two gateways, one publishing a
+CompletionEvent per request (GATEWAY_ANALYTICS_ENABLED=true, the default) and one not (false).
+
+Starts the tuneway stack (tuneway.devstack.launcher, free ports, a temporary data dir) and a second
+gateway process on the same services with analytics off, then measures in interleaved rounds (on, off,
+off, on, ...):
+
+  latency     concurrency 1, requests alternating between the two gateways one by one, so each pair
+              sees the same engine state; added p50 = p50(on) - p50(off), and the median of the paired
+              differences;
+  throughput  concurrency 32 for a fixed number of requests per round; ratio = on / off.
+
+Goals (issue 11): added p50 <= 0.05 ms, throughput at concurrency 32 >= 0.97x. Afterwards it checks that
+analytics counted exactly the requests the "on" gateway answered. Writes
+bench/results/analytics_publish.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import httpx
+
+from tuneway.core.testing.processes import free_port
+from tuneway.devstack.launcher import Stack, StackConfig
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "analytics_publish.json"
+BOOTSTRAP_KEY = "tw-bench-analytics-00000000000000000000"
+ADDED_P50_GOAL_MS = 0.05
+THROUGHPUT_GOAL = 0.97
+BODY = json.dumps(
+    {
+        "model": "tuneway-tiny",
+        "messages": [{"role": "user", "content": "Where is my parcel? It should have arrived on Monday."}],
+        "max_tokens": 1,
+        "metadata": {"channel": "web", "language": "en"},
+    }
+).encode()
+
+
+def wait_ready(gateway: str, timeout: float = 120) -> None:
+    """Polls a gateway's /readyz."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(gateway + "/readyz", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.25)
+    raise TimeoutError(f"{gateway} was not ready after {timeout:.0f} s")
+
+
+def tenant_key(gateway: str) -> str:
+    """A member key of a new tenant."""
+    admin = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
+    with httpx.Client(base_url=gateway, headers=admin, timeout=30) as http:
+        tenant = http.post("/admin/tenants", json={"name": "bench"}).raise_for_status().json()
+        created = http.post("/admin/keys", json={"tenant_id": tenant["id"], "role": "member", "name": "b"})
+        return str(created.raise_for_status().json()["key"])
+
+
+async def post(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> float:
+    """One chat completion; its latency in seconds."""
+    started = time.perf_counter()
+    async with session.post(url, data=BODY, headers=headers) as response:
+        payload = await response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}: {payload[:300]!r}")
+    return time.perf_counter() - started
+
+
+async def throughput(session: aiohttp.ClientSession, url: str, headers: dict[str, str], n: int) -> float:
+    """Requests per second with 32 in flight."""
+    remaining = n
+
+    async def worker() -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            await post(session, url, headers)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(32)))
+    return n / (time.perf_counter() - started)
+
+
+async def measure(on: str, off: str, key: str, rounds: int, pairs: int, load: int) -> dict[str, Any]:
+    """Interleaved rounds of paired latency and of throughput at concurrency 32."""
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+    urls = {"on": on + "/v1/chat/completions", "off": off + "/v1/chat/completions"}
+    latencies: dict[str, list[float]] = {"on": [], "off": []}
+    paired: list[float] = []
+    rates: dict[str, list[float]] = {"on": [], "off": []}
+    answered_on = 0
+    connector = aiohttp.TCPConnector(limit=64)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for side in ("on", "off"):  # warm both up
+            for _ in range(20):
+                await post(session, urls[side], headers)
+        answered_on += 20
+        for round_number in range(rounds):
+            order = ("on", "off") if round_number % 2 == 0 else ("off", "on")
+            for _ in range(pairs):
+                pair = {side: await post(session, urls[side], headers) for side in order}
+                latencies["on"].append(pair["on"])
+                latencies["off"].append(pair["off"])
+                paired.append(pair["on"] - pair["off"])
+            answered_on += pairs
+            for side in order:
+                rates[side].append(await throughput(session, urls[side], headers, load))
+            answered_on += load
+    return {"latencies": latencies, "paired": paired, "rates": rates, "answered_on": answered_on}
+
+
+def counted(gateway: str, key: str, expected: int, timeout: float = 120) -> int:
+    """Requests analytics counted for the tenant, once it stops growing or reaches `expected`."""
+    deadline = time.monotonic() + timeout
+    last = -1
+    with httpx.Client(base_url=gateway, headers={"Authorization": f"Bearer {key}"}, timeout=30) as http:
+        while time.monotonic() < deadline:
+            total = int(http.get("/v1/analytics/summary").raise_for_status().json()["total"]["requests"])
+            if total == expected:
+                return total
+            last = total
+            time.sleep(1)
+    return last
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--pairs", type=int, default=100, help="latency pairs per round (concurrency 1)")
+    parser.add_argument("--load", type=int, default=320, help="requests per side per round at concurrency 32")
+    parser.add_argument("--model", default=str(ROOT / "var" / "models" / "tuneway-tiny"))
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="tw-bench-analytics-"))
+    config = StackConfig.on_free_ports(data_dir, model=args.model, bootstrap_key=BOOTSTRAP_KEY)
+    stack = Stack(config)
+    failed = True
+    try:
+        print("starting the stack ...", flush=True)
+        stack.start()
+        # The second gateway: same services and database, analytics off.
+        off_port = free_port()
+        config.env.update({"GATEWAY_PORT": str(off_port), "GATEWAY_ANALYTICS_ENABLED": "false"})
+        stack.start_service("gateway-off", "tuneway.gateway")
+        config.env.clear()
+        off = f"http://127.0.0.1:{off_port}"
+        wait_ready(off)
+        key = tenant_key(stack.gateway_url)
+        print(f"measuring {args.rounds} rounds ...", flush=True)
+        result = asyncio.run(measure(stack.gateway_url, off, key, args.rounds, args.pairs, args.load))
+        total = counted(stack.gateway_url, key, result["answered_on"])
+        failed = False
+    finally:
+        stack.stop()
+        if failed:
+            print(f"logs kept in {data_dir / 'logs'}", file=sys.stderr)
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+    p50 = {side: statistics.median(values) * 1000 for side, values in result["latencies"].items()}
+    added = p50["on"] - p50["off"]
+    paired = statistics.median(result["paired"]) * 1000
+    ratios = [on / off for on, off in zip(result["rates"]["on"], result["rates"]["off"], strict=True)]
+    ratio = statistics.median(ratios)
+    report = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": {"cpus": len(os.sched_getaffinity(0)), "platform": platform.platform()},
+        "rounds": args.rounds,
+        "p50_ms": {side: round(value, 4) for side, value in p50.items()},
+        "added_p50_ms": round(added, 4),
+        "paired_median_ms": round(paired, 4),
+        "throughput_rps": {side: [round(r, 1) for r in rates] for side, rates in result["rates"].items()},
+        "throughput_ratio": round(ratio, 4),
+        "throughput_ratios": [round(r, 4) for r in ratios],
+        "answered_with_analytics": result["answered_on"],
+        "counted_by_analytics": total,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2))
+    latency_ok = added <= ADDED_P50_GOAL_MS
+    throughput_ok = ratio >= THROUGHPUT_GOAL
+    print(f"\np50 on {p50['on']:.3f} ms, off {p50['off']:.3f} ms")
+    print(
+        f"added p50 {added:.4f} ms (paired median {paired:.4f} ms), goal <= {ADDED_P50_GOAL_MS} ms: "
+        f"{'PASS' if latency_ok else 'MISS'}"
+    )
+    print(
+        f"throughput at concurrency 32: on/off = {ratio:.3f} "
+        f"(rounds {', '.join(f'{r:.3f}' for r in ratios)}), "
+        f"goal >= {THROUGHPUT_GOAL}: {'PASS' if throughput_ok else 'MISS'}"
+    )
+    print(f"analytics counted {total} of the {result['answered_on']} requests answered with analytics on")
+    print(f"results: {args.output}")
+    complete = total == result["answered_on"]
+    return 1 if args.check and not (latency_ok and throughput_ok and complete) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

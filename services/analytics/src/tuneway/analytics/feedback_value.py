@@ -46,10 +46,15 @@ def normalised_score(score: float, scale: str) -> float | None:
 
 def contribution(feedback: FeedbackRecord) -> FeedbackContribution:
     """Ratings count in feedback/positive only; scores also in the score count and sum."""
-    score = normalised_score(feedback.score, feedback.scale)
-    if score is None:
-        return FeedbackContribution(1, int(feedback.rating > 0), 0, 0.0)
-    return FeedbackContribution(1, int(score > 0.5), 1, score)
+    return contribution_of(feedback.rating, feedback.score, feedback.scale)
+
+
+def contribution_of(rating: int, score: float, scale: str) -> FeedbackContribution:
+    """`contribution` of a judgement given by its rating, score and scale."""
+    normalised = normalised_score(score, scale)
+    if normalised is None:
+        return FeedbackContribution(1, int(rating > 0), 0, 0.0)
+    return FeedbackContribution(1, int(normalised > 0.5), 1, normalised)
 
 
 def sentiment(feedback: FeedbackRecord) -> str:

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from tuneway.analytics.dimensions import dimensions
+from tuneway.analytics.dimensions import dimensions, knowledge_ran
 from tuneway.analytics.domain import DIMENSIONS, FeedbackRecord
 from tuneway.analytics.feedback_value import NONE, contribution
 from tuneway.analytics.query_types.taxonomy import HUMAN
 from tuneway.analytics.repository import events as event_rows
 from tuneway.analytics.repository import feedback as feedback_rows
 from tuneway.analytics.repository import rollups, tenants
+from tuneway.analytics.repository.events import EVENT_COLUMNS
 from tuneway.analytics.rollup_batch import RollupBatch
 from tuneway.api.events.v1 import events_pb2
 from tuneway.core.pii import scrub_pii
@@ -80,7 +81,7 @@ class EventWriter:
             batch = RollupBatch()
             await self._write_completions(session, completions, batch, result)
             await self._write_feedback(session, [feedback_record(m) for m in feedback], batch, result)
-            await rollups.add(session, batch.deltas, batch.errors)
+            await rollups.add(session, batch.rows())
         return result
 
     async def _write_completions(
@@ -95,15 +96,18 @@ class EventWriter:
         if not unique:
             return
         keep_text = await tenants.settings(session, {tenant for tenant, _ in unique})
-        rows = [_event_row(c, keep_text[c.event.tenant_id].keep_message_text) for c in unique.values()]
+        dims_of = {key: dimensions(c.event, c.query_type) for key, c in unique.items()}
+        rows = [
+            _event_row(c, dims_of[key], keep_text[c.event.tenant_id].keep_message_text)
+            for key, c in unique.items()
+        ]
         inserted = await event_rows.insert_new(session, rows)
         result.duplicate_completions += len(unique) - len(inserted)
         by_tenant: dict[str, list[ClassifiedCompletion]] = defaultdict(list)
         for key in inserted:
             completion = unique[key]
             by_tenant[key[0]].append(completion)
-            dims = dimensions(completion.event, completion.query_type)
-            batch.add_event(completion.event, dims, completion.query_type == self._human_type)
+            batch.add_event(completion.event, dims_of[key], completion.query_type == self._human_type)
             result.new_completions.append(completion)
             result.newest_created_at_ms = max(result.newest_created_at_ms, completion.event.created_at_ms)
         # Feedback that arrived before its completion counts now.
@@ -151,15 +155,17 @@ class EventWriter:
         await feedback_rows.upsert_latest(session, changed)
 
 
-def _event_row(completion: ClassifiedCompletion, keep_text: bool) -> dict[str, object]:
+def _event_row(
+    completion: ClassifiedCompletion, dims: tuple[str, ...], keep_text: bool
+) -> tuple[object, ...]:
+    """The event's row in EVENT_COLUMNS' order."""
     event = completion.event
     text = scrub_pii(event.last_user_message)[0] if keep_text and event.last_user_message else None
-    stripped = replace_message(event)
-    return {
+    values: dict[str, object] = {
         "tenant_id": event.tenant_id,
         "request_id": event.request_id,
         "created_at_ms": event.created_at_ms,
-        **dict(zip(DIMENSIONS, dimensions(event, completion.query_type), strict=True)),
+        **dict(zip(DIMENSIONS, dims, strict=True)),
         "experiment_id": event.experiment_id,
         "status": event.status,
         "error_code": event.error_code,
@@ -168,13 +174,19 @@ def _event_row(completion: ClassifiedCompletion, keep_text: bool) -> dict[str, o
         "prompt_tokens": event.prompt_tokens,
         "completion_tokens": event.completion_tokens,
         "latency_ms": event.latency_ms,
-        "payload": stripped,
+        "time_to_first_token_ms": event.time_to_first_token_ms,
+        "knowledge_ran": knowledge_ran(event),
+        "knowledge_no_answer": event.knowledge_no_answer,
+        "payload": replace_message(event),
         "message_text": text,
     }
+    return tuple(values[name] for name in EVENT_COLUMNS)
 
 
 def replace_message(event: events_pb2.CompletionEvent) -> bytes:
     """The event serialised without its last user message (kept, scrubbed, in its own column if at all)."""
+    if not event.last_user_message:
+        return event.SerializeToString()
     copy = events_pb2.CompletionEvent()
     copy.CopyFrom(event)
     copy.ClearField("last_user_message")

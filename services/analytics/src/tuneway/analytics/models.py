@@ -1,9 +1,10 @@
 """Tables the analytics service owns; every row carries its tenant.
 
-`events` keeps raw completion events (for drill-down and experiments, deleted after the retention);
-`feedback` the latest judgement per (tenant, completion, user); `rollups` adds events up per hour and
-per day and dimension tuple (summaries and time series read only these), `rollup_errors` their errors
-by code. The histogram columns `latency_00..` and `ttft_00..` are the buckets of `histogram.py`.
+`events` keeps raw completion events (for drill-down, experiments and summaries too wide for the
+rollups; deleted after the retention); `feedback` the latest judgement per (tenant, completion, user);
+`rollups` adds events up per tenant, dimension set (`dimension_sets.py`: the set's id and its one or two
+values), hour and day; `rollup_errors` their errors by code. The histogram columns `latency_00..` and
+`ttft_00..` are the buckets of `histogram.py`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -36,9 +38,9 @@ class Base(DeclarativeBase):
     metadata = service_metadata()
 
 
-def _dimension_columns(primary_key: bool) -> list[Column[Any]]:
-    # "" means "none": NULLs would make every dimension tuple with a missing value unique.
-    return [Column(name, String(256), primary_key=primary_key, nullable=False) for name in DIMENSIONS]
+def _dimension_columns() -> list[Column[Any]]:
+    # "" means "none", as in the rollups' value columns.
+    return [Column(name, String(256), nullable=False) for name in DIMENSIONS]
 
 
 events = Table(
@@ -47,7 +49,7 @@ events = Table(
     Column("tenant_id", String(64), primary_key=True),
     Column("request_id", String(128), primary_key=True),
     Column("created_at_ms", BigInteger, nullable=False),
-    *_dimension_columns(False),
+    *_dimension_columns(),
     Column("experiment_id", String(64), nullable=False),
     Column("status", String(16), nullable=False),
     Column("error_code", String(128), nullable=False),
@@ -56,6 +58,9 @@ events = Table(
     Column("prompt_tokens", Integer, nullable=False),
     Column("completion_tokens", Integer, nullable=False),
     Column("latency_ms", Float, nullable=False),
+    Column("time_to_first_token_ms", Float, nullable=False),
+    Column("knowledge_ran", Boolean, nullable=False),
+    Column("knowledge_no_answer", Boolean, nullable=False),
     # The CompletionEvent as received, its last user message removed (message_text holds the kept,
     # scrubbed one when the tenant asked for it).
     Column("payload", LargeBinary, nullable=False),
@@ -94,18 +99,41 @@ COUNTERS: tuple[str, ...] = (
 )
 LATENCY_COLUMNS = tuple(f"latency_{i:02d}" for i in range(BUCKETS))
 TTFT_COLUMNS = tuple(f"ttft_{i:02d}" for i in range(BUCKETS))
-# Every column a rollup upsert adds to, in the order of `RollupDelta.values`.
+# Every column a rollup adds up, in the order the summaries read them.
 ADDITIVE: tuple[str, ...] = (*COUNTERS, "score_sum", *LATENCY_COLUMNS, *TTFT_COLUMNS)
-ROLLUP_KEY: tuple[str, ...] = ("tenant_id", "period_ms", "bucket_start_ms", *DIMENSIONS)
+ROLLUP_KEY: tuple[str, ...] = (
+    "tenant_id",
+    "dimension_set",
+    "period_ms",
+    "bucket_start_ms",
+    "first_value",
+    "second_value",
+)
+
+
+def _rollup_key() -> list[Column[Any]]:
+    return [
+        Column("tenant_id", String(64), primary_key=True),
+        # An index into dimension_sets.DIMENSION_SETS.
+        Column("dimension_set", SmallInteger, primary_key=True),
+        # 3_600_000 (hourly rows) or 86_400_000 (daily rows, read for whole days)
+        Column("period_ms", Integer, primary_key=True),
+        Column("bucket_start_ms", BigInteger, primary_key=True),
+        # The set's dimension values in DIMENSIONS' order; "" where the set has fewer than two.
+        Column("first_value", String(256), primary_key=True),
+        Column("second_value", String(256), primary_key=True),
+    ]
+
+
+# The order of a written rollup row (rollup_batch.RollupRow): the key, then the integers, then the sum.
+ROLLUP_MEASURES: tuple[str, ...] = (*COUNTERS, *LATENCY_COLUMNS, *TTFT_COLUMNS, "score_sum")
+ROLLUP_WRITE_COLUMNS: tuple[str, ...] = (*ROLLUP_KEY, *ROLLUP_MEASURES)
+ERROR_WRITE_COLUMNS: tuple[str, ...] = (*ROLLUP_KEY, "error_code", "errors")
 
 rollups = Table(
     "rollups",
     Base.metadata,
-    Column("tenant_id", String(64), primary_key=True),
-    # 3_600_000 (hourly rows) or 86_400_000 (daily rows, read for whole days)
-    Column("period_ms", Integer, primary_key=True),
-    Column("bucket_start_ms", BigInteger, primary_key=True),
-    *_dimension_columns(True),
+    *_rollup_key(),
     *(Column(name, BigInteger, nullable=False, default=0) for name in COUNTERS),
     Column("score_sum", Float, nullable=False, default=0.0),
     *(Column(name, Integer, nullable=False, default=0) for name in (*LATENCY_COLUMNS, *TTFT_COLUMNS)),
@@ -114,10 +142,7 @@ rollups = Table(
 rollup_errors = Table(
     "rollup_errors",
     Base.metadata,
-    Column("tenant_id", String(64), primary_key=True),
-    Column("period_ms", Integer, primary_key=True),
-    Column("bucket_start_ms", BigInteger, primary_key=True),
-    *_dimension_columns(True),
+    *_rollup_key(),
     Column("error_code", String(128), primary_key=True),
     Column("errors", BigInteger, nullable=False),
 )

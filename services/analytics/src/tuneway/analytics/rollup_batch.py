@@ -1,65 +1,243 @@
-"""Accumulates one ingest batch's additions to the hourly and daily rollups before one upsert."""
+"""Turns one ingest batch into its additions to the rollups, vectorised with numpy.
+
+Every completion (and every feedback delta, which is a row with no request) is expanded into the 46
+dimension sets at both levels (hour and day) at once: the dimension values are dictionary-encoded, a
+group's key (tenant and bucket, then each set's value codes) is packed into int64 and numbered with
+`np.unique(..., return_inverse=True)`, and the measures are added up per group with `np.bincount`
+(histograms as `bincount(group * BUCKETS + bucket)`). No Python loop runs per event per rollup row.
+"""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
+from tuneway.analytics.dimension_sets import DIMENSION_SETS, ROLLUP_DIMENSIONS, SET_IDS
 from tuneway.analytics.dimensions import knowledge_ran
 from tuneway.analytics.domain import DAY_MS, HOUR_MS
 from tuneway.analytics.feedback_value import FeedbackContribution
-from tuneway.analytics.histogram import bucket_of
-from tuneway.analytics.models import ADDITIVE, LATENCY_COLUMNS, TTFT_COLUMNS
-from tuneway.analytics.repository.rollups import RollupKey
+from tuneway.analytics.histogram import BUCKETS, buckets_of
+from tuneway.analytics.models import COUNTERS
 from tuneway.api.events.v1 import events_pb2
 
-_AT = {name: index for index, name in enumerate(ADDITIVE)}
-_LATENCY0 = _AT[LATENCY_COLUMNS[0]]
-_TTFT0 = _AT[TTFT_COLUMNS[0]]
 PERIODS = (HOUR_MS, DAY_MS)
+_AT = {name: index for index, name in enumerate(COUNTERS)}
+Ints = npt.NDArray[np.int64]
+# (tenant_id, dimension_set, period_ms, bucket_start_ms, first_value, second_value, *COUNTERS,
+#  *latency buckets, *ttft buckets, score_sum): models.ROLLUP_WRITE_COLUMNS' order.
+RollupRow = tuple[Any, ...]
+# (tenant_id, dimension_set, period_ms, bucket_start_ms, first_value, second_value, error_code, errors)
+ErrorRow = tuple[Any, ...]
+_BY_KEY = itemgetter(0, 1, 2, 3, 4, 5)
+_BY_ERROR_KEY = itemgetter(0, 1, 2, 3, 4, 5, 6)
 
 
-def rollup_keys(tenant_id: str, created_at_ms: int, dims: tuple[str, ...]) -> list[RollupKey]:
-    """The hourly and the daily row an event at `created_at_ms` belongs to."""
-    return [(tenant_id, period, created_at_ms - created_at_ms % period, *dims) for period in PERIODS]
+@dataclass
+class RollupRows:
+    """One batch's rollup additions, sorted by key so concurrent writers lock rows in one order."""
+
+    rollups: list[RollupRow] = field(default_factory=list)
+    errors: list[ErrorRow] = field(default_factory=list)
 
 
 class RollupBatch:
-    """Deltas per rollup row (values in ADDITIVE's order) and errors per row and code."""
+    """Collects a batch's completions and feedback deltas; `rows()` adds them up per rollup row."""
 
     def __init__(self) -> None:
-        self.deltas: dict[RollupKey, list[float]] = defaultdict(lambda: [0] * len(ADDITIVE))
-        self.errors: dict[tuple[RollupKey, str], int] = defaultdict(int)
+        self._tenants: list[str] = []
+        self._created: list[int] = []
+        self._dims: list[tuple[str, ...]] = []
+        self._counters: list[Sequence[int]] = []
+        self._score_sum: list[float] = []
+        self._latency: list[float] = []
+        self._ttft: list[float] = []
+        self._error_codes: list[str] = []
+
+    def __len__(self) -> int:
+        return len(self._tenants)
 
     def add_event(
         self, event: events_pb2.CompletionEvent, dims: tuple[str, ...], is_human_request: bool
     ) -> None:
-        latency, ttft = bucket_of(event.latency_ms), bucket_of(event.time_to_first_token_ms)
         failed = event.status == "error"
-        for key in rollup_keys(event.tenant_id, event.created_at_ms, dims):
-            values = self.deltas[key]
-            values[_AT["requests"]] += 1
-            values[_AT["prompt_tokens"]] += event.prompt_tokens
-            values[_AT["completion_tokens"]] += event.completion_tokens
-            values[_LATENCY0 + latency] += 1
-            if event.time_to_first_token_ms > 0:
-                values[_TTFT0 + ttft] += 1
-            if failed:
-                values[_AT["errors"]] += 1
-                self.errors[(key, event.error_code or "unknown")] += 1
-            if knowledge_ran(event):
-                values[_AT["knowledge_requests"]] += 1
-                values[_AT["no_answer_count"]] += int(event.knowledge_no_answer)
-            if is_human_request:
-                values[_AT["human_request_count"]] += 1
+        ran = knowledge_ran(event)
+        # In COUNTERS' order.
+        counters = (
+            1,
+            int(failed),
+            event.prompt_tokens,
+            event.completion_tokens,
+            0,
+            0,
+            0,
+            int(ran and event.knowledge_no_answer),
+            int(ran),
+            int(is_human_request),
+        )
+        self._append(event.tenant_id, event.created_at_ms, dims, counters, 0.0)
+        self._latency[-1] = event.latency_ms
+        self._ttft[-1] = event.time_to_first_token_ms
+        self._error_codes[-1] = (event.error_code or "unknown") if failed else ""
 
     def add_feedback(
         self, tenant_id: str, created_at_ms: int, dims: tuple[str, ...], delta: FeedbackContribution
     ) -> None:
         if delta.is_zero:
             return
-        for key in rollup_keys(tenant_id, created_at_ms, dims):
-            values = self.deltas[key]
-            values[_AT["feedback_count"]] += delta.feedback_count
-            values[_AT["positive_count"]] += delta.positive_count
-            values[_AT["score_count"]] += delta.score_count
-            values[_AT["score_sum"]] += delta.score_sum
+        counters = (0, 0, 0, 0, delta.feedback_count, delta.positive_count, delta.score_count, 0, 0, 0)
+        self._append(tenant_id, created_at_ms, dims, counters, delta.score_sum)
+
+    def _append(
+        self,
+        tenant_id: str,
+        created_at_ms: int,
+        dims: tuple[str, ...],
+        counters: Sequence[int],
+        score_sum: float,
+    ) -> None:
+        self._tenants.append(tenant_id)
+        self._created.append(created_at_ms)
+        self._dims.append(dims)
+        self._counters.append(counters)
+        self._score_sum.append(score_sum)
+        self._latency.append(-1.0)  # negative: no latency to count (a feedback delta)
+        self._ttft.append(0.0)
+        self._error_codes.append("")
+
+    def rows(self) -> RollupRows:
+        """The additions per rollup row and per (row, error code), for every set at both levels."""
+        result = RollupRows()
+        if not self._tenants:
+            return result
+        columns = _Columns(self)
+        for period in PERIODS:
+            columns.expand(period, result)
+        result.rollups.sort(key=_BY_KEY)
+        result.errors.sort(key=_BY_ERROR_KEY)
+        return result
+
+
+def _encode(values: Sequence[str] | npt.NDArray[Any]) -> tuple[npt.NDArray[Any], Ints]:
+    """(distinct values, each value's index among them)."""
+    uniques, inverse = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
+    return uniques, inverse.astype(np.int64).ravel()
+
+
+def _number(keys: Ints) -> tuple[int, Ints]:
+    """Numbers the distinct keys 0..G-1: (G, each key's number)."""
+    uniques, inverse = np.unique(keys, return_inverse=True)
+    return len(uniques), inverse.astype(np.int64).ravel()
+
+
+class _Columns:
+    """The batch as columns: dictionary-encoded tenants, dimensions and error codes, and the measures."""
+
+    def __init__(self, batch: RollupBatch) -> None:
+        self.size = len(batch)
+        self.tenants, self.tenant_codes = _encode(batch._tenants)
+        self.created = np.asarray(batch._created, dtype=np.int64)
+        dims = np.asarray(batch._dims, dtype=object).reshape(self.size, -1)
+        self.values: dict[str, npt.NDArray[Any]] = {}
+        self.codes: dict[str, Ints] = {}
+        for position, name in enumerate(ROLLUP_DIMENSIONS):
+            self.values[name], self.codes[name] = _encode(dims[:, position])
+        self.counters = np.asarray(batch._counters, dtype=np.int64).reshape(self.size, len(COUNTERS))
+        self.score_sum = np.asarray(batch._score_sum, dtype=np.float64)
+        latency = np.asarray(batch._latency, dtype=np.float64)
+        ttft = np.asarray(batch._ttft, dtype=np.float64)
+        self.latency_bucket = buckets_of(latency)
+        self.latency_weight = (latency >= 0).astype(np.int64)
+        self.ttft_bucket = buckets_of(ttft)
+        self.ttft_weight = (ttft > 0).astype(np.int64)
+        self.failed = np.flatnonzero(np.asarray(batch._error_codes, dtype=object) != "")
+        self.error_codes, self.error_code_of = _encode([batch._error_codes[i] for i in self.failed])
+
+    def expand(self, period: int, result: RollupRows) -> None:
+        bucket = self.created - self.created % period
+        offset = (bucket - bucket.min()) // period
+        base_groups, base = _number(self.tenant_codes * (int(offset.max()) + 1) + offset)
+        self._emit(result, SET_IDS[()], period, bucket, (), base_groups, base)
+        singles: dict[str, tuple[int, Ints]] = {}
+        for name in ROLLUP_DIMENSIONS:
+            singles[name] = _number(base * len(self.values[name]) + self.codes[name])
+            self._emit(result, SET_IDS[(name,)], period, bucket, (name,), *singles[name])
+        for names in DIMENSION_SETS:
+            if len(names) != 2:
+                continue
+            first, second = names
+            groups, inverse = _number(singles[first][1] * len(self.values[second]) + self.codes[second])
+            self._emit(result, SET_IDS[names], period, bucket, names, groups, inverse)
+
+    def _emit(
+        self,
+        result: RollupRows,
+        set_id: int,
+        period: int,
+        bucket: Ints,
+        names: tuple[str, ...],
+        groups: int,
+        group_of: Ints,
+    ) -> None:
+        # One representative event per group gives the group's tenant, bucket and values.
+        representative = np.empty(groups, dtype=np.int64)
+        representative[group_of] = np.arange(self.size)
+        tenants = self.tenants[self.tenant_codes[representative]].tolist()
+        starts = bucket[representative].tolist()
+        values = [self.values[name][self.codes[name][representative]].tolist() for name in names]
+        firsts = values[0] if names else [""] * groups
+        seconds = values[1] if len(names) == 2 else [""] * groups
+        width = len(COUNTERS)
+        counters = np.bincount(
+            (group_of[:, None] * width + np.arange(width)).ravel(),
+            weights=self.counters.ravel(),
+            minlength=groups * width,
+        ).reshape(groups, width)
+        latency = np.bincount(
+            group_of * BUCKETS + self.latency_bucket, weights=self.latency_weight, minlength=groups * BUCKETS
+        ).reshape(groups, BUCKETS)
+        ttft = np.bincount(
+            group_of * BUCKETS + self.ttft_bucket, weights=self.ttft_weight, minlength=groups * BUCKETS
+        ).reshape(groups, BUCKETS)
+        measures = np.hstack([counters, latency, ttft]).astype(np.int64).tolist()
+        score_sums = np.bincount(group_of, weights=self.score_sum, minlength=groups).tolist()
+        result.rollups.extend(
+            (tenant, set_id, period, start, first, second, *numbers, score)
+            for tenant, start, first, second, numbers, score in zip(
+                tenants, starts, firsts, seconds, measures, score_sums, strict=True
+            )
+        )
+        if len(self.failed):
+            self._emit_errors(result, set_id, period, tenants, starts, firsts, seconds, group_of)
+
+    def _emit_errors(
+        self,
+        result: RollupRows,
+        set_id: int,
+        period: int,
+        tenants: list[str],
+        starts: list[int],
+        firsts: list[str],
+        seconds: list[str],
+        group_of: Ints,
+    ) -> None:
+        codes = len(self.error_codes)
+        keys, counts = np.unique(group_of[self.failed] * codes + self.error_code_of, return_counts=True)
+        for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+            group, code = divmod(key, codes)
+            result.errors.append(
+                (
+                    tenants[group],
+                    set_id,
+                    period,
+                    starts[group],
+                    firsts[group],
+                    seconds[group],
+                    str(self.error_codes[code]),
+                    count,
+                )
+            )

@@ -1,7 +1,12 @@
 """Summaries and time series from the rollups: whole days from the daily rows, the rest from hourly.
 
-The SQL sums counters and histogram buckets per group; the few groups that come back are merged here
-(numpy) when a window needs both levels, and turned into measures (percentiles from the histograms).
+A query reads the rollups of the one dimension set equal to its group_by and filters together
+(`dimension_sets.py`: totals, each public dimension, each pair), so a 30-day summary grouped by
+assistant sums ~30 daily rows per assistant. The SQL sums counters and histogram buckets per group; the
+few groups that come back are merged here (numpy) when a window needs both levels, and turned into
+measures (percentiles from the histograms). A query naming three or more dimensions, or kind or
+endpoint, has no set: it is answered from the raw events (`raw_summaries.py`), only as far back as the
+raw retention keeps them, and more slowly.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tuneway.analytics.dimension_sets import set_for, value_column
 from tuneway.analytics.domain import (
     DAY_MS,
     HOUR_MS,
@@ -26,6 +32,8 @@ from tuneway.analytics.domain import (
 )
 from tuneway.analytics.histogram import percentile
 from tuneway.analytics.models import ADDITIVE, COUNTERS, LATENCY_COLUMNS, TTFT_COLUMNS
+from tuneway.analytics.query_types.taxonomy import HUMAN
+from tuneway.analytics.raw_summaries import RawTotals
 from tuneway.analytics.repository import rollups
 from tuneway.core.errors import InvalidArgumentError
 
@@ -76,6 +84,16 @@ class _Totals:
             codes = self.errors[group]
             codes[row[width]] = codes.get(row[width], 0) + int(row[width + 1])
 
+    def add_raw(self, raw: RawTotals, regroup: Any = None) -> None:
+        for group, vector in raw.values.items():
+            key = regroup(group) if regroup is not None else group
+            self.values[key] = self.values[key] + vector if key in self.values else vector
+        for group, codes in raw.errors.items():
+            key = regroup(group) if regroup is not None else group
+            merged = self.errors[key]
+            for code, count in codes.items():
+                merged[code] = merged.get(code, 0) + count
+
     def measures(self, group: Group) -> Measures:
         return measures_of(self.values[group], self.errors.get(group, {}))
 
@@ -102,39 +120,34 @@ def measures_of(vector: npt.NDArray[np.float64], errors_by_code: dict[str, int])
 
 
 class SummaryReader:
-    """Answers GetSummary and GetTimeseries from the rollups."""
+    """Answers GetSummary and GetTimeseries from the rollups (or the raw events, see the module doc);
+    `human_type` is the query type that means "asks for a human"."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], human_type: str = HUMAN) -> None:
         self._sessions = sessions
+        self._human_type = human_type
 
     async def summary(self, query: Slice) -> Summary:
         totals = _Totals()
-        group_by = list(query.group_by)
         async with self._sessions() as session:
-            for period, start, end in plan(query.window.from_ms, query.window.to_ms):
-                await self._read(session, totals, query, period, start, end, group_by)
+            parts = plan(query.window.from_ms, query.window.to_ms)
+            await self._read(session, totals, query, parts, [], DAY_MS)
         rows = [
-            SummaryRow(dict(zip(group_by, group, strict=True)), totals.measures(group))
+            SummaryRow(dict(zip(query.group_by, group, strict=True)), totals.measures(group))
             for group in sorted(totals.values)
         ]
-        return Summary(rows=rows if group_by else [], total=totals.total())
+        return Summary(rows=rows if query.group_by else [], total=totals.total())
 
     async def timeseries(self, query: Slice, interval: str) -> list[TimeseriesPoint]:
         if interval not in INTERVALS:
             raise InvalidArgumentError("interval must be 'hour' or 'day'.", param="interval")
         bucket_ms = INTERVALS[interval]
         totals = _Totals()
-        group_by = ["bucket_start_ms", *query.group_by]
-
-        def to_bucket(group: Group) -> Group:
-            return (group[0] - group[0] % bucket_ms, *group[1:])
-
         async with self._sessions() as session:
             parts = plan(query.window.from_ms, query.window.to_ms)
             if bucket_ms == HOUR_MS:
                 parts = [(HOUR_MS, parts[0][1], parts[-1][2])]
-            for period, start, end in parts:
-                await self._read(session, totals, query, period, start, end, group_by, to_bucket)
+            await self._read(session, totals, query, parts, ["bucket_start_ms"], bucket_ms)
         return [
             TimeseriesPoint(
                 int(group[0]), dict(zip(query.group_by, group[1:], strict=True)), totals.measures(group)
@@ -147,12 +160,27 @@ class SummaryReader:
         session: AsyncSession,
         totals: _Totals,
         query: Slice,
-        period: int,
-        start: int,
-        end: int,
-        group_by: list[str],
-        regroup: Any = None,
+        parts: list[Part],
+        leading: list[str],
+        bucket_ms: int,
     ) -> None:
-        args = (session, query.tenant_id, period, start, end, group_by, query.filters)
-        totals.add_rows(await rollups.sums(*args), len(group_by), regroup)
-        totals.add_errors(await rollups.error_sums(*args), len(group_by), regroup)
+        """Adds the query's groups over `parts` to `totals`; `leading` keys ("bucket_start_ms") come
+        first in every group and are truncated to `bucket_ms`."""
+
+        def to_bucket(group: Group) -> Group:
+            return (group[0] - group[0] % bucket_ms, *group[1:]) if leading else group
+
+        set_id = set_for([*query.group_by, *query.filters])
+        if set_id is None:
+            raw = RawTotals()
+            window = (parts[0][1], parts[-1][2])
+            keys = [*leading, *query.group_by]
+            await raw.read(session, query.tenant_id, window, keys, bucket_ms, query.filters, self._human_type)
+            totals.add_raw(raw, to_bucket)
+            return
+        group_by = [*leading, *(value_column(set_id, name) for name in query.group_by)]
+        filters = {value_column(set_id, name): value for name, value in query.filters.items()}
+        for period, start, end in parts:
+            args = (session, query.tenant_id, set_id, period, start, end, group_by, filters)
+            totals.add_rows(await rollups.sums(*args), len(group_by), to_bucket)
+            totals.add_errors(await rollups.error_sums(*args), len(group_by), to_bucket)

@@ -10,23 +10,50 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneway.analytics.domain import DIMENSIONS
 from tuneway.analytics.models import events, feedback
-from tuneway.analytics.repository.dialect import upsert_insert
+from tuneway.analytics.repository.bulk import copy_to_scratch, executemany, is_postgresql, quoted
 
 # What a feedback needs of its completion to find its rollup rows.
 EventKey = tuple[str, str]  # (tenant_id, request_id)
 
 
-async def insert_new(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> set[EventKey]:
-    """Inserts the rows whose (tenant, request id) is new; returns those keys (duplicates are skipped)."""
+# The order of an inserted event row: every column of the table.
+EVENT_COLUMNS: tuple[str, ...] = tuple(column.name for column in events.columns)
+_KEY = ("tenant_id", "request_id")
+
+
+async def insert_new(session: AsyncSession, rows: Sequence[Sequence[Any]]) -> set[EventKey]:
+    """Inserts the rows (EVENT_COLUMNS' order, one per key) whose (tenant, request id) is new; returns
+    those keys (duplicates are skipped)."""
     if not rows:
         return set()
-    statement = (
-        upsert_insert(session, events)
-        .on_conflict_do_nothing(index_elements=["tenant_id", "request_id"])
-        .returning(events.c.tenant_id, events.c.request_id)
-    )
-    result = await session.execute(statement, list(rows))
-    return {(tenant, request) for tenant, request in result.all()}
+    if is_postgresql(session):
+        connection, scratch = await copy_to_scratch(session, "events", EVENT_COLUMNS, rows)
+        inserted = await connection.fetch(
+            f'INSERT INTO "events" ({quoted(EVENT_COLUMNS)}) SELECT {quoted(EVENT_COLUMNS)} FROM "{scratch}"'
+            f" ORDER BY {quoted(_KEY)} ON CONFLICT ({quoted(_KEY)}) DO NOTHING RETURNING {quoted(_KEY)}"
+        )
+        return {(row[0], row[1]) for row in inserted}
+    # SQLite has one writer at a time: what this transaction does not find stored yet, it inserts. A plain
+    # INSERT (not OR IGNORE): should another writer have won the race, the batch fails and is retried.
+    stored: set[EventKey] = set()
+    by_tenant: dict[str, list[str]] = {}
+    for row in rows:
+        by_tenant.setdefault(row[0], []).append(row[1])
+    for tenant_id, ids in by_tenant.items():
+        for start in range(0, len(ids), 500):
+            result = await session.execute(
+                select(events.c.request_id).where(
+                    events.c.tenant_id == tenant_id, events.c.request_id.in_(ids[start : start + 500])
+                )
+            )
+            stored.update((tenant_id, request_id) for (request_id,) in result.all())
+    new = sorted((row for row in rows if (row[0], row[1]) not in stored), key=lambda row: (row[0], row[1]))
+    if new:
+        placeholders = ", ".join("?" for _ in EVENT_COLUMNS)
+        await executemany(
+            session, f'INSERT INTO "events" ({quoted(EVENT_COLUMNS)}) VALUES ({placeholders})', new
+        )
+    return {(row[0], row[1]) for row in new}
 
 
 async def dimensions_of(

@@ -1,4 +1,4 @@
-"""Raw events, feedback, hourly and daily rollups, query types, tenant settings.
+"""Raw events, feedback, hourly and daily rollups per dimension set, query types, tenant settings.
 
 Revision ID: 0001
 Revises:
@@ -43,19 +43,24 @@ COUNTERS = (
     "knowledge_requests",
     "human_request_count",
 )
-BUCKETS = 75
+BUCKETS = 42
 
 
 def _dimensions() -> list[sa.Column[str]]:
     return [sa.Column(name, sa.String(256), nullable=False) for name in DIMENSIONS]
 
 
+ROLLUP_KEY = ("tenant_id", "dimension_set", "period_ms", "bucket_start_ms", "first_value", "second_value")
+
+
 def _rollup_key() -> list[sa.Column[int] | sa.Column[str]]:
     return [
         sa.Column("tenant_id", sa.String(64), nullable=False),
+        sa.Column("dimension_set", sa.SmallInteger(), nullable=False),
         sa.Column("period_ms", sa.Integer(), nullable=False),
         sa.Column("bucket_start_ms", sa.BigInteger(), nullable=False),
-        *_dimensions(),
+        sa.Column("first_value", sa.String(256), nullable=False),
+        sa.Column("second_value", sa.String(256), nullable=False),
     ]
 
 
@@ -75,6 +80,9 @@ def upgrade() -> None:
         sa.Column("prompt_tokens", sa.Integer(), nullable=False),
         sa.Column("completion_tokens", sa.Integer(), nullable=False),
         sa.Column("latency_ms", sa.Float(), nullable=False),
+        sa.Column("time_to_first_token_ms", sa.Float(), nullable=False),
+        sa.Column("knowledge_ran", sa.Boolean(), nullable=False),
+        sa.Column("knowledge_no_answer", sa.Boolean(), nullable=False),
         sa.Column("payload", sa.LargeBinary(), nullable=False),
         sa.Column("message_text", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("tenant_id", "request_id", name=op.f("pk_events")),
@@ -103,23 +111,14 @@ def upgrade() -> None:
         sa.Column("score_sum", sa.Float(), nullable=False),
         *(sa.Column(f"latency_{i:02d}", sa.Integer(), nullable=False) for i in range(BUCKETS)),
         *(sa.Column(f"ttft_{i:02d}", sa.Integer(), nullable=False) for i in range(BUCKETS)),
-        sa.PrimaryKeyConstraint(
-            "tenant_id", "period_ms", "bucket_start_ms", *DIMENSIONS, name=op.f("pk_rollups")
-        ),
+        sa.PrimaryKeyConstraint(*ROLLUP_KEY, name=op.f("pk_rollups")),
     )
     op.create_table(
         "rollup_errors",
         *_rollup_key(),
         sa.Column("error_code", sa.String(128), nullable=False),
         sa.Column("errors", sa.BigInteger(), nullable=False),
-        sa.PrimaryKeyConstraint(
-            "tenant_id",
-            "period_ms",
-            "bucket_start_ms",
-            *DIMENSIONS,
-            "error_code",
-            name=op.f("pk_rollup_errors"),
-        ),
+        sa.PrimaryKeyConstraint(*ROLLUP_KEY, "error_code", name=op.f("pk_rollup_errors")),
     )
     op.create_table(
         "query_types",

@@ -104,12 +104,18 @@ class EventWriter:
         inserted = await event_rows.insert_new(session, rows)
         result.duplicate_completions += len(unique) - len(inserted)
         by_tenant: dict[str, list[ClassifiedCompletion]] = defaultdict(list)
-        for key in inserted:
-            completion = unique[key]
-            by_tenant[key[0]].append(completion)
-            batch.add_event(completion.event, dims_of[key], completion.query_type == self._human_type)
-            result.new_completions.append(completion)
-            result.newest_created_at_ms = max(result.newest_created_at_ms, completion.event.created_at_ms)
+        new = [key for key in unique if key in inserted]  # in arrival order
+        for key in new:
+            by_tenant[key[0]].append(unique[key])
+        result.new_completions = [unique[key] for key in new]
+        batch.add_events(
+            [c.event for c in result.new_completions],
+            [dims_of[key] for key in new],
+            [c.query_type == self._human_type for c in result.new_completions],
+        )
+        if new:
+            newest = max(c.event.created_at_ms for c in result.new_completions)
+            result.newest_created_at_ms = max(result.newest_created_at_ms, newest)
         # Feedback that arrived before its completion counts now.
         for tenant_id, new in by_tenant.items():
             events_by_id = {c.event.request_id: c for c in new}
@@ -161,26 +167,49 @@ def _event_row(
     """The event's row in EVENT_COLUMNS' order."""
     event = completion.event
     text = scrub_pii(event.last_user_message)[0] if keep_text and event.last_user_message else None
-    values: dict[str, object] = {
-        "tenant_id": event.tenant_id,
-        "request_id": event.request_id,
-        "created_at_ms": event.created_at_ms,
-        **dict(zip(DIMENSIONS, dims, strict=True)),
-        "experiment_id": event.experiment_id,
-        "status": event.status,
-        "error_code": event.error_code,
-        "user": event.user,
-        "conversation_id": event.conversation_id,
-        "prompt_tokens": event.prompt_tokens,
-        "completion_tokens": event.completion_tokens,
-        "latency_ms": event.latency_ms,
-        "time_to_first_token_ms": event.time_to_first_token_ms,
-        "knowledge_ran": knowledge_ran(event),
-        "knowledge_no_answer": event.knowledge_no_answer,
-        "payload": replace_message(event),
-        "message_text": text,
-    }
-    return tuple(values[name] for name in EVENT_COLUMNS)
+    # EVENT_COLUMNS' order (the table's); _ROW_ORDER below names it and is checked at import.
+    return (
+        event.tenant_id,
+        event.request_id,
+        event.created_at_ms,
+        *dims,
+        event.experiment_id,
+        event.status,
+        event.error_code,
+        event.user,
+        event.conversation_id,
+        event.prompt_tokens,
+        event.completion_tokens,
+        event.latency_ms,
+        event.time_to_first_token_ms,
+        knowledge_ran(event),
+        event.knowledge_no_answer,
+        replace_message(event),
+        text,
+    )
+
+
+_ROW_ORDER = (
+    "tenant_id",
+    "request_id",
+    "created_at_ms",
+    *DIMENSIONS,
+    "experiment_id",
+    "status",
+    "error_code",
+    "user",
+    "conversation_id",
+    "prompt_tokens",
+    "completion_tokens",
+    "latency_ms",
+    "time_to_first_token_ms",
+    "knowledge_ran",
+    "knowledge_no_answer",
+    "payload",
+    "message_text",
+)
+if _ROW_ORDER != EVENT_COLUMNS:
+    raise RuntimeError("_event_row must follow the events table's column order")
 
 
 def replace_message(event: events_pb2.CompletionEvent) -> bytes:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -33,13 +32,12 @@ Ints = npt.NDArray[np.int64]
 RollupRow = tuple[Any, ...]
 # (tenant_id, dimension_set, period_ms, bucket_start_ms, first_value, second_value, error_code, errors)
 ErrorRow = tuple[Any, ...]
-_BY_KEY = itemgetter(0, 1, 2, 3, 4, 5)
-_BY_ERROR_KEY = itemgetter(0, 1, 2, 3, 4, 5, 6)
 
 
 @dataclass
 class RollupRows:
-    """One batch's rollup additions, sorted by key so concurrent writers lock rows in one order."""
+    """One batch's rollup additions, at most one row per key (the repository writes them in key order,
+    so concurrent writers lock rows in the same order and cannot deadlock)."""
 
     rollups: list[RollupRow] = field(default_factory=list)
     errors: list[ErrorRow] = field(default_factory=list)
@@ -61,28 +59,41 @@ class RollupBatch:
     def __len__(self) -> int:
         return len(self._tenants)
 
-    def add_event(
-        self, event: events_pb2.CompletionEvent, dims: tuple[str, ...], is_human_request: bool
+    def add_events(
+        self,
+        events: Sequence[events_pb2.CompletionEvent],
+        dims: Sequence[tuple[str, ...]],
+        human: Sequence[bool],
     ) -> None:
-        failed = event.status == "error"
-        ran = knowledge_ran(event)
+        """Adds completions (with their dimension values and whether each asks for a human), column by
+        column."""
+        failed = [event.status == "error" for event in events]
+        ran = [knowledge_ran(event) for event in events]
+        ones, zeros = [1] * len(events), [0] * len(events)
         # In COUNTERS' order.
-        counters = (
-            1,
-            int(failed),
-            event.prompt_tokens,
-            event.completion_tokens,
-            0,
-            0,
-            0,
-            int(ran and event.knowledge_no_answer),
-            int(ran),
-            int(is_human_request),
+        columns = (
+            ones,
+            [int(value) for value in failed],
+            [event.prompt_tokens for event in events],
+            [event.completion_tokens for event in events],
+            zeros,
+            zeros,
+            zeros,
+            [int(knows and event.knowledge_no_answer) for knows, event in zip(ran, events, strict=True)],
+            [int(value) for value in ran],
+            [int(value) for value in human],
         )
-        self._append(event.tenant_id, event.created_at_ms, dims, counters, 0.0)
-        self._latency[-1] = event.latency_ms
-        self._ttft[-1] = event.time_to_first_token_ms
-        self._error_codes[-1] = (event.error_code or "unknown") if failed else ""
+        self._tenants.extend(event.tenant_id for event in events)
+        self._created.extend(event.created_at_ms for event in events)
+        self._dims.extend(dims)
+        self._counters.extend(zip(*columns, strict=True))
+        self._score_sum.extend([0.0] * len(events))
+        self._latency.extend(event.latency_ms for event in events)
+        self._ttft.extend(event.time_to_first_token_ms for event in events)
+        self._error_codes.extend(
+            (event.error_code or "unknown") if fails else ""
+            for fails, event in zip(failed, events, strict=True)
+        )
 
     def add_feedback(
         self, tenant_id: str, created_at_ms: int, dims: tuple[str, ...], delta: FeedbackContribution
@@ -117,8 +128,6 @@ class RollupBatch:
         columns = _Columns(self)
         for period in PERIODS:
             columns.expand(period, result)
-        result.rollups.sort(key=_BY_KEY)
-        result.errors.sort(key=_BY_ERROR_KEY)
         return result
 
 
@@ -203,14 +212,12 @@ class _Columns:
         ttft = np.bincount(
             group_of * BUCKETS + self.ttft_bucket, weights=self.ttft_weight, minlength=groups * BUCKETS
         ).reshape(groups, BUCKETS)
-        measures = np.hstack([counters, latency, ttft]).astype(np.int64).tolist()
+        # Column by column, then zipped: the rows are built in C, not one Python tuple at a time.
+        measures = np.hstack([counters, latency, ttft]).astype(np.int64).T.tolist()
         score_sums = np.bincount(group_of, weights=self.score_sum, minlength=groups).tolist()
-        result.rollups.extend(
-            (tenant, set_id, period, start, first, second, *numbers, score)
-            for tenant, start, first, second, numbers, score in zip(
-                tenants, starts, firsts, seconds, measures, score_sums, strict=True
-            )
-        )
+        constant = [set_id] * groups, [period] * groups
+        columns = (tenants, *constant, starts, firsts, seconds, *measures, score_sums)
+        result.rollups.extend(zip(*columns, strict=True))
         if len(self.failed):
             self._emit_errors(result, set_id, period, tenants, starts, firsts, seconds, group_of)
 

@@ -7,10 +7,11 @@ helpers hand the rows to the driver in one call instead. The SQL is spelled out 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import ARRAY, String, bindparam, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -51,3 +52,14 @@ async def executemany(session: AsyncSession, statement: str, rows: Sequence[Sequ
     """Runs `statement` (qmark parameters) once per row in one driver call (SQLite)."""
     connection = await session.connection()
     await connection.exec_driver_sql(statement, list(rows))
+
+
+def one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> Any:
+    """`column IN values` as one parameter (an array on PostgreSQL, a JSON list on SQLite): no statement
+    with thousands of placeholders to compile per batch, and no chunking."""
+    if is_postgresql(session):
+        # IN (SELECT unnest(array)), not = ANY(array): a prepared statement's generic plan for ANY
+        # guesses a large array and scans the whole table; unnest's small estimate keeps index lookups.
+        return column.in_(select(func.unnest(bindparam("one_of", list(values), type_=ARRAY(String)))))
+    listed = func.json_each(json.dumps(list(values))).table_valued("value")
+    return column.in_(select(listed.c.value))

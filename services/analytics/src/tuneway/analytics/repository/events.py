@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneway.analytics.domain import DIMENSIONS
 from tuneway.analytics.models import events, feedback
-from tuneway.analytics.repository.bulk import copy_to_scratch, executemany, is_postgresql, quoted
+from tuneway.analytics.repository.bulk import copy_to_scratch, executemany, is_postgresql, one_of, quoted
 
 # What a feedback needs of its completion to find its rollup rows.
 EventKey = tuple[str, str]  # (tenant_id, request_id)
@@ -40,13 +40,12 @@ async def insert_new(session: AsyncSession, rows: Sequence[Sequence[Any]]) -> se
     for row in rows:
         by_tenant.setdefault(row[0], []).append(row[1])
     for tenant_id, ids in by_tenant.items():
-        for start in range(0, len(ids), 500):
-            result = await session.execute(
-                select(events.c.request_id).where(
-                    events.c.tenant_id == tenant_id, events.c.request_id.in_(ids[start : start + 500])
-                )
+        result = await session.execute(
+            select(events.c.request_id).where(
+                events.c.tenant_id == tenant_id, one_of(session, events.c.request_id, ids)
             )
-            stored.update((tenant_id, request_id) for (request_id,) in result.all())
+        )
+        stored.update((tenant_id, request_id) for (request_id,) in result.all())
     new = sorted((row for row in rows if (row[0], row[1]) not in stored), key=lambda row: (row[0], row[1]))
     if new:
         placeholders = ", ".join("?" for _ in EVENT_COLUMNS)
@@ -64,16 +63,10 @@ async def dimensions_of(
     if not ids:
         return {}
     columns = [events.c.request_id, events.c.created_at_ms, *(events.c[name] for name in DIMENSIONS)]
-    found: dict[str, tuple[int, tuple[str, ...]]] = {}
-    for start in range(0, len(ids), 500):
-        result = await session.execute(
-            select(*columns).where(
-                events.c.tenant_id == tenant_id, events.c.request_id.in_(ids[start : start + 500])
-            )
-        )
-        for row in result.all():
-            found[row[0]] = (row[1], tuple(row[2:]))
-    return found
+    result = await session.execute(
+        select(*columns).where(events.c.tenant_id == tenant_id, one_of(session, events.c.request_id, ids))
+    )
+    return {row[0]: (row[1], tuple(row[2:])) for row in result.all()}
 
 
 async def page(

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneway.analytics.domain import FeedbackRecord
 from tuneway.analytics.models import feedback
+from tuneway.analytics.repository.bulk import is_postgresql, one_of
 from tuneway.analytics.repository.dialect import upsert_insert
 
 _FIELDS = tuple(FeedbackRecord.__dataclass_fields__)
@@ -20,16 +21,15 @@ async def for_completions(
 ) -> list[FeedbackRecord]:
     """The tenant's stored feedback on any of `completion_ids` (locked for update on PostgreSQL if asked)."""
     ids = list(set(completion_ids))
-    found: list[FeedbackRecord] = []
-    for start in range(0, len(ids), 500):
-        statement = select(*(feedback.c[name] for name in _FIELDS)).where(
-            feedback.c.tenant_id == tenant_id, feedback.c.completion_id.in_(ids[start : start + 500])
-        )
-        if lock and session.get_bind().dialect.name == "postgresql":
-            statement = statement.with_for_update()
-        result = await session.execute(statement)
-        found.extend(FeedbackRecord(*row) for row in result.all())
-    return found
+    if not ids:
+        return []
+    statement = select(*(feedback.c[name] for name in _FIELDS)).where(
+        feedback.c.tenant_id == tenant_id, one_of(session, feedback.c.completion_id, ids)
+    )
+    if lock and is_postgresql(session):
+        statement = statement.with_for_update()
+    result = await session.execute(statement)
+    return [FeedbackRecord(*row) for row in result.all()]
 
 
 async def upsert_latest(session: AsyncSession, records: Sequence[FeedbackRecord]) -> None:

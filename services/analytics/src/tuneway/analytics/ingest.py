@@ -117,8 +117,8 @@ class EventWriter:
             newest = max(c.event.created_at_ms for c in result.new_completions)
             result.newest_created_at_ms = max(result.newest_created_at_ms, newest)
         # Feedback that arrived before its completion counts now.
-        for tenant_id, new in by_tenant.items():
-            events_by_id = {c.event.request_id: c for c in new}
+        for tenant_id, tenant_new in by_tenant.items():
+            events_by_id = {c.event.request_id: c for c in tenant_new}
             for record in await feedback_rows.for_completions(session, tenant_id, events_by_id):
                 event = events_by_id[record.completion_id]
                 dims = dimensions(event.event, event.query_type)

@@ -2,9 +2,12 @@
 
   ingest    already-classified CompletionEvents (plus ~10% feedback) written through the store's write
             path (EventWriter: events insert ignoring duplicates, feedback, hourly and daily rollup
-            upserts, one transaction per batch of 500); goal >= 20,000 events/s on 2 cores.
+            upserts for the 46 dimension sets, one transaction per batch of the consumer's default
+            size); goal >= 20,000 events/s on 2 cores.
   summary   GetSummary's read path (SummaryReader) over the whole 30 days: group_by none, one and two
-            dimensions, and a filter; p50 and p95 of 50 runs each; goal p50 <= 100 ms.
+            dimensions, a filter, a filter with a group, partial days (p50 and p95 of 50 runs each;
+            goal p50 <= 100 ms), and one 3-dimension query the raw events answer (5 runs, reported,
+            not held to the goal).
 
 Events are seeded and realistic: 30 days, a few assistants each with its prompt versions, variants and
 an experiment, ~10 query types (Zipf), 4 channels, 5 languages, base and adapter traffic, 2% errors,
@@ -30,10 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import text as sql_text
 
 from tuneway.analytics.domain import Slice, Window
 from tuneway.analytics.ingest import ClassifiedCompletion, EventWriter
 from tuneway.analytics.main import MIGRATIONS
+from tuneway.analytics.settings import AnalyticsSettings
 from tuneway.analytics.summaries import SummaryReader
 from tuneway.api.events.v1 import events_pb2
 from tuneway.core.db import create_engine, session_factory, upgrade_database
@@ -42,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TENANT = "bench-tenant"
 START_MS = 1_767_225_600_000
 DAYS = 30
-BATCH = 500
+BATCH = AnalyticsSettings().batch_size  # the consumer's default batch
 RUNS = 50
 POSTGRES_ADMIN = os.environ.get("TUNEWAY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ASSISTANTS = {  # name -> (base model, adapter, prompt versions, experiment arms)
@@ -70,10 +75,33 @@ QUERIES = (
     Slice(TENANT, Window(START_MS, START_MS + DAYS * 86_400_000), group_by=("assistant",)),
     Slice(TENANT, Window(START_MS, START_MS + DAYS * 86_400_000), group_by=("assistant", "query_type")),
     Slice(TENANT, Window(START_MS, START_MS + DAYS * 86_400_000), filters={"channel": "web"}),
+    Slice(
+        TENANT,
+        Window(START_MS, START_MS + DAYS * 86_400_000),
+        group_by=("assistant",),
+        filters={"channel": "web"},
+    ),
     # Not whole days: hourly rows at both ends.
     Slice(TENANT, Window(START_MS + 5 * 3_600_000, START_MS + 20 * 86_400_000 + 7 * 3_600_000)),
+    # Three dimensions: no rollup set keeps them, the raw events answer (not held to the goal).
+    Slice(
+        TENANT,
+        Window(START_MS, START_MS + DAYS * 86_400_000),
+        group_by=("assistant", "query_type", "language"),
+    ),
 )
-NAMES = ("none", "assistant", "assistant+query_type", "filter channel=web", "partial days, none")
+NAMES = (
+    "none",
+    "assistant",
+    "assistant+query_type",
+    "filter channel=web",
+    "channel=web by assistant",
+    "partial days, none",
+    "fallback: 3 dimensions",
+)
+FALLBACK = "fallback: 3 dimensions"
+FALLBACK_RUNS = 5
+ANALYZE_EVERY = max(100_000 // BATCH, 1)  # batches
 
 
 def generate(count: int, seed: int = 11) -> tuple[list[ClassifiedCompletion], list[events_pb2.FeedbackEvent]]:
@@ -176,6 +204,11 @@ async def run_store(
     started = time.perf_counter()
     for number, start in enumerate(range(0, len(completions), BATCH)):
         await writer.write(completions[start : start + BATCH], by_batch.get(number, []))
+        if url.startswith("postgresql") and number % ANALYZE_EVERY == ANALYZE_EVERY - 1:
+            # Autovacuum's job, which the bench's server may have turned off: without statistics the
+            # planner scans whole tables for the batch's feedback and completion look-ups. Timed too.
+            async with engine.begin() as connection:
+                await connection.execute(sql_text("ANALYZE events, feedback, rollups, rollup_errors"))
     ingest_seconds = time.perf_counter() - started
     reader = SummaryReader(sessions)
     total = (await reader.summary(QUERIES[0])).total
@@ -183,7 +216,7 @@ async def run_store(
     summaries: dict[str, dict[str, float]] = {}
     for name, query in zip(NAMES, QUERIES, strict=True):
         timings = []
-        for _ in range(RUNS):
+        for _ in range(FALLBACK_RUNS if name == FALLBACK else RUNS):
             began = time.perf_counter()
             await reader.summary(query)
             timings.append((time.perf_counter() - began) * 1000)
@@ -193,18 +226,19 @@ async def run_store(
             "p95_ms": timings[int(0.95 * (len(timings) - 1))],
         }
     async with engine.connect() as connection:
-        from sqlalchemy import text
-
         rollup_rows = (
-            await connection.execute(text("SELECT period_ms, COUNT(*) FROM rollups GROUP BY period_ms"))
+            await connection.execute(sql_text("SELECT period_ms, COUNT(*) FROM rollups GROUP BY period_ms"))
         ).all()
+        error_rows = (await connection.execute(sql_text("SELECT COUNT(*) FROM rollup_errors"))).scalar_one()
     await engine.dispose()
     return {
         "events": len(completions),
         "feedback": len(feedback),
         "ingest_seconds": ingest_seconds,
         "events_per_second": len(completions) / ingest_seconds,
+        "batch_size": BATCH,
         "rollup_rows": {("hourly" if p == 3_600_000 else "daily"): n for p, n in rollup_rows},
+        "rollup_error_rows": error_rows,
         "summary": summaries,
     }
 
@@ -265,7 +299,7 @@ async def main() -> None:
         )
         print(f"  {'summary':<24} {'p50 ms':>8} {'p95 ms':>8}  goal p50 <= 100 ms")
         for name, timing in result["summary"].items():
-            verdict = "PASS" if timing["p50_ms"] <= 100 else "FAIL"
+            verdict = "(raw events)" if name == FALLBACK else "PASS" if timing["p50_ms"] <= 100 else "FAIL"
             print(f"  {name:<24} {timing['p50_ms']:>8.1f} {timing['p95_ms']:>8.1f}  {verdict}")
     output = ROOT / "bench" / "results" / "analytics_store.json"
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -37,7 +37,7 @@ Classify = Callable[[Sequence[events_pb2.CompletionEvent]], Awaitable[list[str]]
 
 @dataclass(frozen=True)
 class ConsumerSettings:
-    batch_size: int = 5000
+    batch_size: int = 20_000
     fetch_timeout_seconds: float = 0.5
     ack_wait_seconds: float = 120.0
     retry_initial_seconds: float = 0.5

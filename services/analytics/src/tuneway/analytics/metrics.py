@@ -23,7 +23,7 @@ EVENTS_DUPLICATE = Counter(
 BATCH_SIZE = Histogram(
     "tuneway_analytics_ingest_batch_size",
     "Messages per ingested batch",
-    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000),
+    buckets=(1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000),
 )
 INGEST_SECONDS = Histogram(
     "tuneway_analytics_ingest_seconds", "One batch: classification and commit", buckets=LATENCY_BUCKETS

@@ -66,7 +66,8 @@ events = Table(
     Column("payload", LargeBinary, nullable=False),
     Column("message_text", Text, nullable=True),
     Index("ix_events_drill_down", "tenant_id", "created_at_ms", "request_id"),
-    Index("ix_events_experiment", "tenant_id", "experiment_id"),
+    # experiment_id first: a lookup by (tenant_id, request_id) must never find this index attractive.
+    Index("ix_events_experiment", "experiment_id", "tenant_id"),
 )
 
 feedback = Table(

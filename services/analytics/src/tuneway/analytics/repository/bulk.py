@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, String, bindparam, func, select, text
+from sqlalchemy import ARRAY, String, bindparam, func, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -54,12 +54,40 @@ async def executemany(session: AsyncSession, statement: str, rows: Sequence[Sequ
     await connection.exec_driver_sql(statement, list(rows))
 
 
-def one_of(session: AsyncSession, column: Any, values: Sequence[str]) -> Any:
-    """`column IN values` as one parameter (an array on PostgreSQL, a JSON list on SQLite): no statement
-    with thousands of placeholders to compile per batch, and no chunking."""
+def by_keys(
+    session: AsyncSession,
+    table: Any,
+    columns: Sequence[Any],
+    tenant_id: str,
+    key_column: str,
+    keys: Sequence[str],
+    *,
+    lock: bool = False,
+) -> Any:
+    """SELECT `columns` of the tenant's rows of `table` whose `key_column` is one of `keys`, as one
+    statement with one parameter (no statement with thousands of placeholders, no chunking).
+
+    On PostgreSQL every key is an index probe (a LATERAL subquery per key; its OFFSET 0 keeps the
+    planner from turning it back into a join). A plain `IN (...)` leaves the choice to the planner, and
+    with stale statistics or a prepared statement's generic plan it scanned the tenant's rows once per
+    key: seconds per batch before the first ANALYZE. `lock` takes the rows FOR UPDATE there.
+    """
     if is_postgresql(session):
-        # IN (SELECT unnest(array)), not = ANY(array): a prepared statement's generic plan for ANY
-        # guesses a large array and scans the whole table; unnest's small estimate keeps index lookups.
-        return column.in_(select(func.unnest(bindparam("one_of", list(values), type_=ARRAY(String)))))
-    listed = func.json_each(json.dumps(list(values))).table_valued("value")
-    return column.in_(select(listed.c.value))
+        wanted = (
+            func.unnest(bindparam("keys", list(keys), type_=ARRAY(String)))
+            .table_valued("key")
+            .render_derived(name="wanted")
+        )
+        probe = (
+            select(*columns)
+            .where(table.c.tenant_id == tenant_id, table.c[key_column] == wanted.c.key)
+            .offset(0)
+        )
+        if lock:
+            probe = probe.with_for_update()
+        found = probe.lateral("found")
+        return select(*found.c).select_from(wanted).join(found, true())
+    listed = func.json_each(json.dumps(list(keys))).table_valued("value")
+    return select(*columns).where(
+        table.c.tenant_id == tenant_id, table.c[key_column].in_(select(listed.c.value))
+    )

@@ -6,10 +6,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneway.analytics.models import events, feedback
+from tuneway.analytics.repository.bulk import is_postgresql
 
 # What to group by: dimension names, and "bucket_start_ms" for a time series.
 Keys = Sequence[str]
@@ -100,6 +101,20 @@ async def durations(
     return list((await session.execute(statement)).all())
 
 
+def judgements_statement(
+    tenant_id: str, window: tuple[int, int], keys: Keys, bucket_ms: int, filters: Mapping[str, str]
+) -> Any:
+    """The SELECT `judgements` runs."""
+    return (
+        select(*_key_columns(keys, bucket_ms), feedback.c.rating, feedback.c.score, feedback.c.scale)
+        .join(
+            feedback,
+            and_(feedback.c.tenant_id == events.c.tenant_id, feedback.c.completion_id == events.c.request_id),
+        )
+        .where(*_conditions(tenant_id, *window, filters))
+    )
+
+
 async def judgements(
     session: AsyncSession,
     tenant_id: str,
@@ -109,12 +124,9 @@ async def judgements(
     filters: Mapping[str, str],
 ) -> list[Any]:
     """Per stored feedback on the events: its completion's keys, then rating, score and scale."""
-    statement = (
-        select(*_key_columns(keys, bucket_ms), feedback.c.rating, feedback.c.score, feedback.c.scale)
-        .join(
-            feedback,
-            and_(feedback.c.tenant_id == events.c.tenant_id, feedback.c.completion_id == events.c.request_id),
-        )
-        .where(*_conditions(tenant_id, *window, filters))
-    )
+    if is_postgresql(session):
+        # This join covers a whole window: a hash join. Without fresh statistics (a new or fast-growing
+        # table before autovacuum's ANALYZE) the planner took a nested loop: 27 s for 60,000 events.
+        await session.execute(text("SET LOCAL enable_nestloop = off"))
+    statement = judgements_statement(tenant_id, window, keys, bucket_ms, filters)
     return list((await session.execute(statement)).all())

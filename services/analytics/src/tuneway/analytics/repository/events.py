@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneway.analytics.domain import DIMENSIONS
 from tuneway.analytics.models import events, feedback
-from tuneway.analytics.repository.bulk import copy_to_scratch, executemany, is_postgresql, one_of, quoted
+from tuneway.analytics.repository.bulk import by_keys, copy_to_scratch, executemany, is_postgresql, quoted
 
 # What a feedback needs of its completion to find its rollup rows.
 EventKey = tuple[str, str]  # (tenant_id, request_id)
@@ -41,9 +41,7 @@ async def insert_new(session: AsyncSession, rows: Sequence[Sequence[Any]]) -> se
         by_tenant.setdefault(row[0], []).append(row[1])
     for tenant_id, ids in by_tenant.items():
         result = await session.execute(
-            select(events.c.request_id).where(
-                events.c.tenant_id == tenant_id, one_of(session, events.c.request_id, ids)
-            )
+            by_keys(session, events, [events.c.request_id], tenant_id, "request_id", ids)
         )
         stored.update((tenant_id, request_id) for (request_id,) in result.all())
     new = sorted((row for row in rows if (row[0], row[1]) not in stored), key=lambda row: (row[0], row[1]))
@@ -63,9 +61,7 @@ async def dimensions_of(
     if not ids:
         return {}
     columns = [events.c.request_id, events.c.created_at_ms, *(events.c[name] for name in DIMENSIONS)]
-    result = await session.execute(
-        select(*columns).where(events.c.tenant_id == tenant_id, one_of(session, events.c.request_id, ids))
-    )
+    result = await session.execute(by_keys(session, events, columns, tenant_id, "request_id", ids))
     return {row[0]: (row[1], tuple(row[2:])) for row in result.all()}
 
 

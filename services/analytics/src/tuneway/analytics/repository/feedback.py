@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneway.analytics.domain import FeedbackRecord
 from tuneway.analytics.models import feedback
-from tuneway.analytics.repository.bulk import is_postgresql, one_of
+from tuneway.analytics.repository.bulk import by_keys
 from tuneway.analytics.repository.dialect import upsert_insert
 
 _FIELDS = tuple(FeedbackRecord.__dataclass_fields__)
@@ -23,11 +23,8 @@ async def for_completions(
     ids = list(set(completion_ids))
     if not ids:
         return []
-    statement = select(*(feedback.c[name] for name in _FIELDS)).where(
-        feedback.c.tenant_id == tenant_id, one_of(session, feedback.c.completion_id, ids)
-    )
-    if lock and is_postgresql(session):
-        statement = statement.with_for_update()
+    columns = [feedback.c[name] for name in _FIELDS]
+    statement = by_keys(session, feedback, columns, tenant_id, "completion_id", ids, lock=lock)
     result = await session.execute(statement)
     return [FeedbackRecord(*row) for row in result.all()]
 

@@ -163,3 +163,59 @@ async def test_another_tenant_sees_nothing(
     await api.stub.DeleteDataset(pb.DeleteDatasetRequest(tenant_id=tenant, file_id=file_id))
     error = await rpc_error(api.stub.CreateJob(pb.CreateJobRequest(tenant_id=tenant, training_file=file_id)))
     assert error.param == "training_file"
+
+
+async def test_every_rpc_keyed_by_an_unknown_id_is_not_found(
+    trainer: Any, tenant: str, rpc_error: Callable[[Awaitable[Any]], Awaitable[Any]]
+) -> None:
+    """What the gateway turns into its 404s: an id in a route's path that names nothing is NOT_FOUND,
+    never INVALID_ARGUMENT (the code of a bad field in a request body). DeleteDataset is left out: it
+    is idempotent, and the gateway answers 404 from its own files table before asking."""
+    stub = trainer.stub
+    model = f"ft:tuneway-tiny:{tenant}:support:ftjob-nope"
+
+    async def watch() -> None:
+        async for _ in stub.WatchJobEvents(pb.WatchJobEventsRequest(tenant_id=tenant, job_id="ftjob-nope")):
+            pass
+
+    calls = {
+        "GetJob": stub.GetJob(pb.GetJobRequest(tenant_id=tenant, job_id="ftjob-nope")),
+        "CancelJob": stub.CancelJob(pb.CancelJobRequest(tenant_id=tenant, job_id="ftjob-nope")),
+        "ListJobEvents": stub.ListJobEvents(pb.ListJobEventsRequest(tenant_id=tenant, job_id="ftjob-nope")),
+        "WatchJobEvents": watch(),
+        "ListJobCheckpoints": stub.ListJobCheckpoints(
+            pb.ListJobCheckpointsRequest(tenant_id=tenant, job_id="ftjob-nope")
+        ),
+        "ValidateDataset": stub.ValidateDataset(
+            pb.ValidateDatasetRequest(tenant_id=tenant, file_id="file-nope")
+        ),
+        "GetAdapterVersion": stub.GetAdapterVersion(
+            pb.GetAdapterVersionRequest(tenant_id=tenant, model=model)
+        ),
+        "RetireAdapterVersion": stub.RetireAdapterVersion(
+            pb.RetireAdapterVersionRequest(tenant_id=tenant, model=model)
+        ),
+        "RollbackAdapterAlias": stub.RollbackAdapterAlias(
+            pb.RollbackAdapterAliasRequest(tenant_id=tenant, alias="nope")
+        ),
+        "DeleteAdapterAlias": stub.DeleteAdapterAlias(
+            pb.DeleteAdapterAliasRequest(tenant_id=tenant, alias="nope")
+        ),
+        "GetSchedule": stub.GetSchedule(pb.GetScheduleRequest(tenant_id=tenant, schedule_id="ftsched-nope")),
+        "PauseSchedule": stub.PauseSchedule(
+            pb.PauseScheduleRequest(tenant_id=tenant, schedule_id="ftsched-nope")
+        ),
+        "ResumeSchedule": stub.ResumeSchedule(
+            pb.ResumeScheduleRequest(tenant_id=tenant, schedule_id="ftsched-nope")
+        ),
+        "DeleteSchedule": stub.DeleteSchedule(
+            pb.DeleteScheduleRequest(tenant_id=tenant, schedule_id="ftsched-nope")
+        ),
+    }
+    codes = {}
+    for name, call in calls.items():
+        try:
+            codes[name] = type(await rpc_error(call)).__name__
+        except AssertionError:
+            codes[name] = "succeeded"
+    assert codes == dict.fromkeys(calls, "NotFoundError")

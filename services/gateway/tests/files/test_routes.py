@@ -101,6 +101,23 @@ async def test_another_tenants_file_is_not_found(gateway: Gateway) -> None:
     assert len(_stored(gateway)) == 1
 
 
+async def test_validating_an_unknown_or_foreign_file_is_404_like_retrieving_it(gateway: Gateway) -> None:
+    """The validation report is a sub-resource of the file in the path: a missing one is 404, not 400."""
+    foreign = await gateway.sdk(gateway.acme_key).files.create(file=("a.txt", b"x"), purpose="assistants")
+    auth = gateway.auth(gateway.globex_key)
+    for file_id in ("file-nope", foreign.id):
+        retrieved = await gateway.app_client.get(f"/v1/files/{file_id}", headers=auth)
+        validated = await gateway.app_client.get(f"/v1/files/{file_id}/validation", headers=auth)
+        assert (retrieved.status_code, validated.status_code) == (404, 404), validated.text
+        assert validated.json() == retrieved.json()
+        assert validated.json()["error"] == {
+            "message": f"No such File object: {file_id}",
+            "type": "invalid_request_error",
+            "param": "file_id",
+            "code": "file_not_found",
+        }
+
+
 async def test_form_errors_name_the_field(gateway: Gateway) -> None:
     auth = gateway.auth(gateway.acme_key)
     post = gateway.app_client.post

@@ -92,7 +92,7 @@ async def validate_file(
     learning_rate_multiplier: Annotated[float | None, Query(gt=0, le=100)] = None,
 ) -> Response:
     """Cleans and validates the file with the base model's tokenizer and reports; trains nothing."""
-    await files.require_fine_tune(principal.tenant_id, file_id, "file_id")
+    await files.get_fine_tune(principal.tenant_id, file_id)
     # Given hyperparameters make the report's estimated_steps match a job created with them.
     hyperparameters = tpb.Hyperparameters(
         n_epochs=n_epochs, batch_size=batch_size, learning_rate_multiplier=learning_rate_multiplier

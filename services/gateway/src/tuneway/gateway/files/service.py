@@ -137,19 +137,18 @@ class FileService:
         return record
 
     async def require_fine_tune(self, tenant_id: str, file_id: str, param: str) -> File:
-        """The tenant's file for training; 400 naming `param` when it is missing or not `fine-tune`."""
+        """The tenant's file named in a request body for training; 400 naming `param` when it is missing
+        (OpenAI's answer for an unknown training_file) or not `fine-tune`."""
         async with self._sessions() as session:
             record = await repo.get_file(session, tenant_id, file_id)
         if record is None:
             raise InvalidArgumentError(f"invalid {param}: {file_id}", param=param, code="invalid_value")
-        if record.purpose != FINE_TUNE:
-            raise InvalidArgumentError(
-                f"invalid {param}: {file_id} was uploaded with purpose '{record.purpose}'; "
-                f"fine-tuning needs purpose '{FINE_TUNE}'.",
-                param=param,
-                code="invalid_value",
-            )
-        return record
+        return _fine_tune(record, param)
+
+    async def get_fine_tune(self, tenant_id: str, file_id: str) -> File:
+        """The tenant's file named in the path, for training: 404 like every route when it is missing,
+        400 when it is not `fine-tune`."""
+        return _fine_tune(await self.get(tenant_id, file_id), "file_id")
 
     async def list(
         self, tenant_id: str, *, purpose: str | None, after: str | None, limit: int, order: str
@@ -188,6 +187,18 @@ class FileService:
                 await session.delete(stored)
                 await session.commit()
         await self._store.remove(local_path(record.uri))
+
+
+def _fine_tune(record: File, param: str) -> File:
+    """The record, if it was uploaded for fine-tuning; 400 naming `param` otherwise."""
+    if record.purpose != FINE_TUNE:
+        raise InvalidArgumentError(
+            f"invalid {param}: {record.id} was uploaded with purpose '{record.purpose}'; "
+            f"fine-tuning needs purpose '{FINE_TUNE}'.",
+            param=param,
+            code="invalid_value",
+        )
+    return record
 
 
 def _dataset(record: File) -> tpb.Dataset:

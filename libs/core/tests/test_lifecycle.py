@@ -63,3 +63,43 @@ def test_sigterm_stops_the_server(mode: str, wait_for: str, expected: list[str])
     # communicate() splits on whitespace: join the two-word line back.
     text = " ".join(lines)
     assert text == " ".join(expected)
+
+
+# A server whose RPC left work on a worker thread that never ends (a native call that cannot be
+# interrupted); its stop returns at once, as a drained gRPC server's does.
+STUCK_SCRIPT = textwrap.dedent(
+    """
+    import asyncio, threading, time
+    from tuneway.core.lifecycle import run_until_stopped
+
+    class Server:
+        async def start(self):
+            self.call = asyncio.ensure_future(asyncio.to_thread(time.sleep, 3600))
+            queued = [asyncio.ensure_future(asyncio.to_thread(time.sleep, 3600)) for _ in range(50)]
+            await asyncio.sleep(0.2)
+            print("started", flush=True)
+
+        async def stop(self):
+            print("stopped", flush=True)
+
+    asyncio.run(run_until_stopped(Server, metrics_port=0))
+    print("exited", flush=True)
+    """
+)
+
+
+def test_sigterm_exits_despite_work_stuck_on_a_worker_thread() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK_SCRIPT], stdout=subprocess.PIPE, text=True, bufsize=1
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().strip() == "started"
+    process.send_signal(signal.SIGTERM)
+    try:
+        # A hang, not a timing: before, asyncio.run waited for the thread's hour-long call.
+        out, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0
+    # It left without the normal end of asyncio.run (that would have joined the stuck thread).
+    assert out.split() == ["stopped"]

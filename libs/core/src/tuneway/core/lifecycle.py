@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
+import concurrent.futures
 import contextlib
 import gc
 import logging
+import os
 import signal
 from collections.abc import Awaitable, Callable
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from tuneway.core.metrics import serve_metrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# After the drain, how long work still running on worker threads (asyncio.to_thread) may take to end
+# before the process exits without it.
+THREAD_GRACE_SECONDS = 2.0
 
 
 def install_stop_signals() -> asyncio.Event:
@@ -73,6 +79,8 @@ async def run_until_stopped(make_server: Callable[[], Server], *, metrics_port: 
     instead of waiting for it; `stop()` then drains whatever had started.
     """
     stop = install_stop_signals()
+    workers = _WorkerThreads()
+    asyncio.get_running_loop().set_default_executor(workers)
     serve_metrics(metrics_port)
     server = make_server()
     starting = asyncio.create_task(server.start())
@@ -88,3 +96,41 @@ async def run_until_stopped(make_server: Callable[[], Server], *, metrics_port: 
             await starting
     log.info("draining")
     await server.stop()
+    await workers.finish(THREAD_GRACE_SECONDS)
+
+
+class _WorkerThreads(concurrent.futures.ThreadPoolExecutor):
+    """The loop's default executor (asyncio.to_thread), with a bounded end.
+
+    asyncio.run waits without limit for every call still running on it, and the interpreter then
+    joins its threads: a retriever stopped under embedding load stayed alive for half a minute after
+    its drain, embedding for callers long gone, and its replacement found the ports taken. A thread
+    stuck in native code cannot be interrupted, so after the drain queued calls are dropped, running
+    ones get a short grace, and a process still waiting on one then exits without it.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(thread_name_prefix="worker")
+        self._pending: set[concurrent.futures.Future[Any]] = set()
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[T]:
+        future = super().submit(fn, *args, **kwargs)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
+        return future
+
+    async def finish(self, grace_seconds: float) -> None:
+        """Drops queued calls, waits up to `grace_seconds` for running ones, else exits the process."""
+        self.shutdown(wait=False, cancel_futures=True)
+        running = [asyncio.wrap_future(f) for f in list(self._pending)]
+        if not running:
+            return
+        done, left = await asyncio.wait(running, timeout=grace_seconds)
+        for future in done:  # their callers are gone; what they raised is nobody's to log
+            future.cancelled() or future.exception()
+        if left:
+            log.warning("exiting with work still running on %d worker threads", len(left))
+            # What a normal exit runs (log handlers' flush, libraries' clean-up), without joining the
+            # threads that would keep the process alive.
+            atexit._run_exitfuncs()
+            os._exit(0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import threading
@@ -19,6 +20,11 @@ MODEL_ID = "all-MiniLM-L6-v2"
 ALIASES = {MODEL_ID, f"sentence-transformers/{MODEL_ID}"}
 
 Forward = Callable[[dict[str, np.ndarray]], np.ndarray]
+
+
+class EmbeddingStopped(Exception):
+    """An embedding given up between batches because its caller went away (cancelled, or the server
+    stopping); nobody waits for its result."""
 
 
 def model_dir() -> Path:
@@ -66,8 +72,23 @@ class Embedder:
         """Tokens of each text, without the special tokens and without truncation."""
         return [len(e.ids) for e in self.tokenizer.encode_batch(list(texts), add_special_tokens=False)]
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """(len(texts), dimensions) float32 unit vectors; inputs past the model's limit are truncated."""
+    async def embed_in_thread(self, texts: Sequence[str]) -> np.ndarray:
+        """`embed` on a worker thread; cancelling the caller stops the work after the batch in progress.
+
+        Without this a cancelled call (a client's deadline, or the server stopping) went on embedding
+        every one of its inputs, and the process could not exit until it had: SIGTERM under embedding
+        load took tens of seconds."""
+        stop = threading.Event()
+        try:
+            return await asyncio.to_thread(self.embed, texts, stop)
+        except asyncio.CancelledError:
+            stop.set()
+            raise
+
+    def embed(self, texts: Sequence[str], stop: threading.Event | None = None) -> np.ndarray:
+        """(len(texts), dimensions) float32 unit vectors; inputs past the model's limit are truncated.
+
+        Raises EmbeddingStopped before the next batch once `stop` is set."""
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         # Batches of similar length pad less.
@@ -83,6 +104,8 @@ class Embedder:
             }
             # Locked per batch, not per call: a query waits for one batch of a big ingestion, not all.
             with self._lock:
+                if stop is not None and stop.is_set():
+                    raise EmbeddingStopped
                 out[index] = self._forward(features)
         return out
 

@@ -73,7 +73,7 @@ class Searcher:
         missing = [kb for kb in unique if kb not in known]
         if missing:
             raise knowledge_base_not_found(missing[0], "knowledge_base_ids")
-        vector = (await asyncio.to_thread(self._embedder.embed, [query]))[0]
+        vector = (await self._embedder.embed_in_thread([query]))[0]
         hits = await self._served(tenant_id, unique, vector, top_k, threshold, metadata, document_ids)
         SEARCH_SECONDS.observe(time.perf_counter() - started)
         return hits
@@ -118,7 +118,7 @@ class Searcher:
             if not text:
                 raise InvalidArgumentError(f"'input[{position}]' must not be an empty string.", param="input")
         tokens = sum(await asyncio.to_thread(self._embedder.count_tokens, inputs))
-        vectors = await asyncio.to_thread(self._embedder.embed, list(inputs))
+        vectors = await self._embedder.embed_in_thread(list(inputs))
         EMBEDDED_TEXTS.inc(len(inputs))
         return model_id, vectors, tokens
 

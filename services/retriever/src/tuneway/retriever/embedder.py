@@ -14,6 +14,7 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from tuneway.core.errors import NotFoundError
+from tuneway.retriever.cpu_threads import release_confined_threads
 
 MODEL_ID = "all-MiniLM-L6-v2"
 # Names clients may use for it (the hub id is what LangChain and friends send).
@@ -122,7 +123,12 @@ def load_embedder(backend: str, batch_size: int, cache_dir: Path) -> Embedder:
 
         onnx_file = export_onnx(path, cache_dir, quantized=backend == "onnx-int8")
         forward = openvino_forward(onnx_file) if backend == "openvino" else onnx_forward(onnx_file)
-    return Embedder(path, backend, forward, batch_size)
+    embedder = Embedder(path, backend, forward, batch_size)
+    # The first forward pass starts the backend's thread pool; none of its threads may be left confined
+    # to some cores (cpu_threads.py), whatever a backend's version does by default.
+    embedder.embed(["warm-up"])
+    release_confined_threads()
+    return embedder
 
 
 def _torch_forward(path: Path) -> Forward:

@@ -12,6 +12,7 @@ from tuneway.core.db import create_engine, session_factory, upgrade_database
 from tuneway.core.grpc_server import build_server
 from tuneway.core.lifecycle import retry_forever, run_until_stopped
 from tuneway.core.logging import configure_logging
+from tuneway.retriever.cpu_threads import release_threads
 from tuneway.retriever.embedder import Embedder, load_embedder
 from tuneway.retriever.ingestion import IngestLimits
 from tuneway.retriever.knowledge_bases import ChunkLimits
@@ -104,4 +105,6 @@ def main() -> None:
     """Entry point: `python -m tuneway.retriever`; runs until SIGTERM/SIGINT, then drains."""
     settings = RetrieverSettings()
     configure_logging("retriever", settings.log_level)
+    # Before any thread starts, so the embedder's threads inherit every core (cpu_threads.py).
+    release_threads()
     asyncio.run(run_until_stopped(lambda: RetrieverServer(settings), metrics_port=settings.metrics_port))

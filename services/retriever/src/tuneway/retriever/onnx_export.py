@@ -111,7 +111,12 @@ def openvino_forward(onnx_file: Path) -> Any:
     import openvino
 
     core = openvino.Core()
-    compiled = core.compile_model(core.read_model(str(onnx_file)), "CPU")
+    # By default OpenVINO pins each thread of its pool to one core, and a forward pass waits for all
+    # of them: one pinned to a core that inference's engine keeps busy stalled every embedding for
+    # minutes under chat load (cpu_threads.py). Unpinned, the kernel runs them where there is time.
+    compiled = core.compile_model(
+        core.read_model(str(onnx_file)), "CPU", {"ENABLE_CPU_PINNING": False, "ENABLE_CPU_RESERVATION": False}
+    )
 
     def forward(features: dict[str, np.ndarray]) -> np.ndarray:
         return np.asarray(compiled(features)[0], dtype=np.float32)

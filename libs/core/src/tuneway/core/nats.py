@@ -8,6 +8,7 @@ from urllib.parse import urlparse
 
 import nats
 from nats.aio.client import Client
+from nats.errors import ConnectionClosedError, ConnectionReconnectingError
 from nats.js import JetStreamContext
 from nats.js.api import KeyValueConfig, RetentionPolicy, StreamConfig
 from nats.js.errors import BucketNotFoundError, NotFoundError
@@ -53,6 +54,15 @@ async def connect(url: str, name: str, *, connect_timeout: float = 2.0) -> Clien
         allow_reconnect=True,
         error_cb=_log_error,
     )
+
+
+async def close(nc: Client) -> None:
+    """Drains the connection on a graceful stop; while NATS is down there is nothing to drain (drain
+    raises), so the connection is just closed and the stop carries on."""
+    try:
+        await nc.drain()
+    except (ConnectionReconnectingError, ConnectionClosedError):
+        await nc.close()
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:

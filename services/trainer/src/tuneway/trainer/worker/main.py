@@ -65,5 +65,5 @@ async def serve_worker(settings: TrainerSettings) -> None:
     log.info("worker stopping")
     with contextlib.suppress(asyncio.CancelledError):
         await task  # returns after the job in hand is finished or handed back
-    await nc.drain()
+    await tnats.close(nc)
     await engine.dispose()

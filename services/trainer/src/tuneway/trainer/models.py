@@ -65,6 +65,9 @@ class JobRow(Base):
     schedule_id: Mapped[str] = mapped_column(String(64), default="")
     # The schedule's fire time (Unix seconds) of a scheduled job: its Nats-Msg-Id is schedule + time.
     scheduled_for: Mapped[int] = mapped_column(BigInteger, default=0)
+    # When the job's work request was stored in the TRAINING stream (0: queued here, not there yet,
+    # e.g. while NATS is down); the API's dispatcher publishes every queued job that has none.
+    dispatched_at: Mapped[int] = mapped_column(BigInteger, default=0)
     # Worker starts, and how many of them ended in a graceful hand-back (not a crash).
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     handbacks: Mapped[int] = mapped_column(Integer, default=0)

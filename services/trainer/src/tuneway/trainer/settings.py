@@ -38,6 +38,8 @@ class TrainerSettings(GrpcServiceSettings, DatabaseSettings):
     checkpoint_steps: int = 0
     # How long a finished job waits for an inference replica to report the adapter loaded.
     registration_wait_seconds: float = 10.0
+    # How often the API retries publishing queued jobs to the TRAINING stream (while NATS is down).
+    dispatch_retry_seconds: float = 2.0
     # How often the schedule loop looks for due schedules.
     scheduler_tick_seconds: float = 5.0
     # How often a training worker looks for a cancel request (cancel then stops at the next step).

@@ -1,10 +1,11 @@
-"""The background half of a new job: validate its files, record the resolved run, queue it for a worker."""
+"""The background half of a new job: validate its files, record the resolved run, queue it for a worker
+(the dispatcher publishes it to the TRAINING stream)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -21,9 +22,6 @@ from tuneway.trainer.repository import jobs as job_repo
 
 log = logging.getLogger(__name__)
 
-# publish(job_id, tenant_id, msg_id) -> stored (False: a duplicate of msg_id).
-Publish = Callable[[str, str, str], Awaitable[bool]]
-
 
 class JobPipeline:
     """Takes jobs in validating_files to queued (or failed), each on a task of its own."""
@@ -32,12 +30,12 @@ class JobPipeline:
         self,
         sessions: async_sessionmaker[AsyncSession],
         base: FoundationModel,
-        publish: Publish,
+        queued: Callable[[], None],
         max_seq_length: int,
     ) -> None:
         self._sessions = sessions
         self._base = base
-        self._publish = publish
+        self._queued = queued
         self._max_seq_length = max_seq_length
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -126,12 +124,14 @@ class JobPipeline:
     async def _queue(
         self, row: JobRow, report: dict[str, Any], resolved: Resolved, dataset_sha256: str
     ) -> None:
-        # Results first: a worker may pick the job up the moment it is published.
+        # Queued in the database with its results, in one transaction; publishing is the dispatcher's,
+        # which retries while NATS is down and after a restart, so an accepted job is never lost to it.
         async with self._sessions() as s, s.begin():
             recorded = await job_repo.move_job(
                 s,
                 row.id,
                 (d.VALIDATING,),
+                status=d.QUEUED,
                 report=report,
                 hyperparameters=columns.hyperparameters_json(resolved.public()),
                 total_steps=resolved.total_steps,
@@ -148,11 +148,7 @@ class JobPipeline:
                 f"{resolved.total_steps} steps ({resolved.n_epochs} epochs of batch size "
                 f"{resolved.batch_size}). Fine-tuning job queued.",
             )
-        msg_id = f"{row.schedule_id}@{row.scheduled_for}" if row.schedule_id else row.id
-        await self._publish(row.id, row.tenant_id, msg_id)
-        async with self._sessions() as s, s.begin():
-            # A worker that started it already has moved it on to running.
-            await job_repo.move_job(s, row.id, (d.VALIDATING,), status=d.QUEUED)
+        self._queued()
 
     async def _fail(self, job_id: str, error: d.JobError, report: dict[str, object] | None = None) -> None:
         async with self._sessions() as s, s.begin():

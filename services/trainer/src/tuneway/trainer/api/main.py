@@ -36,6 +36,7 @@ class TrainerApi:
         self.base = FoundationModel(settings.base_model_id(), settings.base_model_path())
         self._stop = asyncio.Event()
         self._scheduler: asyncio.Task[None] | None = None
+        self._dispatcher: asyncio.Task[None] | None = None
         self.job_gauges = JobGauges(self._sessions)
         self._gauges: asyncio.Task[None] | None = None
         self._nc: Client | None = None
@@ -46,11 +47,16 @@ class TrainerApi:
         """Serves RPCs once the database, the TRAINING stream and the ADAPTERS bucket are there."""
         nc = self._nc = await migrate_and_connect(self.settings, "trainer-api", None)
         js = nc.jetstream()
-        queue = JobQueue(js)
+        queue = JobQueue(nc)
         await retry_forever("TRAINING stream", queue.ensure)
         kv = await retry_forever("ADAPTERS bucket", lambda: tnats.ensure_kv(js, tnats.ADAPTERS_BUCKET))
         self.service = TrainerService.build(
-            self._sessions, self.base, queue.publish, kv, self.settings.max_seq_length
+            self._sessions,
+            self.base,
+            queue.publish,
+            kv,
+            self.settings.max_seq_length,
+            self.settings.dispatch_retry_seconds,
         )
         service = self.service
         grpc_server = self._grpc = build_server(
@@ -63,6 +69,8 @@ class TrainerApi:
         )
         await grpc_server.start()
         recovered = await service.pipeline.recover()
+        # Its first pass publishes what this or another replica queued and could not publish.
+        self._dispatcher = asyncio.create_task(service.dispatcher.run(self._stop))
         if scheduler:
             self._scheduler = asyncio.create_task(
                 service.scheduler.run(self.settings.scheduler_tick_seconds, self._stop)
@@ -78,10 +86,13 @@ class TrainerApi:
             await self._grpc.stop(self.settings.drain_seconds)
         if self._scheduler is not None:
             await self._scheduler
-        if self._gauges is not None:
-            await self._gauges
         if self.service is not None:
             await self.service.pipeline.close()
+            self.service.dispatcher.kick()
+        if self._dispatcher is not None:
+            await self._dispatcher
+        if self._gauges is not None:
+            await self._gauges
         if self._nc is not None:
-            await self._nc.drain()
+            await tnats.close(self._nc)
         await self._engine.dispose()

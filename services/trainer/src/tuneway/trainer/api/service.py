@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.trainer.adapter_registry import KeyValueStore, Registry
 from tuneway.trainer.api.dataset_service import DatasetService
-from tuneway.trainer.api.job_pipeline import JobPipeline, Publish
+from tuneway.trainer.api.job_dispatcher import JobDispatcher, Publish
+from tuneway.trainer.api.job_pipeline import JobPipeline
 from tuneway.trainer.api.jobs import JobService
 from tuneway.trainer.api.scheduler import Scheduler
 from tuneway.trainer.api.schedules import ScheduleService
@@ -17,12 +18,13 @@ from tuneway.trainer.foundation_model import FoundationModel
 
 @dataclass(frozen=True)
 class TrainerService:
-    """Datasets, jobs, the adapter registry and schedules, which the servicer calls; the job pipeline
-    and the scheduler, which run in the background."""
+    """Datasets, jobs, the adapter registry and schedules, which the servicer calls; the job pipeline,
+    the dispatcher and the scheduler, which run in the background."""
 
     datasets: DatasetService
     jobs: JobService
     pipeline: JobPipeline
+    dispatcher: JobDispatcher
     registry: Registry
     schedules: ScheduleService
     scheduler: Scheduler
@@ -35,14 +37,17 @@ class TrainerService:
         publish: Publish,
         kv: KeyValueStore,
         max_seq_length: int,
+        dispatch_retry_seconds: float,
     ) -> TrainerService:
         """Wires the parts together."""
-        pipeline = JobPipeline(sessions, base, publish, max_seq_length)
+        dispatcher = JobDispatcher(sessions, publish, dispatch_retry_seconds)
+        pipeline = JobPipeline(sessions, base, dispatcher.kick, max_seq_length)
         jobs = JobService(sessions, base, pipeline)
         return cls(
             datasets=DatasetService(sessions, base, max_seq_length),
             jobs=jobs,
             pipeline=pipeline,
+            dispatcher=dispatcher,
             registry=Registry(sessions, kv),
             schedules=ScheduleService(sessions, base),
             scheduler=Scheduler(sessions, jobs, pipeline),

@@ -50,6 +50,22 @@ async def jobs_in_status(session: AsyncSession, status: str) -> list[JobRow]:
     return list((await session.execute(select(JobRow).where(JobRow.status == status))).scalars())
 
 
+async def undispatched_jobs(session: AsyncSession, limit: int) -> list[JobRow]:
+    """Every tenant's queued jobs whose work request is not in the TRAINING stream yet, oldest first."""
+    query = (
+        select(JobRow)
+        .where(JobRow.status == d.QUEUED, JobRow.dispatched_at == 0)
+        .order_by(JobRow.sort_key, JobRow.id)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
+async def mark_dispatched(session: AsyncSession, job_id: str, at: int) -> None:
+    """Records that the job's request is in the TRAINING stream (whatever its status is by now)."""
+    await session.execute(update(JobRow).where(JobRow.id == job_id).values(dispatched_at=at))
+
+
 async def move_job(session: AsyncSession, job_id: str, from_statuses: tuple[str, ...], **values: Any) -> bool:
     """Sets `values` on the job if its status is one of `from_statuses`; False when it was not."""
     query = update(JobRow).where(JobRow.id == job_id, JobRow.status.in_(from_statuses)).values(**values)

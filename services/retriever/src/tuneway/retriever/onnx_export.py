@@ -98,6 +98,9 @@ def onnx_forward(onnx_file: Path) -> Any:
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # Left to choose its thread count, ONNX Runtime also pins each pool thread to one core (as OpenVINO
+    # does, see openvino_forward); given one, it leaves them to the kernel.
+    options.intra_op_num_threads = len(os.sched_getaffinity(0))
     session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
 
     def forward(features: dict[str, np.ndarray]) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from tuneway.inference.engine_signals import start_shielded_engine
 from tuneway.inference.settings import InferenceSettings
 
 
@@ -31,10 +32,12 @@ def engine_arguments(settings: InferenceSettings) -> dict[str, Any]:
 
 
 def build_engine(settings: InferenceSettings) -> Any:
-    """Starts an AsyncLLM with LoRA enabled (spawns the engine-core process; takes seconds)."""
+    """Starts an AsyncLLM with LoRA enabled (spawns the engine-core process; takes seconds). Its
+    processes ignore stop signals not sent by this process: the service drains, then stops them."""
     # Read by vLLM's CPU platform at import/start; harmless on GPUs.
     os.environ.setdefault("VLLM_CPU_KVCACHE_SPACE", str(settings.cpu_kvcache_space_gib))
     from vllm.engine.arg_utils import AsyncEngineArgs
     from vllm.v1.engine.async_llm import AsyncLLM
 
-    return AsyncLLM.from_engine_args(AsyncEngineArgs(**engine_arguments(settings)))
+    arguments = AsyncEngineArgs(**engine_arguments(settings))
+    return start_shielded_engine(lambda: AsyncLLM.from_engine_args(arguments))

@@ -21,6 +21,8 @@ from tuneway.inference.servicer import InferenceServicer
 from tuneway.inference.settings import InferenceSettings
 
 log = logging.getLogger(__name__)
+# How long the engine's processes get to exit after the drain (they normally take a few seconds).
+ENGINE_STOP_SECONDS = 15.0
 SERVICE_NAME = inference_pb2.DESCRIPTOR.services_by_name["InferenceService"].full_name
 
 
@@ -74,7 +76,9 @@ class InferenceServer:
                 await self._watcher
         if self._nc is not None:
             await self._nc.drain()
-        self.engine.shutdown()
+        # vLLM then terminates its engine core, which stops its workers; the default 5 s was measured
+        # nearly spent on a loaded 2-core machine, past which vLLM kills the processes mid-teardown.
+        self.engine.shutdown(timeout=ENGINE_STOP_SECONDS)
 
 
 def main() -> None:

@@ -10,9 +10,20 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuneway.core.errors import InvalidArgumentError, NotFoundError
+from tuneway.core.errors import InvalidArgumentError, NotFoundError, UnavailableError
 from tuneway.inference.adapters import Adapter, AdapterSet
 from tuneway.inference.metrics import IN_FLIGHT, LATENCY, REQUESTS, TIME_TO_FIRST_TOKEN, TOKENS
+
+# Endings of a generation that the engine chose, not the model: it aborted the request (shutting down)
+# or failed it in a way vLLM calls retryable. The client should retry, so they are 503s, not replies.
+_RETRYABLE_ENDINGS = ("abort", "error")
+
+
+def engine_unavailable() -> UnavailableError:
+    """What a generation ends with when the engine is gone or shutting down."""
+    return UnavailableError(
+        "The inference engine is unavailable right now; please retry shortly.", code="service_unavailable"
+    )
 
 
 @dataclass(frozen=True)
@@ -152,7 +163,10 @@ class InferenceService:
         )
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationChunk, None]:
-        """Streams text deltas; the last chunk carries finish_reason and token usage."""
+        """Streams text deltas; the last chunk carries finish_reason and token usage. A generation the
+        engine could not finish (it stopped, or aborted the request to shut down) is UnavailableError."""
+        from vllm.v1.engine.exceptions import EngineDeadError
+
         adapter = self._resolve(request.model, request.tenant_id)
         prompt_ids = self._prompt_ids(request.messages)
         params = self._sampling_params(request, len(prompt_ids))
@@ -183,6 +197,8 @@ class InferenceService:
                     if first_token_at is None and choice.token_ids:
                         first_token_at = time.perf_counter()
                         TIME_TO_FIRST_TOKEN.observe(first_token_at - started)
+                    if output.finished and choice.finish_reason in _RETRYABLE_ENDINGS:
+                        raise engine_unavailable()
                     if output.finished:
                         outcome = "finished"
                         yield GenerationChunk(
@@ -193,6 +209,9 @@ class InferenceService:
                         )
                     elif choice.text:
                         yield GenerationChunk(text=choice.text)
+        except EngineDeadError as error:
+            outcome = "error"
+            raise engine_unavailable() from error
         except Exception:
             outcome = "error"
             raise

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match, Route
 from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
 from tuneway.core import errors as core
@@ -111,6 +112,16 @@ def validation_error_response(error: RequestValidationError) -> Response:
     return error_response(400, message, "invalid_request_error", param, code)
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route serves at the request's path, for a 405's `Allow`. Starlette's own
+    405 names only the first route's methods, though a path is often several routes (GET and DELETE)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods and route.matches(request.scope)[0] != Match.NONE:
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI, retry_after: int) -> None:
     """Routes every exception the app can raise through the envelope."""
 
@@ -123,10 +134,15 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
         return validation_error_response(error)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, error: StarletteHTTPException) -> Response:
+    async def _http(request: Request, error: StarletteHTTPException) -> Response:
         code = {404: "not_found", 405: "method_not_allowed"}.get(error.status_code)
         type_ = "invalid_request_error" if error.status_code < 500 else "server_error"
-        return error_response(error.status_code, str(error.detail), type_, None, code, retry_after)
+        response = error_response(error.status_code, str(error.detail), type_, None, code, retry_after)
+        # The exception's headers (405's Allow among them) were dropped here before.
+        response.headers.update(error.headers or {})
+        if error.status_code == 405:
+            response.headers["Allow"] = allowed_methods(request) or response.headers.get("Allow", "")
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> Response:

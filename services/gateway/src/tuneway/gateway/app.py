@@ -36,6 +36,7 @@ from tuneway.gateway.models.catalog import BaseModels
 from tuneway.gateway.openapi import document
 from tuneway.gateway.operations import routes as operations
 from tuneway.gateway.prompts import routes as prompts
+from tuneway.gateway.request_ids import RequestIdMiddleware
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.gateway.tenancy import routes as tenancy
 from tuneway.gateway.tenancy.admin import TenancyAdmin
@@ -133,4 +134,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         BodyLimitMiddleware, limit=settings.max_body_bytes, path_limits={"/v1/files": upload_limit}
     )
     app.add_middleware(MetricsMiddleware, tenant_label=settings.metrics_tenant_label)
+    # Outermost (added last): every response gets its x-request-id, the 413s and CORS preflights too.
+    app.add_middleware(RequestIdMiddleware)
     return app

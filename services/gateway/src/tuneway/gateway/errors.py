@@ -14,6 +14,8 @@ from starlette.routing import Match, Route
 from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
 from tuneway.core import errors as core
+from tuneway.gateway.request_ids import HEADER as REQUEST_ID_HEADER
+from tuneway.gateway.request_ids import request_id
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +147,10 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
         return response
 
     @app.exception_handler(Exception)
-    async def _unexpected(_: Request, error: Exception) -> Response:
+    async def _unexpected(request: Request, error: Exception) -> Response:
         log.exception("unhandled error", exc_info=error)
-        return error_response(500, "The server had an error while processing your request.", "server_error")
+        message = "The server had an error while processing your request."
+        response = error_response(500, message, "server_error")
+        # Starlette sends this one from outside every middleware, RequestIdMiddleware included.
+        response.headers[REQUEST_ID_HEADER] = request_id(request)
+        return response

@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 
 from fastapi import FastAPI
+from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from tuneway.core.db import create_engine, session_factory, upgrade_database
 from tuneway.core.lifecycle import freeze_startup_heap, retry_forever
@@ -23,6 +24,7 @@ from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.clients.prompt import PromptClient
 from tuneway.gateway.clients.retriever import RetrieverClient
 from tuneway.gateway.clients.trainer import TrainerClient
+from tuneway.gateway.cors import add_cors
 from tuneway.gateway.deps import Services
 from tuneway.gateway.errors import install_error_handlers
 from tuneway.gateway.files import routes as files
@@ -133,6 +135,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware, limit=settings.max_body_bytes, path_limits={"/v1/files": upload_limit}
     )
+    if settings.gzip_minimum_bytes:
+        # Never text/event-stream (among Starlette's exclusions): each event must leave as it is sent.
+        # Nor files' bytes, served as uploaded with their length.
+        app.add_middleware(
+            GZipMiddleware,
+            minimum_size=settings.gzip_minimum_bytes,
+            compresslevel=6,  # zlib's default: most of level 9's gain for a fraction of its CPU
+            exclude_content_types=(*DEFAULT_EXCLUDED_CONTENT_TYPES, "application/octet-stream"),
+        )
+    add_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, tenant_label=settings.metrics_tenant_label)
     # Outermost (added last): every response gets its x-request-id, the 413s and CORS preflights too.
     app.add_middleware(RequestIdMiddleware)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated, Any
 
-from pydantic import AliasChoices, Field
+import orjson
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import NoDecode
 
 from tuneway.core.settings import DatabaseSettings, service_config
 
@@ -50,6 +53,25 @@ class GatewaySettings(DatabaseSettings):
     # lookup. Replicas must share it; empty: generated once into a 0600 file in the data dir.
     completion_id_secret: str = ""
     bootstrap_key: str = Field("", validation_alias=AliasChoices("TUNEWAY_BOOTSTRAP_KEY", "bootstrap_key"))
+    # Browser origins allowed to call the API (CORS), comma-separated or a JSON list, e.g.
+    # "https://app.example.com"; "*" allows any. Empty: CORS off, no other site's page reads an answer.
+    cors_origins: Annotated[list[str], NoDecode] = []
+    # JSON (and other text) responses of at least this many bytes are gzipped for clients that accept it;
+    # smaller ones gain too little for the CPU it costs. 0: never. Event streams are never compressed.
+    gzip_minimum_bytes: int = Field(4096, ge=0)
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: Any) -> Any:
+        """GATEWAY_CORS_ORIGINS as a JSON list or comma-separated origins."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                value = orjson.loads(text)
+            else:
+                value = text.split(",")
+        # Browsers send an origin without a trailing slash: "https://a.example/" would never match.
+        return [str(origin).strip().rstrip("/") for origin in value if str(origin).strip()]
 
     def files_dir(self) -> Path:
         """Root of uploaded files in the artifact store: <artifacts>/files/<tenant>/<file id>."""

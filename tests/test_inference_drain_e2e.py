@@ -199,6 +199,46 @@ def test_process_group_sigterm_drains_inference(drainable: Drainable) -> None:
 
     # The service drained and exited on its own (no SIGKILL), and took its engine processes with it.
     assert process.returncode == 0, stack.log_tail("inference")
-    assert not [p for p in engine_processes if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+    # (multiprocessing's resource tracker may take a moment after its last user has gone)
+    _, alive = psutil.wait_procs(engine_processes, timeout=30)
+    assert not alive, f"processes of the service outlived it: {alive}"
     # Gone: still 503 with Retry-After, never 500.
     _assert_every_route_unavailable(http)
+
+
+def _assert_chat_unavailable(http: httpx.Client) -> None:
+    """Plain and assistant chats, streaming and not, answer 503 with Retry-After."""
+    for model in (BASE, BOT):
+        _assert_unavailable(http.post("/v1/chat/completions", json=_chat(model)), f"{model} chat")
+        with http.stream("POST", "/v1/chat/completions", json=_chat(model, stream=True)) as response:
+            response.read()
+            _assert_unavailable(response, f"{model} streaming chat")
+
+
+def _serving_inference(stack: Stack, http: httpx.Client) -> psutil.Process:
+    """The inference service, started by the launcher again if a test stopped it, once it serves."""
+    if "inference" not in stack.processes:
+        stack.start_service("inference", "tuneway.inference")
+    deadline = time.monotonic() + 300
+    while http.post("/v1/chat/completions", json=_chat(max_tokens=1)).status_code != 200:
+        stack.check_alive()
+        assert time.monotonic() < deadline, "inference did not come back"
+        time.sleep(0.5)
+    return psutil.Process(stack.processes["inference"].pid)
+
+
+def test_dead_engine_is_503_not_500(drainable: Drainable) -> None:
+    """vLLM's engine core killed under the service (out of memory, a crash): the generation in flight
+    ends with a service_unavailable error event and new chats are 503 with Retry-After."""
+    stack, http = drainable.stack, drainable.http
+    service = _serving_inference(stack, http)
+    # vLLM's engine core is the child with worker processes of its own.
+    [engine_core] = [child for child in service.children() if child.children()]
+    with ThreadPoolExecutor(1) as pool:
+        result = StreamResult()
+        stream = pool.submit(_stream, http, _long(), result)
+        assert result.first_chunk.wait(120), "the stream did not start"
+        engine_core.kill()
+        stream.result(timeout=120)
+    assert not result.done and [e["code"] for e in result.errors] == ["service_unavailable"], result.errors
+    _assert_chat_unavailable(http)

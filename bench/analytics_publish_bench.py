@@ -162,7 +162,14 @@ def main() -> int:
         stack.start()
         # The second gateway: same services and database, analytics off.
         off_port = free_port()
-        config.env.update({"GATEWAY_PORT": str(off_port), "GATEWAY_ANALYTICS_ENABLED": "false"})
+        # Its own metrics port: the first gateway holds the stack's.
+        config.env.update(
+            {
+                "GATEWAY_PORT": str(off_port),
+                "GATEWAY_METRICS_PORT": str(free_port()),
+                "GATEWAY_ANALYTICS_ENABLED": "false",
+            }
+        )
         stack.start_service("gateway-off", "tuneway.gateway")
         config.env.clear()
         off = f"http://127.0.0.1:{off_port}"

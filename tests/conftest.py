@@ -67,12 +67,14 @@ def stack(
     retriever_port, retriever_metrics_port = free_port(), free_port()
     trainer_port, trainer_metrics_port, worker_metrics_port = free_port(), free_port(), free_port()
     analytics_port, analytics_metrics_port = free_port(), free_port()
+    gateway_metrics_port = free_port()
     env = {
         **os.environ,
         "TUNEWAY_DATA_DIR": str(data_dir),
         "TUNEWAY_NATS_URL": nats_url,
         "TUNEWAY_BOOTSTRAP_KEY": ADMIN_KEY,
         "GATEWAY_PORT": str(gateway_port),
+        "GATEWAY_METRICS_PORT": str(gateway_metrics_port),
         "INFERENCE_GRPC_PORT": str(inference_port),
         "INFERENCE_METRICS_PORT": str(metrics_port),
         "PROMPT_SVC_GRPC_PORT": str(prompt_port),
@@ -124,6 +126,7 @@ def stack(
         env=env,
         metrics_urls=StackConfig(
             gateway_port=gateway_port,
+            gateway_metrics_port=gateway_metrics_port,
             inference_metrics_port=metrics_port,
             prompt_metrics_port=prompt_metrics_port,
             retriever_metrics_port=retriever_metrics_port,

@@ -165,6 +165,7 @@ def gateway_without_inference(stack: RunningStack, tmp_path_factory: pytest.Temp
         "TUNEWAY_BOOTSTRAP_KEY": ADMIN_KEY,
         "GATEWAY_HOST": "127.0.0.1",
         "GATEWAY_PORT": str(port),
+        "GATEWAY_METRICS_PORT": "0",  # none: its metrics are not what this test reads
         "GATEWAY_INFERENCE_TARGET": f"127.0.0.1:{free_port()}",
     }
     import os

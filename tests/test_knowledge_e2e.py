@@ -176,6 +176,7 @@ def small_stack(nats_url: str, tmp_path: Path) -> Iterator[dict[str, Any]]:
         data_dir=tmp_path / "stack",
         nats_url=nats_url,
         gateway_port=ports["gateway"],
+        gateway_metrics_port=0,  # none: the default port may be taken by another stack on this machine
         retriever_port=ports["retriever"],
         retriever_metrics_port=ports["metrics"],
         bootstrap_key=ADMIN_KEY,

@@ -26,7 +26,8 @@ def test_prometheus_scrapes_every_service_on_the_stacks_ports(tmp_path: Path) ->
         targets = {job["job_name"]: job["static_configs"][0]["targets"] for job in scraped["scrape_configs"]}
         assert set(targets) == JOBS
         assert targets["analytics"] == [f"127.0.0.1:{config.analytics_metrics_port}"]
-        assert targets["gateway"] == [f"127.0.0.1:{config.gateway_port}"]
+        # The gateway's own metrics port: /metrics is not on its API port.
+        assert targets["gateway"] == [f"127.0.0.1:{config.gateway_metrics_port}"]
         # Prometheus discovers its static targets just after it is ready.
         deadline = time.monotonic() + 15
         while set(stack.prometheus.target_health()) != JOBS and time.monotonic() < deadline:

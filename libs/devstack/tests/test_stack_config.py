@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from tuneway.devstack.launcher import StackConfig
+from tuneway.gateway.settings import GatewaySettings
 from tuneway.inference.settings import InferenceSettings
 from tuneway.trainer.settings import TrainerSettings
 
@@ -15,16 +16,20 @@ def test_defaults_are_the_services_defaults() -> None:
     config = StackConfig()
     assert config.inference_port == InferenceSettings.model_fields["grpc_port"].default == 50053
     assert config.trainer_worker_metrics_port == TrainerSettings.model_fields["worker_metrics_port"].default
+    assert config.gateway_metrics_port == GatewaySettings.model_fields["metrics_port"].default
+    assert config.metrics_urls()["gateway"] == f"http://127.0.0.1:{config.gateway_metrics_port}/metrics"
 
 
 def test_the_services_variables_move_the_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("TUNEWAY_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("GATEWAY_PORT", "18080")
+    monkeypatch.setenv("GATEWAY_METRICS_PORT", "19106")
     monkeypatch.setenv("PROMPT_SVC_GRPC_PORT", "15051")
     monkeypatch.setenv("TRAINER_WORKER_METRICS_PORT", "0")
     monkeypatch.setenv("INFERENCE_MODEL", "/models/x")
     config = StackConfig.from_env()
     assert (config.data_dir, config.gateway_port, config.prompt_port) == (tmp_path, 18080, 15051)
     assert config.trainer_worker_metrics_port == 0
+    assert config.gateway_metrics_port == 19106
     assert config.model == "/models/x"
     assert config.retriever_port == 50052

@@ -59,6 +59,8 @@ def gateway_settings(tmp_path: Path) -> Callable[..., GatewaySettings]:
             # No NATS there: events wait in the outbox under tmp_path (tests that want them pass a URL).
             "nats_url": f"nats://127.0.0.1:{free_port()}",
             "rpc_timeout_seconds": 2.0,
+            # No metrics port (tests that want one pass a free port): 9106 may be taken on this machine.
+            "metrics_port": 0,
             **overrides,
         }
         return GatewaySettings(**values)  # type: ignore[arg-type]

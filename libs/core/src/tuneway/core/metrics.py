@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from wsgiref.simple_server import WSGIServer
 
 from prometheus_client import Counter, Histogram, start_http_server
 
@@ -49,10 +50,19 @@ class GrpcMetrics:
 _GRPC_METRICS: dict[str, GrpcMetrics] = {}
 
 
-def serve_metrics(port: int, host: str = "0.0.0.0") -> None:
-    """Starts the Prometheus endpoint on its own thread (port 0 disables it)."""
-    if port:
-        start_http_server(port, addr=host)
+def serve_metrics(port: int, host: str = "0.0.0.0") -> WSGIServer | None:
+    """Starts the Prometheus endpoint on its own thread (port 0 disables it); stop_metrics stops it."""
+    if not port:
+        return None
+    server, _ = start_http_server(port, addr=host)
+    return server
+
+
+def stop_metrics(server: WSGIServer | None) -> None:
+    """Stops a server from serve_metrics and frees its port (blocks until its thread has stopped)."""
+    if server is not None:
+        server.shutdown()
+        server.server_close()
 
 
 class BoundedLabel:

@@ -38,6 +38,7 @@ class StackConfig:
     nats_url: str = _default(GatewaySettings, "nats_url")
     gateway_host: str = "127.0.0.1"
     gateway_port: int = _default(GatewaySettings, "port")
+    gateway_metrics_port: int = _default(GatewaySettings, "metrics_port")
     inference_port: int = _default(InferenceSettings, "grpc_port")
     inference_metrics_port: int = _default(InferenceSettings, "metrics_port")
     prompt_port: int = _default(PromptSettings, "grpc_port")
@@ -66,6 +67,7 @@ class StackConfig:
             data_dir=gateway.data_dir,
             nats_url=gateway.nats_url,
             gateway_port=gateway.port,
+            gateway_metrics_port=gateway.metrics_port,
             inference_port=inference.grpc_port,
             inference_metrics_port=inference.metrics_port,
             prompt_port=prompt.grpc_port,
@@ -95,7 +97,7 @@ class StackConfig:
         """Each process's Prometheus endpoint, by the job name Prometheus gives its series."""
         local = "http://127.0.0.1"
         return {
-            "gateway": f"{local}:{self.gateway_port}/metrics",
+            "gateway": f"{local}:{self.gateway_metrics_port}/metrics",
             "inference": f"{local}:{self.inference_metrics_port}/metrics",
             "prompt-svc": f"{local}:{self.prompt_metrics_port}/metrics",
             "retriever": f"{local}:{self.retriever_metrics_port}/metrics",
@@ -144,6 +146,7 @@ class Stack:
                 "TUNEWAY_NATS_URL": self.config.nats_url,
                 "GATEWAY_HOST": self.config.gateway_host,
                 "GATEWAY_PORT": str(self.config.gateway_port),
+                "GATEWAY_METRICS_PORT": str(self.config.gateway_metrics_port),
                 "GATEWAY_INFERENCE_TARGET": f"127.0.0.1:{self.config.inference_port}",
                 "INFERENCE_GRPC_PORT": str(self.config.inference_port),
                 "INFERENCE_METRICS_PORT": str(self.config.inference_metrics_port),

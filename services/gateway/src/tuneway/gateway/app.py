@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,6 +14,7 @@ from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddle
 
 from tuneway.core.db import create_engine, session_factory, upgrade_database
 from tuneway.core.lifecycle import freeze_startup_heap, retry_forever
+from tuneway.core.metrics import serve_metrics, stop_metrics
 from tuneway.gateway.analytics import routes as analytics
 from tuneway.gateway.analytics.completion_ids import CompletionIds, load_secret
 from tuneway.gateway.analytics.events import AnalyticsEvents
@@ -103,10 +105,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             analytics_events=AnalyticsEvents(publisher.submit if publisher else None, base_models),
             completion_ids=CompletionIds(secret),
         )
-        freeze_startup_heap()
+        metrics_server = None
         try:
+            # Its own port (a thread of prometheus_client's), as every service's; started last so that
+            # a taken port fails the start after the clients above exist, and the finally closes them.
+            metrics_server = serve_metrics(settings.metrics_port, settings.host)
+            freeze_startup_heap()
             yield
         finally:
+            await asyncio.to_thread(stop_metrics, metrics_server)
             # First: what is still queued goes to the outbox, for the next start to publish.
             if publisher is not None:
                 await publisher.stop()
@@ -129,6 +136,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # One router per domain; /healthz and /readyz first.
     for domain in (operations, models, chat, tenancy, prompts, knowledge, files, fine_tuning, analytics):
         app.include_router(domain.router)
+    if settings.metrics_on_api_port:
+        app.include_router(operations.metrics_router)
     # Uploads stream past the general body limit; the file's own limit is enforced as its bytes arrive,
     # and the form around it may hold up to max_body_bytes more.
     upload_limit = settings.max_file_bytes + settings.max_body_bytes

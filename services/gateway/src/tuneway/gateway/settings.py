@@ -20,6 +20,11 @@ class GatewaySettings(DatabaseSettings):
 
     host: str = "0.0.0.0"
     port: int = 8080
+    # Prometheus scrapes /metrics here, apart from the public API port (whose callers need not see
+    # every route's counters); 0 serves none. 9106, not 9100: node_exporter's port on many hosts.
+    metrics_port: int = 9106
+    # Also serve /metrics on the API port (for a scraper that reaches only that port).
+    metrics_on_api_port: bool = False
     inference_target: str = "127.0.0.1:50053"
     trainer_target: str = "127.0.0.1:50054"
     prompt_target: str = "127.0.0.1:50051"

@@ -14,6 +14,8 @@ from typing_extensions import TypedDict  # pydantic documents typing.TypedDict o
 from tuneway.gateway.deps import AllServices
 
 router = APIRouter(tags=["operations"])
+# On the API port only when GATEWAY_METRICS_ON_API_PORT asks; the metrics port always serves it.
+metrics_router = APIRouter(tags=["operations"])
 
 
 class Health(TypedDict):
@@ -57,7 +59,7 @@ async def readyz(services: AllServices) -> Response:
     return Response(body, 200 if ready else 503, headers, media_type="application/json")
 
 
-@router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+@metrics_router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics() -> Response:
     """Prometheus exposition of this process's metrics."""
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)

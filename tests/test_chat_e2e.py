@@ -89,6 +89,30 @@ def test_stream_ends_with_done(stack: RunningStack, acme: Tenant) -> None:
     assert all(json.loads(e.removeprefix("data: "))["object"] == "chat.completion.chunk" for e in events[:-1])
 
 
+def test_a_stream_is_neither_compressed_nor_held_back(stack: RunningStack, acme: Tenant) -> None:
+    # Enough tokens that the stream lasts well beyond its first event.
+    body = {"model": BASE, "messages": HELLO, "max_tokens": 200, "ignore_eos": True, "stream": True}
+    auth = {"Authorization": f"Bearer {acme.key}", "Accept-Encoding": "gzip"}
+    url = f"{stack.gateway_url}/v1/chat/completions"
+    with httpx.stream(
+        "POST", url, json=body, headers={**auth, "x-request-id": "e2e-stream-1"}, timeout=120
+    ) as response:
+        assert response.status_code == 200
+        assert "content-encoding" not in response.headers
+        assert response.headers["x-request-id"] == "e2e-stream-1"
+        chunks = response.iter_raw()
+        first = next(chunks)
+        # The first event arrives on its own, long before the stream ends (gzip would hold it back).
+        assert first.startswith(b"data: {") and b"[DONE]" not in first
+        rest = b"".join(chunks)
+    assert rest.endswith(b"data: [DONE]\n\n") and rest.count(b"data: ") > 50
+    # Without an id of the caller's, the stream's x-request-id is its completion id.
+    with httpx.stream("POST", url, json={**body, "max_tokens": 2}, headers=auth, timeout=120) as response:
+        lines = [line for line in response.iter_lines() if line.startswith("data: {")]
+        assert response.headers["x-request-id"] == json.loads(lines[0].removeprefix("data: "))["id"]
+    assert response.headers["x-request-id"].startswith("chatcmpl-")
+
+
 def test_concurrent_requests_each_get_their_own_answer(stack: RunningStack, acme: Tenant) -> None:
     # The gateway runs every generation over one stream to the engine: answers must not cross.
     questions = [f"Question {i}: where is order {1000 + 7 * i}?" for i in range(12)]
@@ -147,7 +171,9 @@ def test_operations_endpoints(stack: RunningStack) -> None:
         assert {"database", "inference", "prompt"} <= set(checks)
         assert "/v1/chat/completions" in http.get("/openapi.json").json()["paths"]
         assert http.get("/docs").status_code == 200
-        metrics = http.get("/metrics").text
+        # Not on the public API port: on the gateway's metrics port, where Prometheus scrapes it.
+        assert http.get("/metrics").status_code == 404
+    metrics = httpx.get(stack.metrics_urls["gateway"]).text
     assert 'tuneway_gateway_requests_total{method="GET",route="/healthz",status="200"}' in metrics
     inference_metrics = httpx.get(stack.inference_metrics_url).text
     assert "tuneway_inference_requests_total" in inference_metrics

@@ -80,9 +80,10 @@ async def test_a_chat_completion_without_one_is_identified_by_its_completion_id(
         outbox_file = gateway.settings.outbox_file()
     # The id the caller got is the one its completion's analytics event (and feedback) is keyed by.
     outbox = Outbox(outbox_file, 100)
-    [stored] = await outbox.oldest(10)
+    stored = await outbox.oldest(10)
     outbox.close()
-    assert stored.event.msg_id == request_id
+    # (The outbox may hold it twice when the gateway stops mid-publish; NATS drops the repeat by its id.)
+    assert stored and {item.event.msg_id for item in stored} == {request_id}
 
 
 async def test_the_id_is_the_log_context_of_the_request() -> None:

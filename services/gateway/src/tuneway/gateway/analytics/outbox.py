@@ -26,6 +26,13 @@ CREATE TABLE IF NOT EXISTS outbox (
     data BLOB NOT NULL
 )
 """
+# One row per message id: a publisher stopped between writing a batch here and forgetting it hands the
+# batch over again, and the copy must not be sent (and counted against the bound) twice. Files written
+# before the index first lose their extra copies.
+_UNIQUE_IDS = (
+    "DELETE FROM outbox WHERE seq NOT IN (SELECT MIN(seq) FROM outbox GROUP BY msg_id)",
+    "CREATE UNIQUE INDEX IF NOT EXISTS outbox_msg_id ON outbox (msg_id)",
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,8 @@ class Outbox:
             # NORMAL in WAL mode survives a process crash; only a power loss may lose the last commits.
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(_SCHEMA)
+            for statement in _UNIQUE_IDS:
+                self._db.execute(statement)
             self._count = int(self._db.execute("SELECT count(*) FROM outbox").fetchone()[0])
         OUTBOX_EVENTS.set(self._count)
 
@@ -71,17 +80,20 @@ class Outbox:
         return self._count
 
     def append_now(self, events: list[OutgoingEvent]) -> int:
-        """Appends `events` in order (blocking); returns how many of the oldest were dropped for room."""
+        """Appends `events` in order (blocking), skipping any already waiting; returns how many of the
+        oldest were dropped for room."""
         if not events:
             return 0
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                before = self._db.total_changes
                 self._db.executemany(
-                    "INSERT INTO outbox (subject, msg_id, data) VALUES (?, ?, ?)",
+                    "INSERT OR IGNORE INTO outbox (subject, msg_id, data) VALUES (?, ?, ?)",
                     [(e.subject, e.msg_id, e.data) for e in events],
                 )
-                excess = self._count + len(events) - self._max
+                added = self._db.total_changes - before
+                excess = self._count + added - self._max
                 dropped = 0
                 if excess > 0:
                     dropped = self._db.execute(
@@ -92,7 +104,7 @@ class Outbox:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
-            self._count += len(events) - dropped
+            self._count += added - dropped
         OUTBOX_EVENTS.set(self._count)
         if dropped:
             EVENTS_DROPPED.labels("outbox_full").inc(dropped)

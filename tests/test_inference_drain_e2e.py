@@ -229,7 +229,8 @@ def _serving_inference(stack: Stack, http: httpx.Client) -> psutil.Process:
 
 def test_dead_engine_is_503_not_500(drainable: Drainable) -> None:
     """vLLM's engine core killed under the service (out of memory, a crash): the generation in flight
-    ends with a service_unavailable error event and new chats are 503 with Retry-After."""
+    ends with a service_unavailable error event, new chats are 503 with Retry-After, and the service
+    exits so that its supervisor starts a new one."""
     stack, http = drainable.stack, drainable.http
     service = _serving_inference(stack, http)
     # vLLM's engine core is the child with worker processes of its own.
@@ -241,4 +242,6 @@ def test_dead_engine_is_503_not_500(drainable: Drainable) -> None:
         engine_core.kill()
         stream.result(timeout=120)
     assert not result.done and [e["code"] for e in result.errors] == ["service_unavailable"], result.errors
+    _assert_chat_unavailable(http)
+    assert stack.processes["inference"].wait(120) == 0, stack.log_tail("inference")
     _assert_chat_unavailable(http)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import signal
 
 from nats.aio.client import Client
 
@@ -48,11 +50,13 @@ class InferenceServer:
         )
         self._nc: Client | None = None
         self._watcher: asyncio.Task[None] | None = None
+        self._engine_watch: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Listens at once, then follows the ADAPTERS bucket and reports SERVING once every adapter
         registered there is loaded, so a new replica never answers 404 for a registered model."""
         settings = self.settings
+        self._engine_watch = asyncio.create_task(self._stop_when_engine_dies())
         await self._grpc.start()
         log.info("inference listening", extra={"port": settings.grpc_port, "model": settings.model_name()})
         # NATS may come up after us: keep retrying (SIGTERM cancels the wait).
@@ -68,6 +72,8 @@ class InferenceServer:
 
     async def stop(self) -> None:
         """Refuses new calls, lets generations in flight finish, then closes NATS and the engine."""
+        if self._engine_watch is not None:
+            self._engine_watch.cancel()
         self._servicer.drain()  # long-lived generation streams end once their calls have
         await self._grpc.stop(self.settings.drain_seconds)
         if self._watcher is not None:
@@ -79,6 +85,16 @@ class InferenceServer:
         # vLLM then terminates its engine core, which stops its workers; the default 5 s was measured
         # nearly spent on a loaded 2-core machine, past which vLLM kills the processes mid-teardown.
         self.engine.shutdown(timeout=ENGINE_STOP_SECONDS)
+
+    async def _stop_when_engine_dies(self) -> None:
+        """vLLM's engine core can die under the service (killed, out of memory); every generation
+        would then be a 503 for good, so the replica stops as on SIGTERM and its supervisor (the
+        launcher, Kubernetes) starts a new one."""
+        # vLLM signals no one when its engine dies; its own API server checks `errored` the same way.
+        while not self.engine.errored:  # noqa: ASYNC110
+            await asyncio.sleep(1)
+        log.error("the vLLM engine died; stopping this replica so that a new one starts")
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def main() -> None:

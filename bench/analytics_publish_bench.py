@@ -23,19 +23,17 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
+from bench_stack import member_key, temporary_stack
 
 from tuneway.core.testing.processes import free_port
-from tuneway.devstack.launcher import Stack, StackConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "analytics_publish.json"
@@ -63,15 +61,6 @@ def wait_ready(gateway: str, timeout: float = 120) -> None:
             pass
         time.sleep(0.25)
     raise TimeoutError(f"{gateway} was not ready after {timeout:.0f} s")
-
-
-def tenant_key(gateway: str) -> str:
-    """A member key of a new tenant."""
-    admin = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
-    with httpx.Client(base_url=gateway, headers=admin, timeout=30) as http:
-        tenant = http.post("/admin/tenants", json={"name": "bench"}).raise_for_status().json()
-        created = http.post("/admin/keys", json={"tenant_id": tenant["id"], "role": "member", "name": "b"})
-        return str(created.raise_for_status().json()["key"])
 
 
 async def post(session: aiohttp.ClientSession, url: str, headers: dict[str, str]) -> float:
@@ -153,17 +142,11 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when a goal is missed")
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="tw-bench-analytics-"))
-    config = StackConfig.on_free_ports(data_dir, model=args.model, bootstrap_key=BOOTSTRAP_KEY)
-    stack = Stack(config)
-    failed = True
-    try:
-        print("starting the stack ...", flush=True)
-        stack.start()
+    with temporary_stack("tw-bench-analytics-", model=args.model, bootstrap_key=BOOTSTRAP_KEY) as stack:
         # The second gateway: same services and database, analytics off.
         off_port = free_port()
         # Its own metrics port: the first gateway holds the stack's.
-        config.env.update(
+        stack.config.env.update(
             {
                 "GATEWAY_PORT": str(off_port),
                 "GATEWAY_METRICS_PORT": str(free_port()),
@@ -171,20 +154,13 @@ def main() -> int:
             }
         )
         stack.start_service("gateway-off", "tuneway.gateway")
-        config.env.clear()
+        stack.config.env.clear()
         off = f"http://127.0.0.1:{off_port}"
         wait_ready(off)
-        key = tenant_key(stack.gateway_url)
+        key = member_key(stack.gateway_url, BOOTSTRAP_KEY, "bench")
         print(f"measuring {args.rounds} rounds ...", flush=True)
         result = asyncio.run(measure(stack.gateway_url, off, key, args.rounds, args.pairs, args.load))
         total = counted(stack.gateway_url, key, result["answered_on"])
-        failed = False
-    finally:
-        stack.stop()
-        if failed:
-            print(f"logs kept in {data_dir / 'logs'}", file=sys.stderr)
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
 
     p50 = {side: statistics.median(values) * 1000 for side, values in result["latencies"].items()}
     added = p50["on"] - p50["off"]

@@ -22,19 +22,17 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 import psutil
+from bench_stack import member_key, temporary_stack
 
-from tuneway.devstack.launcher import Stack, StackConfig
+from tuneway.devstack.launcher import Stack
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "memory_soak.json"
@@ -46,15 +44,6 @@ QUESTIONS = (
     "Can I return shoes I bought three weeks ago?",
     "Why was I charged twice this month?",
 )
-
-
-def tenant_key(gateway: str) -> str:
-    """A member key of a new tenant."""
-    admin = {"Authorization": f"Bearer {BOOTSTRAP_KEY}"}
-    with httpx.Client(base_url=gateway, headers=admin, timeout=30) as http:
-        tenant = http.post("/admin/tenants", json={"name": "soak"}).raise_for_status().json()
-        created = http.post("/admin/keys", json={"tenant_id": tenant["id"], "role": "member", "name": "s"})
-        return str(created.raise_for_status().json()["key"])
 
 
 def resident_bytes(pid: int) -> int:
@@ -198,26 +187,13 @@ def main() -> int:
     parser.add_argument("--output", type=Path, default=RESULTS)
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="tw-bench-soak-"))
-    config = StackConfig.on_free_ports(data_dir, model=args.model, bootstrap_key=BOOTSTRAP_KEY)
-    config.env.update(dict(item.split("=", 1) for item in args.env))
-    stack = Stack(config)
-    failed = True
-    try:
-        print("starting the stack ...", flush=True)
-        stack.start()
-        key = tenant_key(stack.gateway_url)
+    env = dict(item.split("=", 1) for item in args.env)
+    with temporary_stack("tw-bench-soak-", model=args.model, bootstrap_key=BOOTSTRAP_KEY, env=env) as stack:
+        key = member_key(stack.gateway_url, BOOTSTRAP_KEY, "soak")
         load = Load(stack.gateway_url, key, Path(args.model).name)
         print(f"soaking for {args.minutes} min at {args.rate} chats/s ...", flush=True)
         samples = asyncio.run(drive(load, stack, args))
         stack.check_alive()
-        failed = False
-    finally:
-        stack.stop()
-        if failed:
-            print(f"logs kept in {data_dir / 'logs'}", file=sys.stderr)
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
 
     services = analyse(samples, args.warmup)
     report = {

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+import jsonschema
+from pydantic import ConfigDict, Field, field_validator
+
+from tuneway.gateway.wire_types import Int64, PositiveInt32, Probability, UnicodeModel
 
 
-class _Lenient(BaseModel):
+class _Lenient(UnicodeModel):
     # Clients (LangChain, SDK extra_body) send fields we do not use; OpenAI-compatible servers ignore them.
     model_config = ConfigDict(extra="ignore")
 
@@ -40,6 +43,16 @@ class JsonSchemaFormat(_Lenient):
     schema_: dict[str, Any] = Field(default_factory=dict, alias="schema")
     strict: bool | None = None
 
+    @field_validator("schema_")
+    @classmethod
+    def _valid_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
+        # vLLM's structured-output backend raised a ValueError (a 500) on schemas that break the metaschema.
+        try:
+            jsonschema.validators.validator_for(value).check_schema(value)
+        except jsonschema.SchemaError as error:
+            raise ValueError(f"not a valid JSON schema: {error.message}") from error
+        return value
+
 
 class ResponseFormat(_Lenient):
     type: Literal["text", "json_object", "json_schema"]
@@ -50,12 +63,13 @@ class ChatCompletionRequest(_Lenient):
     model: Annotated[str, Field(min_length=1)]
     messages: Annotated[list[ChatMessage], Field(min_length=1)]
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
-    top_p: Annotated[float, Field(gt=0, le=1)] | None = None
-    max_tokens: Annotated[int, Field(ge=1)] | None = None
-    max_completion_tokens: Annotated[int, Field(ge=1)] | None = None
+    top_p: Probability | None = None
+    # Bounded by the int32 on the wire here; inference bounds it by the model's context.
+    max_tokens: PositiveInt32 | None = None
+    max_completion_tokens: PositiveInt32 | None = None
     n: Annotated[int, Field(ge=1, le=1)] = 1
     stop: str | Annotated[list[str], Field(max_length=4)] | None = None
-    seed: int | None = None
+    seed: Int64 | None = None
     presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     stream: bool = False
@@ -73,4 +87,8 @@ class ChatCompletionRequest(_Lenient):
     def _stop_list(cls, value: str | list[str] | None) -> list[str] | None:
         if value is None:
             return None
-        return [value] if isinstance(value, str) else value
+        stops = [value] if isinstance(value, str) else value
+        # vLLM refuses an empty stop string (it would end every generation at once).
+        if not all(stops):
+            raise ValueError("stop sequences must not be empty")
+        return stops

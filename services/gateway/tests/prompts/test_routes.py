@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -145,6 +146,56 @@ async def test_errors_use_the_openai_envelope_and_name_the_field(gateway: Any) -
     )
     assert _error(response, 503)["code"] == "service_unavailable"
     assert response.headers["Retry-After"] == "1"
+
+    # Issue 12: each of these was a 500 (int32 overflow on the wire, int("¹"), UTF-8 of a lone surrogate).
+    for method, path, body, status, param in OUT_OF_RANGE:
+        # json.dumps escapes a lone surrogate (valid JSON), which httpx's UTF-8 encoding would refuse.
+        content = None if body is None else json.dumps(body)
+        headers = {**acme, "Content-Type": "application/json"}
+        response = await client.request(method, path, headers=headers, content=content)
+        assert response.status_code == status, (method, path, body, response.text)
+        assert _error(response, status)["param"] == param, (method, path, body)
+
+
+BIG = 3_000_000_000
+SYSTEM = [{"role": "system", "content": "Be brief."}]
+OUT_OF_RANGE: list[tuple[str, str, dict[str, Any] | None, int, str]] = [
+    ("GET", f"/v1/prompts/dup/versions/{BIG}", None, 404, "version"),
+    ("GET", "/v1/prompts/dup/versions/0", None, 404, "version"),
+    # "¹" (superscript one) is a digit to str.isdigit(), not to int(): it is a label, and no such label.
+    ("GET", "/v1/prompts/dup/versions/%C2%B9", None, 404, "label"),
+    ("GET", f"/v1/prompts/dup/diff?from_version=1&to_version={BIG}", None, 400, "to_version"),
+    ("PUT", "/v1/prompts/dup/labels/staging", {"version": BIG}, 400, "version"),
+    ("POST", "/v1/prompts/dup/render", {"version": BIG}, 400, "version"),
+    (
+        "POST",
+        "/v1/prompts/dup/versions",
+        {"messages": SYSTEM, "parameters": {"max_tokens": 2**31}},
+        400,
+        "parameters.max_tokens",
+    ),
+    (
+        "POST",
+        "/v1/prompts/dup/versions",
+        {"messages": SYSTEM, "parameters": {"top_p": 5e-324}},
+        400,
+        "parameters.top_p",
+    ),
+    (
+        "POST",
+        "/v1/prompts/dup/versions",
+        {"messages": SYSTEM, "parameters": {"stop": [""]}},
+        400,
+        "parameters.stop[0]",
+    ),
+    (
+        "POST",
+        "/v1/prompts",
+        {"name": "z", "messages": [{"role": "system", "content": "\ud800"}]},
+        400,
+        "messages[0].content",
+    ),
+]
 
 
 async def test_experiments_over_http_and_tenant_isolation(gateway: Any) -> None:

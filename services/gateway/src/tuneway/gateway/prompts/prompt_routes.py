@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
+from tuneway.core.errors import NotFoundError
 from tuneway.gateway.deps import CurrentPrincipal, Prompts
 from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
 from tuneway.gateway.openapi import UPSTREAM, documented
 from tuneway.gateway.prompts import responses as obj
 from tuneway.gateway.prompts.rendering import render_request
 from tuneway.gateway.prompts.schemas import CreatePromptBody, CreateVersionBody, RenderBody, SetLabelBody
+from tuneway.gateway.wire_types import INT32_MAX
+
+# A version number in a query: a positive int32, as on the wire.
+VersionQuery = Annotated[int, Query(ge=1, le=INT32_MAX)]
 
 router = APIRouter(prefix="/v1", tags=["prompts"])
 
@@ -111,8 +118,14 @@ async def list_versions(name: str, principal: CurrentPrincipal, prompts: Prompts
 async def get_version(name: str, version: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """A version by number, or by label (`production`, `staging`, `latest`, ...)."""
     request = pb.GetPromptVersionRequest(tenant_id=principal.tenant_id, prompt=name)
-    if version.isdigit():
-        request.version = int(version)
+    # ASCII digits only: str.isdigit() is true of "¹", which int() refuses (a 500 before).
+    if version.isascii() and version.isdigit():
+        number = int(version)
+        # Version numbers are positive int32s (3000000000 overflowed the protobuf field, a 500 before);
+        # 0 would mean "no version" and fall back to the production label.
+        if not 1 <= number <= INT32_MAX:
+            raise NotFoundError(f"Prompt {name!r} has no version {version}.", param="version")
+        request.version = number
     else:
         request.label = version
     response = await prompts.call(prompts.stub.GetPromptVersion, request)
@@ -150,7 +163,11 @@ async def delete_label(name: str, label: str, principal: CurrentPrincipal, promp
     "/prompts/{name}/diff", responses=documented(obj.PromptDiff, 404, *UPSTREAM), summary="Diff two versions"
 )
 async def diff_versions(
-    name: str, principal: CurrentPrincipal, prompts: Prompts, from_version: int, to_version: int
+    name: str,
+    principal: CurrentPrincipal,
+    prompts: Prompts,
+    from_version: VersionQuery,
+    to_version: VersionQuery,
 ) -> Response:
     """A unified diff of the two versions and the fields that changed."""
     request = pb.DiffPromptVersionsRequest(

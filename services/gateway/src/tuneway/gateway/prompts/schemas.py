@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
+from tuneway.gateway.wire_types import PositiveInt32, Probability, UnicodeModel
 
 
-class _Strict(BaseModel):
+class _Strict(UnicodeModel):
     # Platform resources are ours: a misspelt field is an error, not silently ignored.
     model_config = ConfigDict(extra="forbid")
 
@@ -27,9 +28,9 @@ class VariableIn(_Strict):
 
 class ParametersIn(_Strict):
     temperature: Annotated[float, Field(ge=0, le=2)] | None = None
-    top_p: Annotated[float, Field(gt=0, le=1)] | None = None
-    max_tokens: Annotated[int, Field(ge=1)] | None = None
-    stop: Annotated[list[str], Field(max_length=4)] = []
+    top_p: Probability | None = None
+    max_tokens: PositiveInt32 | None = None
+    stop: Annotated[list[Annotated[str, Field(min_length=1)]], Field(max_length=4)] = []
 
     def to_proto(self) -> pb.ModelParameters:
         """The protobuf parameters (unset fields stay unset)."""
@@ -122,7 +123,7 @@ class CreateVersionBody(SpecIn):
 
 
 class SetLabelBody(_Strict):
-    version: Annotated[int, Field(ge=1)]
+    version: PositiveInt32
 
 
 class RenderMessage(_Strict):
@@ -133,7 +134,7 @@ class RenderMessage(_Strict):
 class RenderBody(_Strict):
     """A render preview: a version or label (default production) with variables and a conversation."""
 
-    version: Annotated[int, Field(ge=1)] | None = None
+    version: PositiveInt32 | None = None
     label: str | None = None
     messages: list[RenderMessage] = []
     variables: dict[str, str] = {}
@@ -143,7 +144,7 @@ class RenderBody(_Strict):
 
 class ArmIn(_Strict):
     name: str
-    version: Annotated[int, Field(ge=1)]
+    version: PositiveInt32
     model: str = Field("", description="A model or adapter to use instead of the assistant's.")
     weight: Annotated[float, Field(gt=0)] = 1.0
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,20 @@ async def test_bad_documents_are_400_and_name_the_problem(knowledge_gateway: Gat
         assert message in response.json()["error"]["message"]
     listed = await client.get(path, headers=acme)
     assert listed.json()["data"] == []
+
+    # Issue 12: each of these was a 500 (int32 overflow on the wire, UTF-8 of a lone surrogate) or, for
+    # `query`, a 400 naming no field (the location filter dropped a body field called query).
+    bodies = [
+        ("/v1/knowledge_bases", {"name": "big", "chunk_overlap": 2**31}, "chunk_overlap"),
+        (f"/v1/knowledge_bases/{kb['id']}/search", {"query": "leave \udc00"}, "query"),
+        ("/v1/embeddings", {"model": "all-MiniLM-L6-v2", "input": ["ok", "\ud800"]}, "input"),
+    ]
+    for url, body, param in bodies:
+        # json.dumps escapes a lone surrogate (valid JSON), which httpx's UTF-8 encoding would refuse.
+        headers = {**acme, "Content-Type": "application/json"}
+        response = await client.post(url, headers=headers, content=json.dumps(body))
+        assert response.status_code == 400, (url, body, response.text)
+        assert response.json()["error"]["param"] == param, (url, body, response.text)
 
 
 async def test_embeddings_with_the_openai_sdk(knowledge_gateway: Gateway) -> None:

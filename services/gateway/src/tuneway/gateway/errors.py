@@ -88,7 +88,8 @@ def domain_error_response(error: core.DomainError, retry_after: int = 1) -> Resp
 
 def _param(loc: tuple[Any, ...]) -> str | None:
     """('body', 'messages', 0, 'role') -> 'messages[0].role'."""
-    parts = [p for p in loc if p not in ("body", "query", "path", "header")]
+    # Only the first element is the location: a body field may be called `query` (knowledge search).
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
     text = ""
     for part in parts:
         text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))

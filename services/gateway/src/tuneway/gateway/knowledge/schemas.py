@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from tuneway.api.retriever.v1 import retriever_pb2 as pb
 from tuneway.core.errors import InvalidArgumentError
+from tuneway.gateway.wire_types import INT32_MAX, UnicodeModel
 
 Metadata = Annotated[dict[str, str], Field(max_length=16)]
 # What the retriever's embedder returns per input.
 DIMENSIONS = 384
 
 
-class _Strict(BaseModel):
+class _Strict(UnicodeModel):
     # Platform resources are ours: a misspelt field is an error, not silently ignored.
     model_config = ConfigDict(extra="forbid")
 
@@ -25,9 +26,9 @@ class CreateKnowledgeBaseBody(_Strict):
     chunk_size: Annotated[int, Field(ge=16, le=256, description="Tokens per chunk (default 200).")] | None = (
         None
     )
-    chunk_overlap: Annotated[int, Field(ge=0, description="Tokens shared by neighbouring chunks.")] | None = (
-        None
-    )
+    chunk_overlap: (
+        Annotated[int, Field(ge=0, le=INT32_MAX, description="Tokens shared by neighbouring chunks.")] | None
+    ) = None
     embedding_model: str = ""
     metadata: Metadata = {}
 
@@ -75,7 +76,7 @@ class SearchBody(_Strict):
         )
 
 
-class EmbeddingsBody(BaseModel):
+class EmbeddingsBody(UnicodeModel):
     """OpenAI's embeddings request (unknown fields are ignored, as OpenAI-compatible servers do)."""
 
     input: str | list[str] | list[int] | list[list[int]]

@@ -22,7 +22,7 @@ from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.inference.v1 import inference_pb2_grpc
 from tuneway.core import nats as tnats
 from tuneway.core.artifacts import directory_sha256
-from tuneway.core.errors import NotFoundError, from_rpc_error
+from tuneway.core.errors import InvalidArgumentError, NotFoundError, from_rpc_error
 from tuneway.core.grpc_client import create_channel
 from tuneway.core.testing.lora import write_random_lora
 from tuneway.core.testing.probes import grpc_serving
@@ -155,6 +155,26 @@ async def test_other_tenants_adapter_is_not_found(stub: inference_pb2_grpc.Infer
         await _text(stub, _request(model=PRE_MODEL, tenant="tenant-b"))
     error = from_rpc_error(caught.value)
     assert isinstance(error, NotFoundError) and error.code == "model_not_found"
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [
+        # The gateway refuses these first (issue 12); other callers of the service reached vLLM's own
+        # checks, whose ValueError was an internal error (a 500).
+        ({"top_p": 1e-46}, "top_p"),  # a float32 rounds it to 0.0
+        ({"stop": [""]}, None),
+        ({"max_tokens": 2**31 - 1}, "max_tokens"),  # more than the whole context: OpenAI's param
+    ],
+)
+async def test_values_vllm_refuses_are_invalid_argument(
+    stub: inference_pb2_grpc.InferenceServiceStub, params: dict[str, object], param: str | None
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await _text(stub, _request(**params))
+    error = from_rpc_error(caught.value)
+    assert isinstance(error, InvalidArgumentError), caught.value
+    assert error.param == param
 
 
 def _outcomes(inference: RunningInference) -> dict[str, float]:

@@ -26,6 +26,12 @@ def engine_unavailable() -> UnavailableError:
     )
 
 
+def client_error(error: Exception) -> InvalidArgumentError:
+    """A request vLLM refused (its VLLMClientError, a 4xx in vLLM's own server) as a 400 naming the field
+    vLLM names, instead of an internal error."""
+    return InvalidArgumentError(str(error), param=getattr(error, "parameter", None))
+
+
 @dataclass(frozen=True)
 class ChatTurn:
     role: str
@@ -125,10 +131,19 @@ class InferenceService:
         return list(ids)
 
     def _sampling_params(self, request: GenerationRequest, prompt_len: int) -> Any:
+        from vllm.exceptions import VLLMClientError
         from vllm.sampling_params import RequestOutputKind, SamplingParams, StructuredOutputsParams
 
         room = self._max_model_len - prompt_len
         s = request.sampling
+        # More than the whole context can never fit, whatever the messages: OpenAI names max_tokens.
+        if s.max_tokens is not None and s.max_tokens > self._max_model_len:
+            raise InvalidArgumentError(
+                f"max_tokens is too large: {s.max_tokens}. This model's maximum context length is "
+                f"{self._max_model_len} tokens.",
+                param="max_tokens",
+                code="invalid_value",
+            )
         if room <= 0 or (s.max_tokens is not None and s.max_tokens > room):
             wanted = s.max_tokens or 1
             raise InvalidArgumentError(
@@ -149,22 +164,26 @@ class InferenceService:
                     f"response_format.json_schema.schema is not valid JSON: {error}",
                     param="response_format.json_schema.schema",
                 ) from error
-        return SamplingParams(
-            temperature=1.0 if s.temperature is None else s.temperature,
-            top_p=1.0 if s.top_p is None else s.top_p,
-            max_tokens=room if s.max_tokens is None else s.max_tokens,
-            stop=list(s.stop) or None,
-            seed=s.seed,
-            ignore_eos=s.ignore_eos,
-            presence_penalty=s.presence_penalty or 0.0,
-            frequency_penalty=s.frequency_penalty or 0.0,
-            structured_outputs=structured,
-            output_kind=RequestOutputKind.DELTA,
-        )
+        try:
+            return SamplingParams(
+                temperature=1.0 if s.temperature is None else s.temperature,
+                top_p=1.0 if s.top_p is None else s.top_p,
+                max_tokens=room if s.max_tokens is None else s.max_tokens,
+                stop=list(s.stop) or None,
+                seed=s.seed,
+                ignore_eos=s.ignore_eos,
+                presence_penalty=s.presence_penalty or 0.0,
+                frequency_penalty=s.frequency_penalty or 0.0,
+                structured_outputs=structured,
+                output_kind=RequestOutputKind.DELTA,
+            )
+        except VLLMClientError as error:  # vLLM's own checks of the values (e.g. top_p that reached 0.0)
+            raise client_error(error) from error
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationChunk, None]:
         """Streams text deltas; the last chunk carries finish_reason and token usage. A generation the
         engine could not finish (it stopped, or aborted the request to shut down) is UnavailableError."""
+        from vllm.exceptions import VLLMClientError
         from vllm.v1.engine.exceptions import EngineDeadError
 
         adapter = self._resolve(request.model, request.tenant_id)
@@ -212,6 +231,9 @@ class InferenceService:
         except EngineDeadError as error:
             outcome = "error"
             raise engine_unavailable() from error
+        except VLLMClientError as error:  # the engine's input processor refused the request
+            outcome = "error"
+            raise client_error(error) from error
         except Exception:
             outcome = "error"
             raise

@@ -22,9 +22,11 @@ TRAINING_STREAM = StreamConfig(
 )
 # Publishers retry with the same Nats-Msg-Id (request or feedback id); a window of several minutes
 # lets JetStream drop those copies before analytics ever sees them (analytics dedupes again by id).
+# events.batch carries the gateway's EventBatch (many events per message); the single-event subjects
+# stay for any other producer.
 EVENTS_STREAM = StreamConfig(
     name="EVENTS",
-    subjects=["events.completions", "events.feedback"],
+    subjects=["events.completions", "events.feedback", "events.batch"],
     retention=RetentionPolicy.LIMITS,
     duplicate_window=300.0,
 )
@@ -66,12 +68,21 @@ async def close(nc: Client) -> None:
 
 
 async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
-    """Creates the stream if it does not exist; an existing one is left as it is."""
+    """Creates the stream if it does not exist. An existing one keeps its settings, but gains the
+    subjects `config` names that it lacks (a stream made by an older release must accept a new
+    subject, or publishing to it fails)."""
     try:
-        await js.stream_info(config.name or "")
+        info = await js.stream_info(config.name or "")
     except NotFoundError:
         await js.add_stream(config)
         log.info("created stream", extra={"stream": config.name})
+        return
+    have = list(info.config.subjects or [])
+    missing = [s for s in config.subjects or [] if s not in have]
+    if missing:
+        info.config.subjects = have + missing
+        await js.update_stream(info.config)
+        log.info("added subjects to stream", extra={"stream": config.name, "subjects": missing})
 
 
 async def ensure_kv(js: JetStreamContext, bucket: str, *, history: int = 5) -> KeyValue:

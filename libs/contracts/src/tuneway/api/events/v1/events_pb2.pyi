@@ -1,6 +1,8 @@
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from typing import ClassVar as _ClassVar, Optional as _Optional
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -131,3 +133,19 @@ class FeedbackEvent(_message.Message):
     comment: str
     api_key_id: str
     def __init__(self, feedback_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., completion_id: _Optional[str] = ..., user: _Optional[str] = ..., created_at_ms: _Optional[int] = ..., rating: _Optional[int] = ..., score: _Optional[float] = ..., scale: _Optional[str] = ..., label: _Optional[str] = ..., comment: _Optional[str] = ..., api_key_id: _Optional[str] = ...) -> None: ...
+
+class EventBatch(_message.Message):
+    __slots__ = ("events",)
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    events: _containers.RepeatedCompositeFieldContainer[BatchedEvent]
+    def __init__(self, events: _Optional[_Iterable[_Union[BatchedEvent, _Mapping]]] = ...) -> None: ...
+
+class BatchedEvent(_message.Message):
+    __slots__ = ("subject", "msg_id", "data")
+    SUBJECT_FIELD_NUMBER: _ClassVar[int]
+    MSG_ID_FIELD_NUMBER: _ClassVar[int]
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    subject: str
+    msg_id: str
+    data: bytes
+    def __init__(self, subject: _Optional[str] = ..., msg_id: _Optional[str] = ..., data: _Optional[bytes] = ...) -> None: ...

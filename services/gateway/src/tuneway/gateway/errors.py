@@ -106,6 +106,8 @@ def validation_error_response(error: RequestValidationError) -> Response:
     elif kind == "json_invalid":
         message, code = f"We could not parse the JSON body of your request: {first.get('msg')}", None
         param = None
+    elif kind == "unsupported_parameter":  # a field we know but do not honour (chat's logprobs)
+        message, code = f"Unsupported parameter: '{param}' is not supported by this server.", kind
     elif kind == "extra_forbidden":
         message, code = f"Unrecognized request argument supplied: {param}", "unknown_parameter"
     elif kind.endswith("_type") or kind in ("model_attributes_type", "list_type", "dict_type"):

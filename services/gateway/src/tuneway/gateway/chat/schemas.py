@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 import jsonschema
 from pydantic import ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from tuneway.gateway.wire_types import Int64, PositiveInt32, Probability, UnicodeModel
 
@@ -81,6 +82,21 @@ class ChatCompletionRequest(_Lenient):
     variables: dict[str, str] | None = None
     # vLLM extension, accepted for parity with vLLM's server: generate past the end-of-sequence token.
     ignore_eos: bool = False
+    # Not honoured yet (logprobs, logit_bias: issue 12 §2) or not at all (OpenAI's deprecated functions
+    # API; `tools` replaces it): a request that asks for them is refused, never silently ignored. The
+    # values that ask for nothing (false, null, {}) stay accepted, as clients send them by default.
+    logprobs: bool | None = None
+    top_logprobs: Any = None
+    logit_bias: Any = None
+    functions: Any = None
+    function_call: Any = None
+
+    @field_validator("logprobs", "top_logprobs", "logit_bias", "functions", "function_call")
+    @classmethod
+    def _unsupported(cls, value: Any) -> Any:
+        if value is None or value is False or value == {}:
+            return value
+        raise PydanticCustomError("unsupported_parameter", "this parameter is not supported")
 
     @field_validator("stop")
     @classmethod

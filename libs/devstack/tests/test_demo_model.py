@@ -185,3 +185,98 @@ def test_cli_default_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsy
     expected = tmp_path / "data" / "models" / DEMO_MODEL_NAME
     assert capsys.readouterr().out.strip() == str(expected)
     assert (expected / "config.json").exists()
+
+
+TOOLS = [
+    {
+        "type": "function",
+        "function": {
+            "name": "get_weather",
+            "description": "The weather in a city",
+            "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+        },
+    }
+]
+CALL = {
+    "id": "call_1",
+    "type": "function",
+    "function": {"name": "get_weather", "arguments": {"city": "Köln"}},
+}
+TOOL_TURNS = [
+    {"role": "user", "content": "Weather in Köln?"},
+    {"role": "assistant", "content": "", "tool_calls": [CALL]},
+    {"role": "tool", "tool_call_id": "call_1", "content": '{"sky": "clear"}'},
+    {"role": "assistant", "content": "Clear."},
+]
+
+
+def test_tools_are_described_in_the_system_turn(tokenizer) -> None:
+    tools_text = (
+        "# Tools\n\nYou may call one or more functions to assist with the user query. The functions are "
+        "described in <tools></tools>:\n<tools>\n"
+        + json.dumps(TOOLS[0], ensure_ascii=False)
+        + "\n</tools>\n\n"
+        "To call a function, answer with its name and arguments in <tool_call></tool_call> tags:\n"
+        '<tool_call>{"name": <function-name>, "arguments": <args-json-object>}</tool_call>'
+    )
+    prompt = tokenizer.apply_chat_template(
+        TOOL_TURNS[:1], tools=TOOLS, tokenize=False, add_generation_prompt=True
+    )
+    assert prompt == f"<|system|>\n{tools_text}<|end|>\n<|user|>\nWeather in Köln?<|end|>\n<|assistant|>\n"
+    with_system = tokenizer.apply_chat_template(MESSAGES[:2], tools=TOOLS, tokenize=False)
+    assert with_system.startswith(f"<|system|>\nBe brief.\n\n{tools_text}<|end|>\n<|user|>\n")
+
+
+def test_calls_and_results_render_in_the_hermes_format_that_vllm_parses(tokenizer) -> None:
+    from vllm.entrypoints.openai.chat_completion.protocol import ChatCompletionRequest
+    from vllm.tool_parsers import ToolParserManager
+
+    text = tokenizer.apply_chat_template(TOOL_TURNS, tools=TOOLS, tokenize=False)
+    call = '<tool_call>{"name": "get_weather", "arguments": {"city": "Köln"}}</tool_call>'
+    assert text.endswith(
+        f"<|assistant|>\n{call}<|end|>\n<|tool|>\n"
+        + '{"sky": "clear"}<|end|>\n<|assistant|>\nClear.<|end|>\n'
+    )
+    # What the model learns to write is what vLLM's hermes parser (INFERENCE_TOOL_PARSER) reads back.
+    request = ChatCompletionRequest(model="m", messages=[], tools=TOOLS, tool_choice="auto")
+    parser = ToolParserManager.get_tool_parser("hermes")(tokenizer, list(request.tools or ()))
+    parsed = parser.extract_tool_calls(call, request)
+    assert [(c.function.name, json.loads(c.function.arguments)) for c in parsed.tool_calls] == [
+        ("get_weather", {"city": "Köln"})
+    ]
+    # Arguments that arrive as JSON text (the OpenAI wire format) render the same as parsed ones.
+    as_text = {**CALL, "function": {**CALL["function"], "arguments": '{"city": "Köln"}'}}
+    turns = [TOOL_TURNS[0], {"role": "assistant", "content": None, "tool_calls": [as_text]}]
+    assert call in tokenizer.apply_chat_template(turns, tools=TOOLS, tokenize=False)
+
+
+def test_the_assistant_mask_covers_tool_calls(tokenizer) -> None:
+    out = tokenizer.apply_chat_template(
+        TOOL_TURNS, tools=TOOLS, return_assistant_tokens_mask=True, return_dict=True, tokenize=True
+    )
+    masked = [i for i, m in zip(out["input_ids"], out["assistant_masks"], strict=True) if m]
+    assert tokenizer.decode(masked) == (
+        '<tool_call>{"name": "get_weather", "arguments": {"city": "Köln"}}</tool_call><|end|>Clear.<|end|>'
+    )
+
+
+def test_a_build_of_older_inputs_is_rebuilt(
+    model_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A build from before a template change: same files, another fingerprint (or none, built before stamps).
+    stale = tmp_path / DEMO_MODEL_NAME
+    stale.mkdir()
+    for file in model_dir.iterdir():
+        (stale / file.name).write_bytes(file.read_bytes())
+    (stale / demo_model.STAMP_FILE).write_text('{"fingerprint": "older"}')
+    built: list[Path] = []
+
+    def build(directory: Path) -> None:
+        built.append(directory)
+        for file in model_dir.iterdir():
+            (directory / file.name).write_bytes(file.read_bytes())
+
+    monkeypatch.setattr(demo_model, "_build_into", build)
+    assert build_demo_model(stale) == stale
+    assert len(built) == 1 and demo_model.is_current(stale)
+    assert build_demo_model(stale) == stale and len(built) == 1  # current now: kept

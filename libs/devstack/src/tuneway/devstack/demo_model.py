@@ -8,6 +8,8 @@ initialised from a fixed seed. Every build produces byte-identical files.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -27,16 +29,58 @@ SYSTEM, USER, ASSISTANT = "<|system|>", "<|user|>", "<|assistant|>"
 # The order fixes the ids: <|pad|>=0, <|end|>=1, <|system|>=2, <|user|>=3, <|assistant|>=4.
 SPECIAL_TOKENS = [PAD, END, SYSTEM, USER, ASSISTANT]
 
-# `{% generation %}` marks what the model must learn to produce (the assistant's content and its
-# end token), so TRL's `assistant_only_loss` trains on exactly those tokens. Roles map to their own
+# `{% generation %}` marks what the model must learn to produce (the assistant's content, its tool calls and
+# its end token), so TRL's `assistant_only_loss` trains on exactly those tokens. Roles map to their own
 # special token; the newline after the end token is outside the mask because the model never emits it.
+#
+# Tool calling, in the Hermes format (so vLLM's `hermes` parser reads it, INFERENCE_TOOL_PARSER's default):
+# with `tools`, the system turn (one is added when the conversation has none) ends with
+#
+#     # Tools
+#
+#     You may call one or more functions ... described in <tools></tools>:
+#     <tools>
+#     {"type": "function", "function": {"name": ..., "description": ..., "parameters": ...}}
+#     </tools>
+#
+#     To call a function, answer with its name and arguments in <tool_call></tool_call> tags:
+#     <tool_call>{"name": <function-name>, "arguments": <args-json-object>}</tool_call>
+#
+# an assistant turn that called functions is its content followed by one
+# `<tool_call>{"name": "f", "arguments": {...}}</tool_call>` per call, and a function's result is a
+# `<|tool|>` turn. Without tools every conversation renders exactly as before tools existed.
+TOOLS_PREAMBLE = (
+    "# Tools\n\nYou may call one or more functions to assist with the user query. "
+    "The functions are described in <tools></tools>:\n<tools>"
+)
+TOOLS_INSTRUCTIONS = (
+    "\n</tools>\n\nTo call a function, answer with its name and arguments in <tool_call></tool_call> tags:"
+    '\n<tool_call>{"name": <function-name>, "arguments": <args-json-object>}</tool_call>'
+)
 CHAT_TEMPLATE = (
+    "{%- if tools -%}"
+    "{%- set ns = namespace(text='" + TOOLS_PREAMBLE + "') -%}"
+    "{%- for tool in tools -%}{%- set ns.text = ns.text + '\\n' + (tool | tojson) -%}{%- endfor -%}"
+    "{%- set ns.text = ns.text + '" + TOOLS_INSTRUCTIONS.replace("'", "\\'") + "' -%}"
+    "{%- if messages[0]['role'] != 'system' -%}{{- '<|system|>\\n' + ns.text + '<|end|>\\n' -}}{%- endif -%}"
+    "{%- endif -%}"
     "{%- for message in messages -%}"
     "{{- '<|' + message['role'] + '|>\\n' -}}"
     "{%- if message['role'] == 'assistant' -%}"
-    "{% generation %}{{- message['content'] + '<|end|>' -}}{% endgeneration %}"
+    "{% generation %}{{- message['content'] or '' -}}"
+    "{%- if message['tool_calls'] is defined and message['tool_calls'] -%}"
+    "{%- for call in message['tool_calls'] -%}"
+    "{%- set function = call['function'] if call['function'] is defined else call -%}"
+    "{%- set arguments = function['arguments'] -%}"
+    "{{- '<tool_call>{\"name\": ' + (function['name'] | tojson) + ', \"arguments\": ' -}}"
+    "{{- (arguments if arguments is string else arguments | tojson) + '}</tool_call>' -}}"
+    "{%- endfor -%}"
+    "{%- endif -%}"
+    "{{- '<|end|>' -}}{% endgeneration %}"
+    "{%- elif tools and loop.first and message['role'] == 'system' -%}"
+    "{{- message['content'] + '\\n\\n' + ns.text + '<|end|>' -}}"
     "{%- else -%}"
-    "{{- message['content'] + '<|end|>' -}}"
+    "{{- (message['content'] or '') + '<|end|>' -}}"
     "{%- endif -%}"
     "{{- '\\n' -}}"
     "{%- endfor -%}"
@@ -54,6 +98,10 @@ MODEL_CONFIG: dict[str, Any] = {
     "tie_word_embeddings": False,
 }
 DTYPE = "bfloat16"  # vLLM's CPU backend prefers bf16; it also runs on CPUs without avx512_bf16
+# Written last into a build: the fingerprint of what made it. `make model` and the test fixtures keep an
+# existing build only while it matches, so a changed template (or config) reaches every machine's
+# var/models instead of waiting for someone to delete it. Same seed, same weights: adapters stay valid.
+STAMP_FILE = "tuneway-build.json"
 
 
 def _corpus() -> str:
@@ -94,6 +142,21 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     )
 
 
+def build_fingerprint() -> str:
+    """A hash of every input of the build."""
+    inputs = [CHAT_TEMPLATE, MODEL_CONFIG, SPECIAL_TOKENS, VOCAB_SIZE, SEED, DTYPE, _corpus()]
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+def is_current(directory: Path) -> bool:
+    """Whether `directory` holds a finished build of today's inputs."""
+    try:
+        stamp = json.loads((directory / STAMP_FILE).read_text())
+    except (OSError, ValueError):
+        return False
+    return (directory / "config.json").exists() and stamp.get("fingerprint") == build_fingerprint()
+
+
 def _build_into(directory: Path) -> None:
     """Writes the tokenizer, config, generation config and weights into `directory`."""
     import torch
@@ -118,12 +181,14 @@ def _build_into(directory: Path) -> None:
     model.generation_config = GenerationConfig(bos_token_id=None, eos_token_id=end_id, pad_token_id=pad_id)
     model.save_pretrained(directory, safe_serialization=True)
     tokenizer.save_pretrained(directory)
+    (directory / STAMP_FILE).write_text(json.dumps({"fingerprint": build_fingerprint()}) + "\n")
 
 
 def build_demo_model(out_dir: Path, *, force: bool = False) -> Path:
-    """Builds the demo model into `out_dir` (atomically) unless it is already there; returns it."""
+    """Builds the demo model into `out_dir` (atomically) unless a build of the same inputs is already
+    there; returns it."""
     out_dir = Path(out_dir)
-    if (out_dir / "config.json").exists() and not force:
+    if is_current(out_dir) and not force:
         return out_dir
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     # Build in a sibling and rename it into place, so a reader never sees half a model.
@@ -143,15 +208,15 @@ def build_demo_model(out_dir: Path, *, force: bool = False) -> Path:
 
 
 def _swap_into_place(staging: Path, out_dir: Path, *, force: bool) -> None:
-    """Renames `staging` to `out_dir`, replacing an old or incomplete one, keeping a finished one."""
+    """Renames `staging` to `out_dir`, replacing an old, stale or incomplete one, keeping a current one."""
     try:
         os.rename(staging, out_dir)  # succeeds when out_dir is missing or an empty directory
         return
     except OSError:
         pass  # out_dir exists with files in it
-    if (out_dir / "config.json").exists() and not force:
+    if is_current(out_dir) and not force:
         return  # a concurrent build finished first; its files are identical to ours
-    # out_dir is stale (forced rebuild) or holds a broken build: move it aside, then swap.
+    # out_dir is stale (older inputs, forced rebuild) or holds a broken build: move it aside, then swap.
     trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
     try:
         os.rename(out_dir, trash / "model")

@@ -39,6 +39,23 @@ async def publish(
             )
 
 
+async def publish_batch(
+    js: JetStreamContext, msg_id: str, *messages: events_pb2.CompletionEvent | events_pb2.FeedbackEvent
+) -> None:
+    """The events in one EventBatch on events.batch, as the gateway sends them."""
+    batch = events_pb2.EventBatch()
+    for message in messages:
+        if isinstance(message, events_pb2.CompletionEvent):
+            batch.events.add(
+                subject="events.completions", msg_id=message.request_id, data=message.SerializeToString()
+            )
+        else:
+            batch.events.add(
+                subject="events.feedback", msg_id=message.feedback_id, data=message.SerializeToString()
+            )
+    await js.publish("events.batch", batch.SerializeToString(), headers={"Nats-Msg-Id": msg_id})
+
+
 async def summary(stub: Stub, tenant: str, **kwargs: Any) -> pb.GetSummaryResponse:
     return await stub.GetSummary(pb.GetSummaryRequest(tenant_id=tenant, from_ms=FROM, to_ms=TO, **kwargs))
 
@@ -105,6 +122,36 @@ async def test_undecodable_messages_do_not_block_the_stream(
     await js.publish("events.completions", b"\xff\xff not a protobuf")
     await js.publish("events.completions", events_pb2.CompletionEvent(tenant_id=tenant).SerializeToString())
     await publish(js, completion(tenant))
+    await requests_reach(stub, tenant, 1)
+
+
+async def test_the_same_event_in_two_batches_counts_once(
+    stub: Stub, js: JetStreamContext, tenant: str, completion: MakeCompletion, feedback: MakeFeedback
+) -> None:
+    a, b, c, d = (completion(tenant, EPOCH_MS + i) for i in range(4))
+    liked = feedback(a, rating=1)
+    # A publisher's retry that grouped the events differently: other batch ids, the same events.
+    await publish_batch(js, f"batch-1-{tenant}", a, b, liked)
+    await publish_batch(js, f"batch-2-{tenant}", b, c, liked, b)
+    await requests_reach(stub, tenant, 3, feedback_count=1)
+    # Again once those are stored (another fetch): the store skips what it has.
+    await publish_batch(js, f"batch-3-{tenant}", a, c, liked, d)
+    await requests_reach(stub, tenant, 4, feedback_count=1)
+    await asyncio.sleep(0.5)
+    total = (await summary(stub, tenant)).total
+    assert (total.requests, total.feedback_count, total.positive_count) == (4, 1, 1)
+
+
+async def test_a_bad_event_in_a_batch_leaves_the_rest(
+    stub: Stub, js: JetStreamContext, tenant: str, completion: MakeCompletion
+) -> None:
+    good = completion(tenant)
+    batch = events_pb2.EventBatch()
+    batch.events.add(subject="events.completions", msg_id="junk", data=b"\xff\xff not a protobuf")
+    batch.events.add(subject="events.elsewhere", msg_id="odd", data=good.SerializeToString())
+    batch.events.add(subject="events.completions", msg_id=good.request_id, data=good.SerializeToString())
+    await js.publish("events.batch", b"\xff\xff not a batch")
+    await js.publish("events.batch", batch.SerializeToString())
     await requests_reach(stub, tenant, 1)
 
 

@@ -12,6 +12,7 @@ import pytest
 from google.protobuf.message import DecodeError
 
 from tuneway.api.events.v1 import events_pb2 as epb
+from tuneway.gateway.analytics.batches import BATCH_SUBJECT
 from tuneway.gateway.analytics.outbox import Outbox
 
 pytestmark = pytest.mark.integration
@@ -71,17 +72,21 @@ async def test_with_nats_up_the_event_reaches_the_stream(start_gateway: Any, nat
         assert response.status_code == 503, response.text
         nc = await nats.connect(nats_url)
         try:
-            sub = await nc.jetstream().subscribe("events.completions", ordered_consumer=True)
+            sub = await nc.jetstream().subscribe(BATCH_SUBJECT, ordered_consumer=True)
             found: list[tuple[str, epb.CompletionEvent]] = []
             async with asyncio.timeout(30):
                 while not found:
                     msg = await sub.next_msg(timeout=30)
                     try:
-                        event = epb.CompletionEvent.FromString(msg.data)
+                        batched = epb.EventBatch.FromString(msg.data).events
+                        events = [
+                            (item.msg_id, epb.CompletionEvent.FromString(item.data))
+                            for item in batched
+                            if item.subject == "events.completions"
+                        ]
                     except DecodeError:
                         continue  # other tests on the session's NATS publish undecodable messages on purpose
-                    if event.user == user:
-                        found.append(((msg.headers or {})["Nats-Msg-Id"], event))
+                    found.extend((msg_id, event) for msg_id, event in events if event.user == user)
         finally:
             await nc.close()
     [(msg_id, event)] = found

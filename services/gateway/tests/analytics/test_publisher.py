@@ -1,5 +1,5 @@
 """The background publisher over a private nats-server that goes down and comes back: events wait in the
-outbox, drain in order, and every event is in the stream exactly once."""
+outbox, drain in order, and every event is in the stream exactly once, many to a message."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from pathlib import Path
 import nats
 import pytest
 
+from tuneway.api.events.v1 import events_pb2 as epb
+from tuneway.core.nats import EVENTS_STREAM, ensure_stream
 from tuneway.core.testing.processes import NatsServer
+from tuneway.gateway.analytics.batches import BATCH_SUBJECT, pack
 from tuneway.gateway.analytics.outbox import Outbox, OutgoingEvent
 from tuneway.gateway.analytics.publisher import EventPublisher
 
@@ -30,21 +33,32 @@ def _event(n: int, subject: str = "events.completions") -> OutgoingEvent:
     return OutgoingEvent(subject, f"chatcmpl-{n:04d}", f"event {n}".encode())
 
 
-async def _stream_ids(url: str) -> list[str]:
-    """The Nats-Msg-Id of every message in EVENTS, in stream order, read with a real consumer."""
+async def _stream_messages(url: str) -> list[tuple[str, list[str]]]:
+    """Every message in EVENTS, in stream order, read with a real consumer: its Nats-Msg-Id and the
+    ids of the events it carries (an EventBatch on events.batch, else the message itself)."""
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()
         total = (await js.stream_info("EVENTS")).state.messages
         sub = await js.pull_subscribe("events.>", durable=None, stream="EVENTS")
-        ids: list[str] = []
-        while len(ids) < total:
-            for msg in await sub.fetch(min(256, total - len(ids)), timeout=5):
-                ids.append((msg.headers or {})["Nats-Msg-Id"])
+        messages: list[tuple[str, list[str]]] = []
+        while len(messages) < total:
+            for msg in await sub.fetch(min(256, total - len(messages)), timeout=5):
+                msg_id = (msg.headers or {})["Nats-Msg-Id"]
+                if msg.subject == BATCH_SUBJECT:
+                    ids = [e.msg_id for e in epb.EventBatch.FromString(msg.data).events]
+                else:
+                    ids = [msg_id]
+                messages.append((msg_id, ids))
                 await msg.ack()
-        return ids
+        return messages
     finally:
         await nc.close()
+
+
+async def _stream_ids(url: str) -> list[str]:
+    """The id of every event in EVENTS, in stream order."""
+    return [event_id for _, ids in await _stream_messages(url) for event_id in ids]
 
 
 async def _until(condition: Callable[[], bool]) -> None:
@@ -133,3 +147,36 @@ async def test_submit_never_waits_and_a_full_queue_drops(tmp_path: Path) -> None
     assert publisher._queue.qsize() == 2
     await publisher.stop()
     assert Outbox(tmp_path / "outbox.db", 100).count == 2
+
+
+async def test_events_ready_together_travel_in_one_message(private_nats: NatsServer, tmp_path: Path) -> None:
+    publisher = EventPublisher(private_nats.url, Outbox(tmp_path / "outbox.db", 1000), retry_seconds=0.1)
+    await publisher.start()
+    await _until(lambda: publisher.connected)
+    # Queued without a pause: the publisher finds all of them waiting when it next runs.
+    for n in range(100):
+        publisher.submit(_event(n, "events.feedback" if n % 10 == 0 else "events.completions"))
+    await _until(lambda: publisher.idle and publisher.outbox.count == 0)
+    await publisher.stop()
+    [(msg_id, ids)] = await _stream_messages(private_nats.url)
+    assert ids == [f"chatcmpl-{n:04d}" for n in range(100)] and msg_id.startswith("batch-")
+
+
+async def test_a_batch_published_again_as_it_was_is_stored_once(private_nats: NatsServer) -> None:
+    events = [_event(n) for n in range(5)]
+    nc = await nats.connect(private_nats.url)
+    try:
+        js = nc.jetstream()
+        await ensure_stream(js, EVENTS_STREAM)
+        for _ in range(2):  # a retry after a lost ack packs the same events into the same message id
+            [batch] = pack(events, nc.max_payload)
+            await js.publish(BATCH_SUBJECT, batch.data, headers={"Nats-Msg-Id": batch.msg_id})
+        # The same events grouped otherwise are another message (the consumer skips what it has).
+        [other] = pack(events[1:], nc.max_payload)
+        await js.publish(BATCH_SUBJECT, other.data, headers={"Nats-Msg-Id": other.msg_id})
+    finally:
+        await nc.close()
+    assert [ids for _, ids in await _stream_messages(private_nats.url)] == [
+        [e.msg_id for e in events],
+        [e.msg_id for e in events[1:]],
+    ]

@@ -2,8 +2,10 @@
 
 Nothing is acknowledged before its batch is committed, and the store ignores events it already has,
 so a crash at any point (before, during or after the commit) loses nothing and counts nothing twice:
-unacknowledged messages come back and their already-stored events are skipped. Undecodable messages
-are terminated (logged) so they never block the stream.
+unacknowledged messages come back and their already-stored events are skipped. A message holds one
+event (`events.completions`, `events.feedback`) or many (`events.batch`, the gateway's EventBatch);
+the same event may come in two batches (a publisher's retry grouped differently) and still counts once.
+Undecodable messages are terminated (logged) so they never block the stream.
 """
 
 from __future__ import annotations
@@ -31,8 +33,11 @@ log = logging.getLogger(__name__)
 DURABLE = "analytics"
 COMPLETIONS_SUBJECT = "events.completions"
 FEEDBACK_SUBJECT = "events.feedback"
+# The gateway's EventBatch: many completion and feedback events in one message.
+BATCH_SUBJECT = "events.batch"
 # The query type of each completion event, in order (the retriever's embedder does the work).
 Classify = Callable[[Sequence[events_pb2.CompletionEvent]], Awaitable[list[str]]]
+Event = events_pb2.CompletionEvent | events_pb2.FeedbackEvent
 
 
 @dataclass(frozen=True)
@@ -158,28 +163,62 @@ class EventConsumer:
 
 
 async def _decode(messages: list[Msg]) -> _Decoded:
-    """Parses each message by subject; terminates (and logs) the ones that can never be stored."""
+    """Parses each message by subject (a batch into its events); terminates (and logs) the messages
+    that can never be stored, and leaves out a batch's events that cannot. An event found twice in the
+    messages at hand (a publisher's retry grouped differently) is kept once; the store skips the ones
+    it already has."""
     decoded = _Decoded([], [], [])
+    completion_keys: set[tuple[str, str]] = set()
     for message in messages:
         try:
-            if message.subject == COMPLETIONS_SUBJECT:
-                event = events_pb2.CompletionEvent.FromString(message.data)
-                _require(event.tenant_id and event.request_id, "tenant_id and request_id")
-                decoded.completions.append(event)
-            elif message.subject == FEEDBACK_SUBJECT:
-                feedback = events_pb2.FeedbackEvent.FromString(message.data)
-                _require(feedback.tenant_id and feedback.completion_id, "tenant_id and completion_id")
-                decoded.feedback.append(feedback)
+            if message.subject == BATCH_SUBJECT:
+                events = _batch_events(events_pb2.EventBatch.FromString(message.data))
             else:
-                raise ValueError(f"unexpected subject {message.subject}")
+                events = [_parse(message.subject, message.data)]
         except (DecodeError, ValueError) as error:
             log.error(
-                "dropping an event that cannot be stored: %s", error, extra={"subject": message.subject}
+                "dropping a message that cannot be stored: %s", error, extra={"subject": message.subject}
             )
             await message.term()
             continue
+        for event in events:
+            if isinstance(event, events_pb2.CompletionEvent):
+                key = (event.tenant_id, event.request_id)
+                if key not in completion_keys:
+                    completion_keys.add(key)
+                    decoded.completions.append(event)
+            else:
+                decoded.feedback.append(event)
         decoded.messages.append(message)
     return decoded
+
+
+def _batch_events(batch: events_pb2.EventBatch) -> list[Event]:
+    """The batch's events; a bad one is logged and left out, not taking the good ones down with it."""
+    events: list[Event] = []
+    for item in batch.events:
+        try:
+            events.append(_parse(item.subject, item.data))
+        except (DecodeError, ValueError) as error:
+            log.error(
+                "dropping an event of a batch that cannot be stored: %s",
+                error,
+                extra={"subject": item.subject, "msg_id": item.msg_id},
+            )
+    return events
+
+
+def _parse(subject: str, data: bytes) -> Event:
+    """One event by its subject; raises DecodeError or ValueError when it can never be stored."""
+    if subject == COMPLETIONS_SUBJECT:
+        event = events_pb2.CompletionEvent.FromString(data)
+        _require(event.tenant_id and event.request_id, "tenant_id and request_id")
+        return event
+    if subject == FEEDBACK_SUBJECT:
+        feedback = events_pb2.FeedbackEvent.FromString(data)
+        _require(feedback.tenant_id and feedback.completion_id, "tenant_id and completion_id")
+        return feedback
+    raise ValueError(f"unexpected subject {subject}")
 
 
 def _require(present: object, what: str) -> None:

@@ -1,11 +1,15 @@
 """Publishes analytics events to the EVENTS stream in the background, never on a request's time.
 
 Handlers call `submit`, which only puts the event on a bounded in-memory queue. One background task
-connects to NATS (retrying forever, without holding up start-up), publishes batches concurrently with
-JetStream acks, and writes whatever NATS does not acknowledge to the on-disk outbox; while the outbox
-holds anything, new events join it behind the older ones and it drains in order once NATS answers.
-JetStream drops a copy published twice within its duplicate window (Nats-Msg-Id), so a retry after a
-lost ack never counts an event twice.
+connects to NATS (retrying forever, without holding up start-up), takes whatever the queue holds (up to
+batch_size events), publishes it as one EventBatch message on `events.batch` (more than one only past
+NATS's max payload) with a JetStream ack, and writes whatever NATS does not acknowledge to the on-disk
+outbox; while the outbox holds anything, new events join it behind the older ones and it drains in
+order, batch by batch, once NATS answers. Under load the queue fills while a batch awaits its ack, so
+the batches grow with the load and each event costs a share of one publish, not one of its own.
+A batch published again as it was is dropped by JetStream's duplicate window (its Nats-Msg-Id hashes
+its events' ids); otherwise the analytics consumer skips the events it already has, so a retry never
+counts an event twice.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from tuneway.core.nats import EVENTS_STREAM, connect, ensure_stream
+from tuneway.gateway.analytics.batches import BATCH_SUBJECT, pack
 from tuneway.gateway.analytics.metrics import EVENTS_DROPPED, EVENTS_PUBLISHED
 from tuneway.gateway.analytics.outbox import Outbox, OutgoingEvent
 
@@ -153,25 +158,33 @@ class EventPublisher:
         return True
 
     async def _publish(self, events: list[OutgoingEvent]) -> list[bool]:
-        """Publishes `events` concurrently; whether JetStream acknowledged each."""
-        js = self._js
-        if js is None:
+        """Publishes `events` packed into EventBatch messages (concurrently when they need several);
+        whether JetStream acknowledged each event's batch."""
+        js, nc = self._js, self._nc
+        if js is None or nc is None:
             return [False] * len(events)
+        batches = pack(events, nc.max_payload)
         results = await asyncio.gather(
             *(
                 js.publish(
-                    e.subject, e.data, timeout=self._timeout, stream=STREAM, headers={"Nats-Msg-Id": e.msg_id}
+                    BATCH_SUBJECT,
+                    b.data,
+                    timeout=self._timeout,
+                    stream=STREAM,
+                    headers={"Nats-Msg-Id": b.msg_id},
                 )
-                for e in events
+                for b in batches
             ),
             return_exceptions=True,
         )
-        acked = []
-        for event, result in zip(events, results, strict=True):
+        acked_by_id: dict[tuple[str, str], bool] = {}
+        for batch, result in zip(batches, results, strict=True):
             ok = not isinstance(result, BaseException)
-            if ok:
-                EVENTS_PUBLISHED.labels(event.subject).inc()
-            acked.append(ok)
+            for event in batch.events:
+                acked_by_id[event.subject, event.msg_id] = ok
+                if ok:
+                    EVENTS_PUBLISHED.labels(event.subject).inc()
+        acked = [acked_by_id[e.subject, e.msg_id] for e in events]
         failures = len(events) - sum(acked)
         if failures:
             first_error = next(r for r in results if isinstance(r, BaseException))

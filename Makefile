@@ -18,7 +18,7 @@ PACKAGES := libs/contracts libs/core libs/devstack services/inference services/g
 PROTOS := $(shell find proto -name '*.proto')
 STUBS := libs/contracts/src
 
-.PHONY: help install run test model proto proto-check lint bench images clean dashboards prometheus
+.PHONY: help install run test model proto proto-check lint bench images clean dashboards prometheus kubectl
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -26,6 +26,7 @@ help: ## list the targets
 install: $(STAMP) ## create .venv with every service, the engine and the dev tools
 	@command -v nats-server >/dev/null || $(MAKE) --no-print-directory nats-server
 	@command -v prometheus >/dev/null || $(MAKE) --no-print-directory prometheus
+	@command -v kubectl >/dev/null || $(MAKE) --no-print-directory kubectl
 
 $(STAMP): pyproject.toml requirements/*.txt $(addsuffix /pyproject.toml,$(PACKAGES))
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +54,10 @@ nats-server: # NATS for machines that lack it (Debian's package)
 prometheus: # Prometheus for make run's metrics (Debian's package; make run carries on without it)
 	@echo "prometheus not found; installing it from the distribution's packages"
 	apt-get update -qq && apt-get install -y -qq --no-install-recommends prometheus
+
+kubectl: # kubectl renders deploy/k8s in make test (Debian's package; bookworm's 1.20 lacks kustomize components)
+	@echo "kubectl not found; installing it from the distribution's packages"
+	apt-get update -qq && apt-get install -y -qq --no-install-recommends kubernetes-client
 
 model: install ## build the tiny demo model into var/models (once)
 	$(PY) -m tuneway.devstack model --out $(MODEL_DIR)

@@ -30,7 +30,7 @@ async def test_migrations_apply_twice(db_url: str) -> None:
     finally:
         await engine.dispose()
     assert {"tenants", "api_keys", "files", "gateway_alembic_version"} <= tables
-    assert version == "0002"
+    assert version == "0003"
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:

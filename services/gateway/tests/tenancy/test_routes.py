@@ -78,7 +78,8 @@ async def test_tenants(api: Admin) -> None:
     assert response.status_code == 201, response.text
     acme = response.json()
     assert acme["object"] == "tenant" and acme["name"] == "acme" and acme["id"] == "acme"
-    assert set(acme) == {"id", "object", "name", "created_at"}
+    assert set(acme) == {"id", "object", "name", "created_at", "rate_limits"}
+    assert acme["rate_limits"] == {"requests_per_minute": None, "tokens_per_minute": None}
 
     response = await api.client.post("/admin/tenants", json={"name": "acme"}, headers=api.auth())
     assert response.status_code == 409 and response.json()["error"]["code"] == "tenant_exists"

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from starlette.middleware.gzip import DEFAULT_EXCLUDED_CONTENT_TYPES, GZipMiddleware
 
 from tuneway.core.db import create_engine, session_factory, upgrade_database
@@ -40,6 +40,9 @@ from tuneway.gateway.models.catalog import BaseModels
 from tuneway.gateway.openapi import document
 from tuneway.gateway.operations import routes as operations
 from tuneway.gateway.prompts import routes as prompts
+from tuneway.gateway.rate_limits.dependency import enforce_rate_limits
+from tuneway.gateway.rate_limits.headers import RateLimitHeadersMiddleware
+from tuneway.gateway.rate_limits.limiter import RateLimiter
 from tuneway.gateway.request_ids import RequestIdMiddleware
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.gateway.tenancy import routes as tenancy
@@ -91,6 +94,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             publisher = EventPublisher(settings.nats_url, outbox)
             await publisher.start()
         base_models = BaseModels(inference)
+        rate_limiter = RateLimiter.from_url(settings.redis_url or None)
         app.state.services = Services(
             settings=settings,
             db=engine,
@@ -102,8 +106,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             prompts=prompts,
             retriever=retriever,
             analytics=analytics_client,
-            analytics_events=AnalyticsEvents(publisher.submit if publisher else None, base_models),
+            analytics_events=AnalyticsEvents(
+                publisher.submit if publisher else None, base_models, usage=rate_limiter.charge
+            ),
             completion_ids=CompletionIds(secret),
+            rate_limiter=rate_limiter,
         )
         metrics_server = None
         try:
@@ -117,6 +124,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             # First: what is still queued goes to the outbox, for the next start to publish.
             if publisher is not None:
                 await publisher.stop()
+            await rate_limiter.close()
             base_models.close()
             await analytics_client.close()
             await inference.close()
@@ -133,9 +141,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.openapi = partial(document, app)  # type: ignore[method-assign]
     install_error_handlers(app, settings.retry_after_seconds)
-    # One router per domain; /healthz and /readyz first.
+    # One router per domain; /healthz and /readyz first. Generations count against rate limits
+    # (the embeddings route declares it itself, its router being the knowledge domain's).
     for domain in (operations, models, chat, tenancy, prompts, knowledge, files, fine_tuning, analytics):
-        app.include_router(domain.router)
+        limited = [Depends(enforce_rate_limits)] if domain is chat else []
+        app.include_router(domain.router, dependencies=limited)
     if settings.metrics_on_api_port:
         app.include_router(operations.metrics_router)
     # Uploads stream past the general body limit; the file's own limit is enforced as its bytes arrive,
@@ -155,6 +165,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         )
     add_cors(app, settings.cors_origins)
     app.add_middleware(MetricsMiddleware, tenant_label=settings.metrics_tenant_label)
+    app.add_middleware(RateLimitHeadersMiddleware)
     # Outermost (added last): every response gets its x-request-id, the 413s and CORS preflights too.
     app.add_middleware(RequestIdMiddleware)
     return app

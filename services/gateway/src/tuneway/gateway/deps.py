@@ -20,6 +20,7 @@ from tuneway.gateway.clients.retriever import RetrieverClient
 from tuneway.gateway.clients.trainer import TrainerClient
 from tuneway.gateway.errors import AuthenticationError
 from tuneway.gateway.files.service import FileService
+from tuneway.gateway.rate_limits.limiter import RateLimiter
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.gateway.tenancy.admin import TenancyAdmin
 from tuneway.gateway.tenancy.authentication import Authenticator
@@ -42,6 +43,7 @@ class Services:
     analytics: AnalyticsClient
     analytics_events: AnalyticsEventSink
     completion_ids: CompletionIds
+    rate_limiter: RateLimiter
 
 
 def _services(request: Request) -> Services:

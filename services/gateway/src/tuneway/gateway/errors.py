@@ -55,6 +55,17 @@ class PayloadTooLargeError(core.DomainError):
     """An upload past its size limit (413)."""
 
 
+class RateLimitExceededError(core.ResourceExhaustedError):
+    """A key's or tenant's per-minute quota is used up (429 rate_limit_exceeded). `kind` is what ran
+    out, requests or tokens, which OpenAI sends as the error's type; `retry_after` is when some of it
+    is back, in seconds."""
+
+    def __init__(self, message: str, *, kind: str, retry_after: int) -> None:
+        super().__init__(message, code="rate_limit_exceeded")
+        self.kind = kind
+        self.retry_after = retry_after
+
+
 def error_body(message: str, type_: str, param: str | None = None, code: str | None = None) -> bytes:
     """The JSON bytes of OpenAI's error envelope."""
     envelope: ErrorEnvelope = {"error": {"message": message, "type": type_, "param": param, "code": code}}
@@ -80,6 +91,8 @@ def domain_error_response(error: core.DomainError, retry_after: int = 1) -> Resp
         return error_response(401, error.message, "invalid_request_error", error.param, error.code)
     if isinstance(error, PayloadTooLargeError):
         return error_response(413, error.message, "invalid_request_error", error.param, error.code)
+    if isinstance(error, RateLimitExceededError):
+        return error_response(429, error.message, error.kind, None, error.code, error.retry_after)
     status, type_ = next(
         ((s, t) for cls, (s, t) in _STATUS.items() if isinstance(error, cls)), (500, "server_error")
     )

@@ -57,6 +57,9 @@ class GatewaySettings(DatabaseSettings):
     # Signs completion ids with their tenant, so feedback on another tenant's id is a 404 without a
     # lookup. Replicas must share it; empty: generated once into a 0600 file in the data dir.
     completion_id_secret: str = ""
+    # Redis holding the rate limits' counters, shared by every gateway replica, e.g.
+    # redis://127.0.0.1:6379/0. Empty: each replica counts on its own, in memory.
+    redis_url: str = ""
     bootstrap_key: str = Field("", validation_alias=AliasChoices("TUNEWAY_BOOTSTRAP_KEY", "bootstrap_key"))
     # Browser origins allowed to call the API (CORS), comma-separated or a JSON list, e.g.
     # "https://app.example.com"; "*" allows any. Empty: CORS off, no other site's page reads an answer.

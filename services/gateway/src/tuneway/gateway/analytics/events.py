@@ -18,13 +18,18 @@ MAX_MESSAGE_CHARS = 2_000
 class AnalyticsEvents:
     """Where handlers send events: `submit` is the publisher's (None: analytics is off, nothing is
     sent). `base_models` tells base models from adapters without a call on the request's time (None:
-    by the name alone, `ft:` names being adapters)."""
+    by the name alone, `ft:` names being adapters). `usage`, when given, learns each completion's
+    API key id and tokens whether analytics is on or off (the rate limiter charges them)."""
 
     def __init__(
-        self, submit: Callable[[OutgoingEvent], None] | None, base_models: BaseModels | None = None
+        self,
+        submit: Callable[[OutgoingEvent], None] | None,
+        base_models: BaseModels | None = None,
+        usage: Callable[[str, int], None] | None = None,
     ) -> None:
         self._submit = submit
         self._base_models = base_models
+        self._usage = usage
 
     @property
     def enabled(self) -> bool:
@@ -37,6 +42,8 @@ class AnalyticsEvents:
 
     def completion(self, event: epb.CompletionEvent) -> None:
         """Queues a completion event (Nats-Msg-Id = its request id); never waits."""
+        if self._usage is not None:
+            self._usage(event.api_key_id, event.prompt_tokens + event.completion_tokens)
         if self._submit is not None:
             self._submit(OutgoingEvent(COMPLETIONS_SUBJECT, event.request_id, event.SerializeToString()))
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from starlette.responses import Response
 
 from tuneway.gateway.analytics.recorder import CompletionRecorder
@@ -13,8 +13,9 @@ from tuneway.gateway.http import json_response
 from tuneway.gateway.knowledge.responses import EmbeddingList, embedding_list
 from tuneway.gateway.knowledge.schemas import EmbeddingsBody
 from tuneway.gateway.openapi import UPSTREAM, documented
+from tuneway.gateway.rate_limits.dependency import enforce_rate_limits
 
-router = APIRouter(prefix="/v1", tags=["embeddings"])
+router = APIRouter(prefix="/v1", tags=["embeddings"], dependencies=[Depends(enforce_rate_limits)])
 
 
 @router.post("/embeddings", responses=documented(EmbeddingList, 404, *UPSTREAM), summary="Create embeddings")

@@ -110,12 +110,41 @@ class TenancyAdmin:
                 raise _tenant_not_found(tenant_id)
             return await repo.list_keys(session, tenant_id)
 
+    async def set_tenant_limits(
+        self, tenant_id: str, requests_per_minute: int | None, tokens_per_minute: int | None
+    ) -> Tenant:
+        """Sets (or, with None, removes) the tenant's quotas; NotFoundError if unknown. This gateway
+        applies them from the next request, other replicas within their key cache TTL."""
+        async with self._sessions() as session:
+            tenant = await repo.get_tenant(session, tenant_id)
+            if tenant is None:
+                raise _tenant_not_found(tenant_id)
+            tenant.requests_per_minute = requests_per_minute
+            tenant.tokens_per_minute = tokens_per_minute
+            await session.commit()
+        self._authenticator.forget_all()
+        return tenant
+
+    async def set_key_limits(
+        self, key_id: str, requests_per_minute: int | None, tokens_per_minute: int | None
+    ) -> ApiKey:
+        """Sets (or, with None, removes) the key's own quotas; NotFoundError if unknown."""
+        async with self._sessions() as session:
+            key = await repo.get_key(session, key_id)
+            if key is None:
+                raise _key_not_found(key_id)
+            key.requests_per_minute = requests_per_minute
+            key.tokens_per_minute = tokens_per_minute
+            await session.commit()
+        self._authenticator.forget(key.key_hash)
+        return key
+
     async def revoke_key(self, key_id: str) -> ApiKey:
         """Revokes a key (idempotent) and evicts it from this gateway's cache; NotFoundError if unknown."""
         async with self._sessions() as session:
             key = await repo.get_key(session, key_id)
             if key is None:
-                raise NotFoundError(f"No API key with id '{key_id}'.", param="key_id", code="key_not_found")
+                raise _key_not_found(key_id)
             await repo.revoke_key(session, key, int(time.time()))
             await session.commit()
         self._authenticator.forget(key.key_hash)
@@ -128,3 +157,7 @@ def _tenant_exists(message: str, param: str) -> AlreadyExistsError:
 
 def _tenant_not_found(tenant_id: str) -> NotFoundError:
     return NotFoundError(f"No tenant with id '{tenant_id}'.", param="tenant_id", code="tenant_not_found")
+
+
+def _key_not_found(key_id: str) -> NotFoundError:
+    return NotFoundError(f"No API key with id '{key_id}'.", param="key_id", code="key_not_found")

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.core.errors import UnavailableError
 from tuneway.gateway.errors import AuthenticationError
+from tuneway.gateway.rate_limits.quotas import quotas_of
 from tuneway.gateway.tenancy import repository as repo
 from tuneway.gateway.tenancy.keys import Principal, hash_key, redact
 
@@ -63,15 +64,27 @@ class Authenticator:
         self._generation += 1
         self._cache.pop(key_hash, None)
 
+    def forget_all(self) -> None:
+        """Empties the cache, so a changed quota applies on this gateway from the next request."""
+        self._generation += 1
+        self._cache.clear()
+
     async def _lookup(self, key_hash: str) -> Principal | None:
         """The key's principal from the database (cached), or None for an unknown or revoked key."""
         generation = self._generation
         async with self._sessions() as session:
             key = await repo.find_key_by_hash(session, key_hash)
-        if key is None or key.revoked_at is not None:
+            tenant = await repo.get_tenant(session, key.tenant_id) if key is not None else None
+        if key is None or key.revoked_at is not None or tenant is None:
             self._cache.pop(key_hash, None)
             return None
-        principal = Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id)
+        quotas = quotas_of(
+            key.id,
+            (key.requests_per_minute, key.tokens_per_minute),
+            tenant.id,
+            (tenant.requests_per_minute, tenant.tokens_per_minute),
+        )
+        principal = Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id, quotas=quotas)
         if self._cache_seconds > 0 and generation == self._generation:
             now = time.monotonic()
             if len(self._cache) >= _CACHE_SWEEP_SIZE:

@@ -7,6 +7,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
+from tuneway.gateway.rate_limits.quotas import Quota
 from tuneway.gateway.tenancy.tables import ApiKey
 
 KEY_PREFIX = "sk-tw-"
@@ -14,11 +15,13 @@ KEY_PREFIX = "sk-tw-"
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: the key's tenant, its role and the key's id."""
+    """Who is calling: the key's tenant, its role, the key's id, and the quotas its requests count
+    against (the key's and the tenant's, those that set a limit)."""
 
     tenant_id: str
     role: str
     key_id: str
+    quotas: tuple[Quota, ...] = ()
 
 
 def hash_key(raw_key: str) -> str:

@@ -9,6 +9,13 @@ from typing_extensions import TypedDict  # pydantic documents typing.TypedDict o
 from tuneway.gateway.tenancy.tables import ApiKey, Tenant
 
 
+class RateLimitsObject(TypedDict):
+    """Per-minute quotas; null: no limit."""
+
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+
+
 class TenantObject(TypedDict):
     """A tenant: a customer of the platform."""
 
@@ -16,6 +23,7 @@ class TenantObject(TypedDict):
     object: Literal["tenant"]
     name: str
     created_at: int
+    rate_limits: RateLimitsObject
 
 
 class KeyObject(TypedDict):
@@ -29,6 +37,7 @@ class KeyObject(TypedDict):
     redacted: str
     created_at: int
     revoked_at: int | None
+    rate_limits: RateLimitsObject
 
 
 class CreatedKey(KeyObject):
@@ -37,9 +46,19 @@ class CreatedKey(KeyObject):
     key: str
 
 
+def _rate_limits(holder: Tenant | ApiKey) -> RateLimitsObject:
+    return {"requests_per_minute": holder.requests_per_minute, "tokens_per_minute": holder.tokens_per_minute}
+
+
 def tenant_object(tenant: Tenant) -> TenantObject:
     """The API object of a tenant."""
-    return {"id": tenant.id, "object": "tenant", "name": tenant.name, "created_at": tenant.created_at}
+    return {
+        "id": tenant.id,
+        "object": "tenant",
+        "name": tenant.name,
+        "created_at": tenant.created_at,
+        "rate_limits": _rate_limits(tenant),
+    }
 
 
 def key_object(key: ApiKey) -> KeyObject:
@@ -53,6 +72,7 @@ def key_object(key: ApiKey) -> KeyObject:
         "redacted": key.redacted,
         "created_at": key.created_at,
         "revoked_at": key.revoked_at,
+        "rate_limits": _rate_limits(key),
     }
 
 

@@ -16,7 +16,7 @@ from tuneway.gateway.tenancy.responses import (
     key_object,
     tenant_object,
 )
-from tuneway.gateway.tenancy.schemas import CreateKeyRequest, CreateTenantRequest
+from tuneway.gateway.tenancy.schemas import CreateKeyRequest, CreateTenantRequest, UpdateLimitsRequest
 
 # Every route needs an admin key.
 router = APIRouter(prefix="/admin", tags=["admin"], responses=errors(403))
@@ -46,6 +46,18 @@ async def get_tenant(tenant_id: str, _: AdminPrincipal, tenancy: Tenancy) -> Res
 
 
 @router.post(
+    "/tenants/{tenant_id}", responses=documented(TenantObject, 404), summary="Set a tenant's rate limits"
+)
+async def update_tenant(
+    tenant_id: str, body: UpdateLimitsRequest, _: AdminPrincipal, tenancy: Tenancy
+) -> Response:
+    """Sets the quotas of all the tenant's keys together: requests and tokens per minute (null: none)."""
+    limits = body.rate_limits
+    tenant = await tenancy.set_tenant_limits(tenant_id, limits.requests_per_minute, limits.tokens_per_minute)
+    return json_response(tenant_object(tenant))
+
+
+@router.post(
     "/keys", responses=documented(CreatedKey, 404, status=201), status_code=201, summary="Create an API key"
 )
 async def create_key(body: CreateKeyRequest, _: AdminPrincipal, tenancy: Tenancy) -> Response:
@@ -58,6 +70,14 @@ async def create_key(body: CreateKeyRequest, _: AdminPrincipal, tenancy: Tenancy
 async def list_keys(_: AdminPrincipal, tenancy: Tenancy, tenant_id: str | None = None) -> Response:
     """Keys of one tenant, or of every tenant; redacted only."""
     return json_response(list_object([key_object(k) for k in await tenancy.list_keys(tenant_id)]))
+
+
+@router.post("/keys/{key_id}", responses=documented(KeyObject, 404), summary="Set an API key's rate limits")
+async def update_key(key_id: str, body: UpdateLimitsRequest, _: AdminPrincipal, tenancy: Tenancy) -> Response:
+    """Sets the key's own quotas (its tenant's apply too): requests and tokens per minute (null: none)."""
+    limits = body.rate_limits
+    key = await tenancy.set_key_limits(key_id, limits.requests_per_minute, limits.tokens_per_minute)
+    return json_response(key_object(key))
 
 
 @router.delete("/keys/{key_id}", responses=documented(Deleted, 404), summary="Revoke an API key")

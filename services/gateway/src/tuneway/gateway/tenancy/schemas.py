@@ -24,3 +24,22 @@ class CreateKeyRequest(BaseModel):
     tenant_id: str
     role: Literal["member", "admin"] = "member"
     name: str = Field("", max_length=256)
+
+
+class RateLimits(BaseModel):
+    """Per-minute quotas; null (or absent) removes a limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    requests_per_minute: int | None = Field(None, ge=1, le=2**53, description="Requests per minute.")
+    tokens_per_minute: int | None = Field(
+        None, ge=1, le=2**53, description="Prompt and completion tokens per minute."
+    )
+
+
+class UpdateLimitsRequest(BaseModel):
+    """Body of POST /admin/tenants/{tenant_id} and POST /admin/keys/{key_id}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rate_limits: RateLimits

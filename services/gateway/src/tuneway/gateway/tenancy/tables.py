@@ -29,6 +29,9 @@ class Tenant(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[int] = mapped_column(BigInteger)
+    # Per-minute quotas of all the tenant's keys together; None: no limit.
+    requests_per_minute: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    tokens_per_minute: Mapped[int | None] = mapped_column(BigInteger, default=None)
 
 
 class ApiKey(Base):
@@ -49,3 +52,6 @@ class ApiKey(Base):
     redacted: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # Per-minute quotas of this key alone (its tenant's apply too); None: no limit.
+    requests_per_minute: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    tokens_per_minute: Mapped[int | None] = mapped_column(BigInteger, default=None)

@@ -1,0 +1,1 @@
+"""Per-minute request and token limits of API keys and tenants, enforced across gateway replicas."""

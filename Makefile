@@ -18,7 +18,7 @@ PACKAGES := libs/contracts libs/core libs/devstack services/inference services/g
 PROTOS := $(shell find proto -name '*.proto')
 STUBS := libs/contracts/src
 
-.PHONY: help install run test model proto proto-check lint bench images clean dashboards prometheus kubectl
+.PHONY: help install run test model proto proto-check lint bench images clean dashboards prometheus kubectl images-cuda images-constraints
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -91,8 +91,24 @@ dashboards: install ## regenerate the Grafana dashboards in deploy/grafana/dashb
 bench: install model ## gateway vs vLLM's own OpenAI server (see bench/README.md)
 	$(PY) bench/gateway_vs_vllm.py
 
-images: ## build the service images (needs a Docker engine)
-	for svc in gateway inference prompt-svc retriever trainer; do docker build -f services/$$svc/Dockerfile -t tuneway/$$svc:dev .; done
+# Image tags are the overlays' (deploy/k8s/overlays/*/kustomization.yaml); BASE_IMAGE replaces the
+# Python base image, e.g. with one made from Debian's packages where no registry answers.
+IMAGE_TAG ?= 0.1.0
+BASE_IMAGE ?= python:3.11.14-slim-bookworm
+DOCKER_BUILD = docker build --build-arg BASE_IMAGE=$(BASE_IMAGE)
+
+images: ## build every service image, inference on vLLM's CPU build (needs a Docker engine)
+	for svc in gateway prompt-svc retriever trainer analytics; do \
+		$(DOCKER_BUILD) -f services/$$svc/Dockerfile -t tuneway/$$svc:$(IMAGE_TAG) .; done
+	$(DOCKER_BUILD) --target cpu -f services/inference/Dockerfile -t tuneway/inference:$(IMAGE_TAG)-cpu .
+
+images-cuda: ## build the inference image on vLLM's CUDA build (the prod overlay's)
+	$(DOCKER_BUILD) --target cuda -f services/inference/Dockerfile -t tuneway/inference:$(IMAGE_TAG)-cuda .
+
+images-constraints: install ## pin the images' Python packages to what .venv runs (deploy/images/constraints.txt)
+	{ sed -n '1,3p' deploy/images/constraints.txt; $(PIP) freeze --exclude-editable \
+		| grep -v -e '^torch==' -e ' @ ' -e '^#'; echo 'torch==2.13.0'; } > deploy/images/constraints.txt.new
+	mv deploy/images/constraints.txt.new deploy/images/constraints.txt
 
 clean: ## remove the virtualenv (var/ keeps your data)
 	rm -rf $(VENV)

@@ -170,3 +170,22 @@ def test_in_cluster_nats_keeps_jetstream_on_file_storage_synced_always() -> None
     }
     claims = {claim["metadata"]["name"] for claim in nats["spec"]["volumeClaimTemplates"]}
     assert mounts["/data"] in claims, "JetStream's store is on a persistent volume"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_migration_jobs_need_only_what_the_first_upgrade_step_applies(overlay: str) -> None:
+    """deploy/README.md upgrades by applying `component in (config, migration)` first."""
+    manifest = manifests(overlay)
+    jobs = [
+        j
+        for j in manifest.of_kind("Job")
+        if j["metadata"]["labels"].get("app.kubernetes.io/component") == "migration"
+    ]
+    assert jobs
+    for job in jobs:
+        for container in job["spec"]["template"]["spec"]["containers"]:
+            for source in container.get("envFrom", []):
+                cm = manifest.named("ConfigMap", source["configMapRef"]["name"])
+                assert cm["metadata"]["labels"].get("app.kubernetes.io/component") == "config", cm[
+                    "metadata"
+                ]["name"]

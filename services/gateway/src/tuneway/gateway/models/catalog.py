@@ -9,9 +9,11 @@ from collections.abc import Mapping
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2 as ppb
-from tuneway.core.errors import InvalidArgumentError, UnavailableError
+from tuneway.api.retriever.v1 import retriever_pb2 as rpb
+from tuneway.core.errors import DeadlineExceededError, InvalidArgumentError, UnavailableError
 from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.clients.prompt import PromptClient
+from tuneway.gateway.clients.retriever import RetrieverClient
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +42,17 @@ async def all_models(
     except UnavailableError:
         log.warning("assistants not listed: the prompt service is unavailable")
         return models, []
+
+
+async def embedding_models(retriever: RetrieverClient, tenant_id: str) -> list[rpb.EmbeddingModel]:
+    """The retriever's embedders (/v1/embeddings' models); none while the retriever is unavailable, so
+    that the generation models still list."""
+    request = rpb.ListEmbeddingModelsRequest(tenant_id=tenant_id)
+    try:
+        return list((await retriever.call(retriever.stub.ListEmbeddingModels, request)).models)
+    except (UnavailableError, DeadlineExceededError):
+        log.warning("embedding models not listed: the retriever is unavailable")
+        return []
 
 
 def model_not_found_message(model: str) -> str:

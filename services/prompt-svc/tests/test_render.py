@@ -99,6 +99,22 @@ async def test_assistant_render_builds_the_conversation(stub: Any, tenant: str) 
     assert again.messages[:3] == result.messages[:3]
 
 
+async def test_tool_calls_and_results_pass_through_rendering(stub: Any, tenant: str) -> None:
+    await _setup(stub, tenant)
+    call = pb.ToolCall(id="call_1", name="track_parcel", arguments='{"order": "A-17"}')
+    request = _render(tenant, "Where is A-17?")
+    request.messages.extend(
+        [
+            pb.ChatMessage(role="assistant", tool_calls=[call]),
+            pb.ChatMessage(role="tool", tool_call_id="call_1", content='{"status": "shipped"}'),
+        ]
+    )
+    result = await stub.RenderPrompt(request)
+    # An agent's history reaches the model's template as the client sent it, after the prompt's turns.
+    assert list(result.messages[-2:]) == list(request.messages[-2:])
+    assert result.messages[-3] == pb.ChatMessage(role="user", content="Customer (any): Where is A-17?")
+
+
 async def test_variants_fall_back_from_language_and_channel(stub: Any, tenant: str) -> None:
     await _setup(stub, tenant)
 

@@ -38,7 +38,13 @@ class InferenceServer:
         if settings.pin_engine_core:
             pin_engine_core_to_workers()
         self.adapters = AdapterSet()
-        service = InferenceService(self.engine, self.adapters, settings.model_name(), settings.max_model_len)
+        service = InferenceService(
+            self.engine,
+            self.adapters,
+            settings.model_name(),
+            settings.max_model_len,
+            tool_parser=settings.tool_parser,
+        )
         self._servicer = InferenceServicer(service, self.adapters)
         self._grpc = build_server(
             service="inference",

@@ -13,6 +13,21 @@ from typing import Any
 from tuneway.core.errors import InvalidArgumentError, NotFoundError, UnavailableError
 from tuneway.inference.adapters import Adapter, AdapterSet
 from tuneway.inference.metrics import IN_FLIGHT, LATENCY, REQUESTS, TIME_TO_FIRST_TOKEN, TOKENS
+from tuneway.inference.tool_readers import (
+    NamedReader,
+    OutputReader,
+    PlainReader,
+    RequiredReader,
+    auto_reader,
+)
+from tuneway.inference.tools import (
+    ToolCall,
+    ToolCallDelta,
+    Tools,
+    forced_schema,
+    template_arguments,
+    template_tools,
+)
 
 # Endings of a generation that the engine chose, not the model: it aborted the request (shutting down)
 # or failed it in a way vLLM calls retryable. The client should retry, so they are 503s, not replies.
@@ -37,6 +52,26 @@ class ChatTurn:
     role: str
     content: str
     name: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
+
+    def for_template(self) -> dict[str, Any]:
+        """The turn as chat templates (and transformers) expect it, in OpenAI's message shape."""
+        turn: dict[str, Any] = {"role": self.role, "content": self.content}
+        if self.name:
+            turn["name"] = self.name
+        if self.tool_calls:
+            turn["tool_calls"] = [
+                {
+                    "id": call.id,
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": template_arguments(call.arguments)},
+                }
+                for call in self.tool_calls
+            ]
+        if self.tool_call_id:
+            turn["tool_call_id"] = self.tool_call_id
+        return turn
 
 
 @dataclass(frozen=True)
@@ -61,12 +96,16 @@ class GenerationRequest:
     # "text", "json_object" or "json_schema" (with `json_schema` holding the schema as JSON).
     response_format: str = "text"
     json_schema: str = ""
+    tools: Tools = field(default_factory=Tools)
+    # The client streams: auto tool calls are parsed as they are generated, else once at the end.
+    stream: bool = False
 
 
 @dataclass(frozen=True)
 class GenerationChunk:
     text: str
     finish_reason: str | None = None
+    tool_calls: tuple[ToolCallDelta, ...] = ()
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
@@ -83,13 +122,29 @@ class ModelEntry:
 class InferenceService:
     """Runs generations for the base model and the tenant's adapters; aborts them when cancelled."""
 
-    def __init__(self, engine: Any, adapters: AdapterSet, base_model: str, max_model_len: int) -> None:
+    def __init__(
+        self,
+        engine: Any,
+        adapters: AdapterSet,
+        base_model: str,
+        max_model_len: int,
+        tool_parser: str = "",
+    ) -> None:
         self._engine = engine
         self._adapters = adapters
         self._base_model = base_model
         self._max_model_len = max_model_len
         self._tokenizer = engine.get_tokenizer()
         self._started_at = int(time.time())
+        if tool_parser:
+            from vllm.tool_parsers import ToolParserManager
+
+            if tool_parser not in ToolParserManager.list_registered():
+                raise ValueError(
+                    f"INFERENCE_TOOL_PARSER={tool_parser!r} is not one of vLLM's tool parsers: "
+                    + ", ".join(ToolParserManager.list_registered())
+                )
+        self._tool_parser = tool_parser
 
     def list_models(self, tenant_id: str) -> list[ModelEntry]:
         """The base model, then the tenant's adapters."""
@@ -114,15 +169,14 @@ class InferenceService:
             )
         return adapter
 
-    def _prompt_ids(self, messages: tuple[ChatTurn, ...]) -> list[int]:
+    def _prompt_ids(self, messages: tuple[ChatTurn, ...], tools: list[dict[str, Any]] | None) -> list[int]:
         if not messages:
             raise InvalidArgumentError("messages must hold at least one message", param="messages")
-        turns = [
-            {"role": m.role, "content": m.content} | ({"name": m.name} if m.name else {}) for m in messages
-        ]
+        turns = [m.for_template() for m in messages]
         try:
+            # The model's own template renders the functions and past calls in the model's own format.
             ids = self._tokenizer.apply_chat_template(
-                turns, add_generation_prompt=True, tokenize=True, return_dict=False
+                turns, tools=tools, add_generation_prompt=True, tokenize=True, return_dict=False
             )
         except Exception as error:  # templates raise on conversations they do not support
             raise InvalidArgumentError(
@@ -130,7 +184,30 @@ class InferenceService:
             ) from error
         return list(ids)
 
-    def _sampling_params(self, request: GenerationRequest, prompt_len: int) -> Any:
+    def _reader(self, request: GenerationRequest, tools: list[dict[str, Any]] | None) -> OutputReader:
+        """How the output is read: plain content, a forced call, or the model's own choice."""
+        mode = request.tools.mode
+        if mode == "function":
+            return NamedReader(request.tools.choice.function_name)
+        if mode == "required":
+            return RequiredReader()
+        if mode == "auto" and tools:
+            if not self._tool_parser:
+                raise InvalidArgumentError(
+                    "tool_choice 'auto' needs a tool call parser for this model, and this server has "
+                    "none (INFERENCE_TOOL_PARSER); use 'required' or name a function",
+                    param="tool_choice",
+                )
+            return auto_reader(
+                self._tool_parser,
+                self._tokenizer,
+                tools,
+                stream=request.stream,
+                parallel=request.tools.parallel,
+            )
+        return PlainReader()
+
+    def _sampling_params(self, request: GenerationRequest, prompt_len: int, reader: OutputReader) -> Any:
         from vllm.exceptions import VLLMClientError
         from vllm.sampling_params import RequestOutputKind, SamplingParams, StructuredOutputsParams
 
@@ -154,7 +231,11 @@ class InferenceService:
                 code="context_length_exceeded",
             )
         structured = None
-        if request.response_format == "json_object":
+        # A forced call is decoded under its schema; the text reply's response_format has no say then.
+        forced = forced_schema(request.tools)
+        if forced is not None:
+            structured = StructuredOutputsParams(json=forced)
+        elif request.response_format == "json_object":
             structured = StructuredOutputsParams(json_object=True)
         elif request.response_format == "json_schema":
             try:
@@ -175,6 +256,7 @@ class InferenceService:
                 presence_penalty=s.presence_penalty or 0.0,
                 frequency_penalty=s.frequency_penalty or 0.0,
                 structured_outputs=structured,
+                skip_special_tokens=getattr(reader, "skip_special_tokens", True),
                 output_kind=RequestOutputKind.DELTA,
             )
         except VLLMClientError as error:  # vLLM's own checks of the values (e.g. top_p that reached 0.0)
@@ -187,8 +269,10 @@ class InferenceService:
         from vllm.v1.engine.exceptions import EngineDeadError
 
         adapter = self._resolve(request.model, request.tenant_id)
-        prompt_ids = self._prompt_ids(request.messages)
-        params = self._sampling_params(request, len(prompt_ids))
+        tools = template_tools(request.tools)
+        prompt_ids = self._prompt_ids(request.messages, tools)
+        reader = self._reader(request, tools)
+        params = self._sampling_params(request, len(prompt_ids), reader)
         lora = None
         if adapter is not None:
             from vllm.lora.request import LoRARequest
@@ -218,16 +302,19 @@ class InferenceService:
                         TIME_TO_FIRST_TOKEN.observe(first_token_at - started)
                     if output.finished and choice.finish_reason in _RETRYABLE_ENDINGS:
                         raise engine_unavailable()
+                    parsed = reader.feed(choice.text, choice.token_ids)
                     if output.finished:
                         outcome = "finished"
+                        parsed.extend(reader.finish())
                         yield GenerationChunk(
-                            text=choice.text,
-                            finish_reason="length" if choice.finish_reason == "length" else "stop",
+                            text=parsed.content,
+                            finish_reason=_finish_reason(choice.finish_reason, reader, request.tools),
                             prompt_tokens=len(prompt_ids),
                             completion_tokens=completion_tokens,
+                            tool_calls=tuple(parsed.calls),
                         )
-                    elif choice.text:
-                        yield GenerationChunk(text=choice.text)
+                    elif parsed.content or parsed.calls:
+                        yield GenerationChunk(text=parsed.content, tool_calls=tuple(parsed.calls))
         except EngineDeadError as error:
             outcome = "error"
             raise engine_unavailable() from error
@@ -243,3 +330,13 @@ class InferenceService:
             LATENCY.observe(time.perf_counter() - started)
             TOKENS.labels("prompt").inc(len(prompt_ids))
             TOKENS.labels("completion").inc(completion_tokens)
+
+
+def _finish_reason(engine_reason: str | None, reader: OutputReader, tools: Tools) -> str:
+    """OpenAI's: `tool_calls` when the model stopped after calling (auto or required), `stop` after a
+    named function's call (as OpenAI answers a forced function), `length` when cut off."""
+    if engine_reason == "length":
+        return "length"
+    if reader.called and tools.mode in ("auto", "required"):
+        return "tool_calls"
+    return "stop"

@@ -12,6 +12,25 @@ from tuneway.api.inference.v1 import inference_pb2_grpc
 from tuneway.inference.adapters import AdapterSet
 from tuneway.inference.multiplex import GenerationMultiplexer
 from tuneway.inference.service import ChatTurn, GenerationChunk, GenerationRequest, InferenceService, Sampling
+from tuneway.inference.tools import FunctionTool, ToolCall, ToolChoice, Tools
+
+
+def _turn(m: pb.ChatMessage) -> ChatTurn:
+    return ChatTurn(
+        m.role,
+        m.content,
+        m.name,
+        tool_calls=tuple(ToolCall(c.id, c.name, c.arguments) for c in m.tool_calls),
+        tool_call_id=m.tool_call_id,
+    )
+
+
+def _tools(message: pb.GenerateRequest) -> Tools:
+    return Tools(
+        functions=tuple(FunctionTool(t.name, t.description, t.parameters) for t in message.tools),
+        choice=ToolChoice(message.tool_choice.mode, message.tool_choice.function_name),
+        parallel=message.parallel_tool_calls if message.HasField("parallel_tool_calls") else True,
+    )
 
 
 def _request_from_proto(message: pb.GenerateRequest) -> GenerationRequest:
@@ -19,7 +38,7 @@ def _request_from_proto(message: pb.GenerateRequest) -> GenerationRequest:
     return GenerationRequest(
         tenant_id=message.tenant_id,
         model=message.model,
-        messages=tuple(ChatTurn(m.role, m.content, m.name) for m in message.messages),
+        messages=tuple(_turn(m) for m in message.messages),
         sampling=Sampling(
             temperature=p.temperature if p.HasField("temperature") else None,
             top_p=p.top_p if p.HasField("top_p") else None,
@@ -33,16 +52,22 @@ def _request_from_proto(message: pb.GenerateRequest) -> GenerationRequest:
         request_id=message.request_id,
         response_format=message.response_format.type or "text",
         json_schema=message.response_format.json_schema,
+        tools=_tools(message),
+        stream=message.stream,
     )
 
 
 def _response(chunk: GenerationChunk) -> pb.GenerateResponse:
+    calls = [
+        pb.ToolCallDelta(index=c.index, id=c.id, name=c.name, arguments=c.arguments) for c in chunk.tool_calls
+    ]
     if chunk.finish_reason is None:
-        return pb.GenerateResponse(text_delta=chunk.text)
+        return pb.GenerateResponse(text_delta=chunk.text, tool_calls=calls)
     return pb.GenerateResponse(
         text_delta=chunk.text,
         finish_reason=chunk.finish_reason,
         usage=pb.Usage(prompt_tokens=chunk.prompt_tokens, completion_tokens=chunk.completion_tokens),
+        tool_calls=calls,
     )
 
 

@@ -33,6 +33,10 @@ class InferenceSettings(GrpcServiceSettings):
     # On CPU, keep vLLM's busy-waiting engine-core process on the model worker's cores so it cannot
     # starve the threads that stream responses (see cpu_affinity.py).
     pin_engine_core: bool = True
+    # vLLM's tool call parser for the model's own call format, which reads `tool_choice: auto` replies
+    # (`required` and named functions need none). hermes reads `<tool_call>{json}</tool_call>`: the demo
+    # model's format, and Qwen 2.5/3's and Hermes'. Empty: `auto` is refused with a 400.
+    tool_parser: str = "hermes"
     # Seconds to let in-flight generations finish on SIGTERM before they are cancelled.
     drain_seconds: float = 10.0
 

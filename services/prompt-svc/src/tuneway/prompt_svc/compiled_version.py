@@ -11,10 +11,22 @@ from tuneway.prompt_svc.sandbox import CompiledTemplate, Limits, PromptSandbox, 
 
 
 @dataclass(frozen=True)
+class ToolCall:
+    """A function call of an assistant turn (its arguments as JSON text)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass(frozen=True)
 class Turn:
     role: str
     content: str
     name: str = ""
+    # An assistant turn's function calls and a tool turn's call id: rendering passes them through.
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
 
 
 @dataclass(frozen=True)

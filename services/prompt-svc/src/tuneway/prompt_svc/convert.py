@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
+from tuneway.prompt_svc.compiled_version import ToolCall, Turn
 from tuneway.prompt_svc.domain import (
     AssistantInfo,
     ExperimentArm,
@@ -19,6 +20,19 @@ from tuneway.prompt_svc.domain import (
     VersionInfo,
 )
 from tuneway.prompt_svc.role_templates import RoleTemplate
+
+
+def turn_from(m: pb.ChatMessage) -> Turn:
+    """A conversation turn, with its tool calls or the call id it answers."""
+    calls = tuple(ToolCall(c.id, c.name, c.arguments) for c in m.tool_calls)
+    return Turn(m.role, m.content, m.name, calls, m.tool_call_id)
+
+
+def turn_to(t: Turn) -> pb.ChatMessage:
+    calls = [pb.ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in t.tool_calls]
+    return pb.ChatMessage(
+        role=t.role, content=t.content, name=t.name, tool_calls=calls, tool_call_id=t.tool_call_id
+    )
 
 
 def parameters_from(p: pb.ModelParameters) -> Parameters:

@@ -7,7 +7,6 @@ import grpc
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2_grpc
 from tuneway.prompt_svc import convert
-from tuneway.prompt_svc.compiled_version import Turn
 from tuneway.prompt_svc.render_pipeline import RenderRequest
 from tuneway.prompt_svc.role_templates import TEMPLATES, get_template
 from tuneway.prompt_svc.service import PromptService
@@ -29,7 +28,7 @@ class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
                 prompt=request.prompt,
                 version=request.version,
                 label=request.label,
-                messages=tuple(Turn(m.role, m.content, m.name) for m in request.messages),
+                messages=tuple(convert.turn_from(m) for m in request.messages),
                 variables=dict(request.variables),
                 user=request.user,
                 conversation_id=request.conversation_id,
@@ -39,7 +38,7 @@ class PromptServicer(prompt_pb2_grpc.PromptServiceServicer):
             )
         )
         return pb.RenderPromptResponse(
-            messages=[pb.ChatMessage(role=m.role, content=m.content, name=m.name) for m in result.messages],
+            messages=[convert.turn_to(m) for m in result.messages],
             parameters=convert.parameters_to(result.parameters),
             model=result.model,
             prompt_id=result.prompt_id,

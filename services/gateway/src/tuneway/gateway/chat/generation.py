@@ -9,7 +9,29 @@ import orjson
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2 as ppb
-from tuneway.gateway.chat.schemas import ChatCompletionRequest
+from tuneway.gateway.chat.schemas import ChatCompletionRequest, ChatMessage
+from tuneway.gateway.chat.tool_schemas import NamedToolChoice
+
+
+def _message(m: ChatMessage) -> pb.ChatMessage:
+    return pb.ChatMessage(
+        # OpenAI's `developer` role is the newer name of `system`; templates know only the latter.
+        role="system" if m.role == "developer" else m.role,
+        content=m.text(),
+        name=m.name or "",
+        tool_calls=[
+            pb.ToolCall(id=c.id, name=c.function.name, arguments=c.function.arguments)
+            for c in m.tool_calls or ()
+        ],
+        tool_call_id=m.tool_call_id or "",
+    )
+
+
+def _tool_choice(body: ChatCompletionRequest) -> pb.ToolChoice:
+    choice = body.tool_choice
+    if isinstance(choice, NamedToolChoice):
+        return pb.ToolChoice(mode="function", function_name=choice.function.name)
+    return pb.ToolChoice(mode=choice or "")
 
 
 def generate_request(body: ChatCompletionRequest, tenant_id: str, request_id: str) -> pb.GenerateRequest:
@@ -33,20 +55,27 @@ def generate_request(body: ChatCompletionRequest, tenant_id: str, request_id: st
         fmt.type = body.response_format.type
         if body.response_format.json_schema is not None:
             fmt.json_schema = orjson.dumps(body.response_format.json_schema.schema_).decode()
-    return pb.GenerateRequest(
+    request = pb.GenerateRequest(
         tenant_id=tenant_id,
         request_id=request_id,
         model=body.model,
-        messages=[
-            # OpenAI's `developer` role is the newer name of `system`; templates know only the latter.
-            pb.ChatMessage(
-                role="system" if m.role == "developer" else m.role, content=m.text(), name=m.name or ""
-            )
-            for m in body.messages
-        ],
+        messages=[_message(m) for m in body.messages],
         params=params,
         response_format=fmt,
+        tools=[
+            pb.FunctionTool(
+                name=t.function.name,
+                description=t.function.description or "",
+                parameters=orjson.dumps(t.function.parameters).decode() if t.function.parameters else "",
+            )
+            for t in body.tools or ()
+        ],
+        tool_choice=_tool_choice(body),
+        stream=body.stream,
     )
+    if body.parallel_tool_calls is not None:
+        request.parallel_tool_calls = body.parallel_tool_calls
+    return request
 
 
 def apply_rendered(
@@ -56,7 +85,14 @@ def apply_rendered(
     experiment arm's) model, and the prompt's parameters wherever the client did not set its own."""
     del request.messages[:]
     request.messages.extend(
-        pb.ChatMessage(role=m.role, content=m.content, name=m.name) for m in rendered.messages
+        pb.ChatMessage(
+            role=m.role,
+            content=m.content,
+            name=m.name,
+            tool_calls=[pb.ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in m.tool_calls],
+            tool_call_id=m.tool_call_id,
+        )
+        for m in rendered.messages
     )
     request.model = rendered.model
     _merge_parameters(request.params, rendered.parameters, body)

@@ -49,10 +49,24 @@ class Usage(TypedDict):
     total_tokens: int
 
 
+class CalledFunction(TypedDict):
+    name: str
+    arguments: str  # JSON text
+
+
+class ToolCall(TypedDict):
+    id: str
+    type: Literal["function"]
+    function: CalledFunction
+
+
 class CompletionMessage(TypedDict):
+    """The reply: content, or null when the model only called functions (`tool_calls`)."""
+
     role: Literal["assistant"]
-    content: str
+    content: str | None
     refusal: None
+    tool_calls: NotRequired[list[ToolCall]]
 
 
 class CompletionChoice(TypedDict):
@@ -75,10 +89,26 @@ class ChatCompletion(TypedDict):
     tuneway: NotRequired[Served]
 
 
+class ChunkFunction(TypedDict, total=False):
+    name: str
+    arguments: str
+
+
+class ChunkToolCall(TypedDict, total=False):
+    """A part of the call at `index`: its first part has id, type and function.name (arguments ""),
+    the following parts more function.arguments text."""
+
+    index: int
+    id: str
+    type: Literal["function"]
+    function: ChunkFunction
+
+
 class ChunkDelta(TypedDict, total=False):
     role: Literal["assistant"]
-    content: str
+    content: str | None
     refusal: None
+    tool_calls: list[ChunkToolCall]
 
 
 class ChunkChoice(TypedDict):
@@ -101,6 +131,40 @@ class ChatCompletionChunk(TypedDict):
     choices: list[ChunkChoice]
     usage: NotRequired[Usage | None]
     tuneway: NotRequired[Served]
+
+
+class ToolCalls:
+    """The calls of a reply, assembled from their streamed parts."""
+
+    def __init__(self) -> None:
+        self._calls: dict[int, tuple[str, str, list[str]]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self._calls)
+
+    def add(self, response: pb.GenerateResponse) -> None:
+        for part in response.tool_calls:
+            if part.index not in self._calls:
+                self._calls[part.index] = (part.id, part.name, [])
+            self._calls[part.index][2].append(part.arguments)
+
+    def whole(self) -> list[ToolCall]:
+        return [
+            {"id": id_, "type": "function", "function": {"name": name, "arguments": "".join(arguments)}}
+            for _, (id_, name, arguments) in sorted(self._calls.items())
+        ]
+
+
+def chunk_tool_call(part: pb.ToolCallDelta) -> ChunkToolCall:
+    """A call part as a chunk's `delta.tool_calls` item."""
+    if part.id:
+        return {
+            "index": part.index,
+            "id": part.id,
+            "type": "function",
+            "function": {"name": part.name, "arguments": part.arguments},
+        }
+    return {"index": part.index, "function": {"arguments": part.arguments}}
 
 
 @dataclass(frozen=True)
@@ -151,10 +215,16 @@ async def collect_completion(
     served: Served | None = None,
 ) -> bytes:
     """The whole `chat.completion` object, once generation finished; `served` is an assistant's."""
-    parts, last = [first.text_delta], first
+    parts, calls, last = [first.text_delta], ToolCalls(), first
+    calls.add(first)
     async for response in rest:
         parts.append(response.text_delta)
+        calls.add(response)
         last = response
+    message: CompletionMessage = {"role": "assistant", "content": "".join(parts), "refusal": None}
+    if calls:
+        message["tool_calls"] = calls.whole()
+        message["content"] = message["content"] or None  # OpenAI's null when the reply is only calls
     completion: ChatCompletion = {
         "id": completion_id,
         "object": "chat.completion",
@@ -163,7 +233,7 @@ async def collect_completion(
         "choices": [
             {
                 "index": 0,
-                "message": {"role": "assistant", "content": "".join(parts), "refusal": None},
+                "message": message,
                 "logprobs": None,
                 "finish_reason": last.finish_reason or "stop",
             }
@@ -226,6 +296,9 @@ async def stream_completion(
         while True:
             if response.text_delta:
                 yield writer.chunk({"content": response.text_delta})
+            # One call part per chunk, as OpenAI streams them.
+            for call in response.tool_calls:
+                yield writer.chunk({"tool_calls": [chunk_tool_call(call)]})
             if response.finish_reason:
                 last = response
                 yield writer.chunk({}, response.finish_reason)

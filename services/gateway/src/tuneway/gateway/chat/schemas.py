@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-import jsonschema
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from tuneway.gateway.chat.tool_schemas import (
+    FunctionTool,
+    MessageToolCall,
+    ToolChoice,
+    check_json_schema,
+    check_tool_choice,
+    check_tools,
+)
 from tuneway.gateway.wire_types import Int64, PositiveInt32, Probability, UnicodeModel
 
 
@@ -23,8 +30,28 @@ class TextPart(_Lenient):
 
 class ChatMessage(_Lenient):
     role: Literal["system", "developer", "user", "assistant", "tool"]
+    # May be null in an assistant turn that only called tools.
     content: str | list[TextPart] | None = None
     name: str | None = None
+    # The functions an assistant turn called, and the call a tool turn answers.
+    tool_calls: list[MessageToolCall] | None = None
+    tool_call_id: str | None = Field(default=None, validate_default=True)
+
+    @field_validator("tool_calls")
+    @classmethod
+    def _calls_of_the_assistant(
+        cls, value: list[MessageToolCall] | None, info: ValidationInfo
+    ) -> list[MessageToolCall] | None:
+        if value and info.data.get("role") != "assistant":
+            raise ValueError("only assistant messages carry tool_calls")
+        return value
+
+    @field_validator("tool_call_id")
+    @classmethod
+    def _tool_results_name_their_call(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if info.data.get("role") == "tool" and not value:
+            raise PydanticCustomError("missing", "a tool message needs the id of the call it answers")
+        return value
 
     def text(self) -> str:
         """The content as one string (text parts joined)."""
@@ -47,12 +74,7 @@ class JsonSchemaFormat(_Lenient):
     @field_validator("schema_")
     @classmethod
     def _valid_schema(cls, value: dict[str, Any]) -> dict[str, Any]:
-        # vLLM's structured-output backend raised a ValueError (a 500) on schemas that break the metaschema.
-        try:
-            jsonschema.validators.validator_for(value).check_schema(value)
-        except jsonschema.SchemaError as error:
-            raise ValueError(f"not a valid JSON schema: {error.message}") from error
-        return value
+        return check_json_schema(value)
 
 
 class ResponseFormat(_Lenient):
@@ -76,6 +98,10 @@ class ChatCompletionRequest(_Lenient):
     stream: bool = False
     stream_options: StreamOptions | None = None
     response_format: ResponseFormat | None = None
+    # Functions the model may call; `tool_choice` defaults to auto with tools (OpenAI's default).
+    tools: Annotated[list[FunctionTool], Field(min_length=1, max_length=128)] | None = None
+    tool_choice: ToolChoice | None = None
+    parallel_tool_calls: bool | None = None
     user: str | None = None
     metadata: dict[str, str] | None = None
     # tuneway extension for `assistant:<name>` models: values of the prompt's declared variables.
@@ -97,6 +123,24 @@ class ChatCompletionRequest(_Lenient):
         if value is None or value is False or value == {}:
             return value
         raise PydanticCustomError("unsupported_parameter", "this parameter is not supported")
+
+    @field_validator("tools")
+    @classmethod
+    def _unique_functions(cls, value: list[FunctionTool] | None) -> list[FunctionTool] | None:
+        return check_tools(value)
+
+    @field_validator("tool_choice")
+    @classmethod
+    def _choice_among_tools(cls, value: ToolChoice | None, info: ValidationInfo) -> ToolChoice | None:
+        check_tool_choice(value, info.data.get("tools"))
+        return value
+
+    @field_validator("parallel_tool_calls")
+    @classmethod
+    def _parallel_needs_tools(cls, value: bool | None, info: ValidationInfo) -> bool | None:
+        if value is not None and not info.data.get("tools"):
+            raise ValueError("'parallel_tool_calls' is only allowed when 'tools' are specified")
+        return value
 
     @field_validator("stop")
     @classmethod

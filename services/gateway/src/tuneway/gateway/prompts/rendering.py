@@ -16,6 +16,16 @@ class Message(Protocol):
     role: str
     content: str
     name: str
+    tool_call_id: str
+
+    @property
+    def tool_calls(self) -> Iterable[ToolCall]: ...
+
+
+class ToolCall(Protocol):
+    id: str
+    name: str
+    arguments: str
 
 
 def render_request(
@@ -59,7 +69,17 @@ async def render_for_assistant(
     metadata: Mapping[str, str] | None,
 ) -> pb.RenderPromptResponse:
     """The assistant's rendered conversation, model and parameters."""
-    conversation = [pb.ChatMessage(role=m.role, content=m.content, name=m.name) for m in messages]
+    # Tool calls and results pass through rendering untouched, so an agent's history survives it.
+    conversation = [
+        pb.ChatMessage(
+            role=m.role,
+            content=m.content,
+            name=m.name,
+            tool_calls=[pb.ToolCall(id=c.id, name=c.name, arguments=c.arguments) for c in m.tool_calls],
+            tool_call_id=m.tool_call_id,
+        )
+        for m in messages
+    ]
     request = render_request(tenant_id, conversation, variables, user, metadata, assistant=assistant)
     response: pb.RenderPromptResponse = await prompts.call(prompts.stub.RenderPrompt, request)
     return response

@@ -6,8 +6,11 @@
             size); goal >= 20,000 events/s on 2 cores. Two streams:
               backfill  one tenant's 30 days replayed at full speed (each batch spans hours, so it
                         touches many hourly rows): the data the summaries are then timed on;
-              live      a stream stamped at 20,000 events/s, spread over 20 tenants (Zipf): what the
-                        consumer meets under that load, where every tenant has few events per batch.
+              live      a stream stamped at 20,000 events/s from now on, spread over 20 tenants
+                        (Zipf): what the consumer meets under that load, where every tenant has few
+                        events per batch, all in the open day (hourly rollup rows only: the folding
+                        job adds closed days up into daily rows later).
+            Each store starts as the service does: migrated, then closed days folded (none yet).
   summary   GetSummary's read path (SummaryReader) over the whole 30 days: group_by none, one and two
             dimensions, a filter, a filter with a group, partial days (p50 and p95 of 50 runs each;
             goal p50 <= 100 ms), and one 3-dimension query the raw events answer (5 runs, reported,
@@ -43,6 +46,7 @@ from sqlalchemy import text as sql_text
 from tuneway.analytics.domain import Slice, Window
 from tuneway.analytics.ingest import ClassifiedCompletion, EventWriter
 from tuneway.analytics.main import MIGRATIONS
+from tuneway.analytics.rollup_folding import fold_closed_days
 from tuneway.analytics.settings import AnalyticsSettings
 from tuneway.analytics.summaries import SummaryReader
 from tuneway.api.events.v1 import events_pb2
@@ -52,7 +56,8 @@ ROOT = Path(__file__).resolve().parent.parent
 TENANT = "bench-tenant"
 START_MS = 1_767_225_600_000
 DAYS = 30
-BATCH = AnalyticsSettings().batch_size  # the consumer's default batch
+SETTINGS = AnalyticsSettings()
+BATCH = SETTINGS.batch_size  # the consumer's default batch
 RUNS = 50
 POSTGRES_ADMIN = os.environ.get("TUNEWAY_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ASSISTANTS = {  # name -> (base model, adapter, prompt versions, experiment arms)
@@ -115,10 +120,11 @@ def generate(
     count: int, seed: int = 11, live: bool = False
 ) -> tuple[list[ClassifiedCompletion], list[events_pb2.FeedbackEvent]]:
     """`count` completions in time order, and feedback on ~10% of them: over 30 days for one tenant, or
-    (`live`) stamped at LIVE_RATE events/s over LIVE_TENANTS tenants."""
+    (`live`) stamped at LIVE_RATE events/s from now over LIVE_TENANTS tenants."""
     rng = np.random.default_rng(seed)
     if live:
-        times = START_MS + np.arange(count, dtype=np.int64) * 1000 // LIVE_RATE
+        now_ms = int(time.time() * 1000)
+        times = now_ms + np.arange(count, dtype=np.int64) * 1000 // LIVE_RATE
         zipf_tenants = 1 / np.arange(1, LIVE_TENANTS + 1)
         tenant_of = rng.choice(LIVE_TENANTS, size=count, p=zipf_tenants / zipf_tenants.sum())
     else:
@@ -134,7 +140,7 @@ def generate(
     ttft = latency * rng.uniform(0.1, 0.4, size=count)
     tokens = rng.integers(20, 800, size=count)
     failed = rng.random(count) < 0.02
-    progress = (times - START_MS) / (DAYS * 86_400_000)
+    progress = (times - (int(times[0]) if live else START_MS)) / (DAYS * 86_400_000)
     picks = rng.random(count)
     completions: list[ClassifiedCompletion] = []
     feedback: list[events_pb2.FeedbackEvent] = []
@@ -212,7 +218,11 @@ async def ingest(
     """Writes everything batch by batch into a new store at `url`: (its engine, the seconds it took)."""
     await upgrade_database(url, MIGRATIONS)
     engine = create_engine(url)
-    writer = EventWriter(session_factory(engine))
+    sessions = session_factory(engine)
+    # As the service starts: the days that ended are folded (on a new store, nothing to add up; from now
+    # on the backfill's days are folded, so its batches write their daily rows directly).
+    await fold_closed_days(sessions, int(time.time() * 1000), int(SETTINGS.rollup_fold_grace_seconds * 1000))
+    writer = EventWriter(sessions)
     by_batch: dict[int, list[events_pb2.FeedbackEvent]] = {}
     for item in feedback:
         index = int(item.completion_id.rsplit("-", 1)[1])

@@ -51,10 +51,10 @@ async def test_lookups_by_id_probe_the_primary_key(unanalyzed: Any) -> None:
     ids = [event.request_id for event in made[:2000]]
     async with sessions() as session, session.begin():
         for table, key in ((feedback, "completion_id"), (events, "request_id")):
-            statement = by_keys(session, table, [table.c.tenant_id], TENANT, key, ids)
+            statement = by_keys(session, table, [table.c.tenant_id], key, [(TENANT, id_) for id_ in ids])
             plan = await _plan(session, statement)
             bare = re.sub(r"[()]|::\w+", "", plan)  # no parentheses or casts
-            assert f"Index Cond: tenant_id = '{TENANT}' AND {key} = wanted.key" in bare, plan
+            assert f"Index Cond: tenant_id = wanted.tenant AND {key} = wanted.key" in bare, plan
             assert "Seq Scan" not in plan and "Hash" not in plan, plan
 
 

@@ -8,7 +8,6 @@ the earlier one (its contribution is subtracted), an older one arriving late cha
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -20,7 +19,7 @@ from tuneway.analytics.feedback_value import NONE, contribution
 from tuneway.analytics.query_types.taxonomy import HUMAN
 from tuneway.analytics.repository import events as event_rows
 from tuneway.analytics.repository import feedback as feedback_rows
-from tuneway.analytics.repository import rollups, tenants
+from tuneway.analytics.repository import folds, rollups, tenants
 from tuneway.analytics.repository.events import EVENT_COLUMNS
 from tuneway.analytics.rollup_batch import RollupBatch
 from tuneway.api.events.v1 import events_pb2
@@ -81,7 +80,9 @@ class EventWriter:
             batch = RollupBatch()
             await self._write_completions(session, completions, batch, result)
             await self._write_feedback(session, [feedback_record(m) for m in feedback], batch, result)
-            await rollups.add(session, batch.rows())
+            # After the batch's first write (SQLite's write lock), locked against a fold on PostgreSQL.
+            folded_until = await folds.folded_until(session, lock=True)
+            await rollups.add(session, batch.rows(folded_until))
         return result
 
     async def _write_completions(
@@ -103,10 +104,7 @@ class EventWriter:
         ]
         inserted = await event_rows.insert_new(session, rows)
         result.duplicate_completions += len(unique) - len(inserted)
-        by_tenant: dict[str, list[ClassifiedCompletion]] = defaultdict(list)
         new = [key for key in unique if key in inserted]  # in arrival order
-        for key in new:
-            by_tenant[key[0]].append(unique[key])
         result.new_completions = [unique[key] for key in new]
         batch.add_events(
             [c.event for c in result.new_completions],
@@ -117,12 +115,10 @@ class EventWriter:
             newest = max(c.event.created_at_ms for c in result.new_completions)
             result.newest_created_at_ms = max(result.newest_created_at_ms, newest)
         # Feedback that arrived before its completion counts now.
-        for tenant_id, tenant_new in by_tenant.items():
-            events_by_id = {c.event.request_id: c for c in tenant_new}
-            for record in await feedback_rows.for_completions(session, tenant_id, events_by_id):
-                event = events_by_id[record.completion_id]
-                dims = dimensions(event.event, event.query_type)
-                batch.add_feedback(tenant_id, event.event.created_at_ms, dims, contribution(record))
+        for record in await feedback_rows.for_completions(session, new):
+            key = (record.tenant_id, record.completion_id)
+            created = unique[key].event.created_at_ms
+            batch.add_feedback(record.tenant_id, created, dims_of[key], contribution(record))
 
     async def _write_feedback(
         self,
@@ -131,33 +127,31 @@ class EventWriter:
         batch: RollupBatch,
         result: IngestResult,
     ) -> None:
-        by_tenant: dict[str, list[FeedbackRecord]] = defaultdict(list)
+        if not records:
+            return
+        judged = {(r.tenant_id, r.completion_id) for r in records}
+        stored = await feedback_rows.for_completions(session, judged, lock=True)
+        before = {(r.tenant_id, r.completion_id, r.user): r for r in stored}
+        current = dict(before)
         for record in records:
-            by_tenant[record.tenant_id].append(record)
+            key = (record.tenant_id, record.completion_id, record.user)
+            latest = current.get(key)
+            if latest is not None and record.feedback_id == latest.feedback_id:
+                result.duplicate_feedback += 1
+            elif latest is None or record.created_at_ms > latest.created_at_ms:
+                current[key] = record
+        events = await event_rows.dimensions_of(session, judged)
         changed: list[FeedbackRecord] = []
-        for tenant_id, tenant_records in by_tenant.items():
-            completion_ids = {r.completion_id for r in tenant_records}
-            stored = await feedback_rows.for_completions(session, tenant_id, completion_ids, lock=True)
-            before = {(r.completion_id, r.user): r for r in stored}
-            current = dict(before)
-            for record in tenant_records:
-                key = (record.completion_id, record.user)
-                latest = current.get(key)
-                if latest is not None and record.feedback_id == latest.feedback_id:
-                    result.duplicate_feedback += 1
-                elif latest is None or record.created_at_ms > latest.created_at_ms:
-                    current[key] = record
-            events = await event_rows.dimensions_of(session, tenant_id, completion_ids)
-            for key, latest in current.items():
-                if before.get(key) is latest:
-                    continue
-                changed.append(latest)
-                event = events.get(key[0])
-                result.new_feedback.append((latest, event[1] if event else None))
-                if event is not None:
-                    old = before.get(key)
-                    delta = contribution(latest).minus(contribution(old) if old else NONE)
-                    batch.add_feedback(tenant_id, event[0], event[1], delta)
+        for key, latest in current.items():
+            if before.get(key) is latest:
+                continue
+            changed.append(latest)
+            event = events.get(key[:2])
+            result.new_feedback.append((latest, event[1] if event else None))
+            if event is not None:
+                old = before.get(key)
+                delta = contribution(latest).minus(contribution(old) if old else NONE)
+                batch.add_feedback(latest.tenant_id, event[0], event[1], delta)
         await feedback_rows.upsert_latest(session, changed)
 
 

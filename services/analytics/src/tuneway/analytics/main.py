@@ -14,6 +14,7 @@ from tuneway.analytics.ingest import EventWriter
 from tuneway.analytics.query_types.classifier import QueryClassifier
 from tuneway.analytics.query_types.embedder import RetrieverEmbedder
 from tuneway.analytics.retention import RetentionTask
+from tuneway.analytics.rollup_folding import FoldingTask
 from tuneway.analytics.service import AnalyticsService
 from tuneway.analytics.servicer import AnalyticsServicer
 from tuneway.analytics.settings import AnalyticsSettings
@@ -48,6 +49,9 @@ class AnalyticsServer:
         )
         self.retention = RetentionTask(
             sessions, settings.raw_retention_days, settings.retention_interval_seconds
+        )
+        self.folding = FoldingTask(
+            sessions, settings.rollup_fold_grace_seconds, settings.rollup_fold_interval_seconds
         )
         self._nats: Client | None = None
         self.consumer: EventConsumer | None = None
@@ -86,6 +90,7 @@ class AnalyticsServer:
         )
         await retry_forever("analytics consumer", self.consumer.start)
         self.retention.start()
+        self.folding.start()
         await self._grpc.start()
         await self._grpc.mark_serving()
         log.info("analytics listening", extra={"port": settings.grpc_port})
@@ -96,6 +101,7 @@ class AnalyticsServer:
         if self.consumer is not None:
             await self.consumer.stop()
         await self.retention.stop()
+        await self.folding.stop()
         if self._nats is not None:
             await self._nats.close()
         await self._embedder.close()

@@ -3,7 +3,8 @@
 `events` keeps raw completion events (for drill-down, experiments and summaries too wide for the
 rollups; deleted after the retention); `feedback` the latest judgement per (tenant, completion, user);
 `rollups` adds events up per tenant, dimension set (`dimension_sets.py`: the set's id and its one or two
-values), hour and day; `rollup_errors` their errors by code. The histogram columns `latency_00..` and
+values), hour and day; `rollup_errors` their errors by code; `rollup_folds` how far the daily rows are
+folded from the hourly ones (`rollup_folding.py`). The histogram columns `latency_00..` and
 `ttft_00..` are the buckets of `histogram.py`.
 """
 
@@ -147,6 +148,18 @@ rollup_errors = Table(
     Column("error_code", String(128), primary_key=True),
     Column("errors", BigInteger, nullable=False),
 )
+
+
+# One row (id 1): the days that start before `folded_until_ms` have daily rollup rows (folded from their
+# closed hours, then added to by any late event); later days have hourly rows only, and summaries read
+# their hours instead.
+rollup_folds = Table(
+    "rollup_folds",
+    Base.metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("folded_until_ms", BigInteger, nullable=False),
+)
+FOLDS_ROW = 1
 
 
 class QueryTypeRow(Base):

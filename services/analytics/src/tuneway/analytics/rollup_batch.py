@@ -1,10 +1,12 @@
 """Turns one ingest batch into its additions to the rollups, vectorised with numpy.
 
 Every completion (and every feedback delta, which is a row with no request) is expanded into the 46
-dimension sets at both levels (hour and day) at once: the dimension values are dictionary-encoded, a
-group's key (tenant and bucket, then each set's value codes) is packed into int64 and numbered with
-`np.unique(..., return_inverse=True)`, and the measures are added up per group with `np.bincount`
-(histograms as `bincount(group * BUCKETS + bucket)`). No Python loop runs per event per rollup row.
+dimension sets at the hour and, for days already folded (`rollup_folding.py`: a late event), at the day
+too; the hours of the open days are folded into daily rows later, by the folding job. At each level
+the dimension values are dictionary-encoded, a group's key (tenant and bucket, then each set's value
+codes) is packed into int64 and numbered with `np.unique(..., return_inverse=True)`, and the measures
+are added up per group with `np.bincount` (histograms as `bincount(group * BUCKETS + bucket)`). No
+Python loop runs per event per rollup row.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from tuneway.analytics.histogram import BUCKETS, buckets_of
 from tuneway.analytics.models import COUNTERS
 from tuneway.api.events.v1 import events_pb2
 
-PERIODS = (HOUR_MS, DAY_MS)
 _AT = {name: index for index, name in enumerate(COUNTERS)}
 Ints = npt.NDArray[np.int64]
 # (tenant_id, dimension_set, period_ms, bucket_start_ms, first_value, second_value, *COUNTERS,
@@ -120,21 +121,30 @@ class RollupBatch:
         self._ttft.append(0.0)
         self._error_codes.append("")
 
-    def rows(self) -> RollupRows:
-        """The additions per rollup row and per (row, error code), for every set at both levels."""
+    def rows(self, folded_until_ms: int) -> RollupRows:
+        """The additions per rollup row and per (row, error code), for every set: hourly rows, and daily
+        rows for what falls in days starting before `folded_until_ms` (days already folded)."""
         result = RollupRows()
         if not self._tenants:
             return result
         columns = _Columns(self)
-        for period in PERIODS:
-            columns.expand(period, result)
+        columns.expand(HOUR_MS, result)
+        folded = columns.created - columns.created % DAY_MS < folded_until_ms
+        if folded.all():
+            columns.expand(DAY_MS, result)
+        elif folded.any():
+            columns.subset(folded).expand(DAY_MS, result)
         return result
 
 
-def _encode(values: Sequence[str] | npt.NDArray[Any]) -> tuple[npt.NDArray[Any], Ints]:
-    """(distinct values, each value's index among them)."""
-    uniques, inverse = np.unique(np.asarray(values, dtype=object).astype(str), return_inverse=True)
-    return uniques, inverse.astype(np.int64).ravel()
+def _encode(values: Sequence[str]) -> tuple[npt.NDArray[Any], Ints]:
+    """(distinct values in order of appearance, each value's index among them)."""
+    # A dict numbers strings several times faster than sorting them (np.unique over a string array).
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(value, len(index)) for value in values), np.int64, len(values))
+    uniques = np.empty(len(index), dtype=object)
+    uniques[:] = list(index)
+    return uniques, codes
 
 
 def _number(keys: Ints) -> tuple[int, Ints]:
@@ -146,15 +156,17 @@ def _number(keys: Ints) -> tuple[int, Ints]:
 class _Columns:
     """The batch as columns: dictionary-encoded tenants, dimensions and error codes, and the measures."""
 
-    def __init__(self, batch: RollupBatch) -> None:
+    def __init__(self, batch: RollupBatch | None) -> None:
+        if batch is None:  # filled in by subset()
+            return
         self.size = len(batch)
         self.tenants, self.tenant_codes = _encode(batch._tenants)
         self.created = np.asarray(batch._created, dtype=np.int64)
-        dims = np.asarray(batch._dims, dtype=object).reshape(self.size, -1)
+        dims = list(zip(*batch._dims, strict=True))  # column by column
         self.values: dict[str, npt.NDArray[Any]] = {}
         self.codes: dict[str, Ints] = {}
         for position, name in enumerate(ROLLUP_DIMENSIONS):
-            self.values[name], self.codes[name] = _encode(dims[:, position])
+            self.values[name], self.codes[name] = _encode(dims[position])
         self.counters = np.asarray(batch._counters, dtype=np.int64).reshape(self.size, len(COUNTERS))
         self.score_sum = np.asarray(batch._score_sum, dtype=np.float64)
         latency = np.asarray(batch._latency, dtype=np.float64)
@@ -163,8 +175,24 @@ class _Columns:
         self.latency_weight = (latency >= 0).astype(np.int64)
         self.ttft_bucket = buckets_of(ttft)
         self.ttft_weight = (ttft > 0).astype(np.int64)
-        self.failed = np.flatnonzero(np.asarray(batch._error_codes, dtype=object) != "")
+        self.failed = np.flatnonzero([code != "" for code in batch._error_codes])
         self.error_codes, self.error_code_of = _encode([batch._error_codes[i] for i in self.failed])
+
+    def subset(self, mask: npt.NDArray[np.bool_]) -> _Columns:
+        """The rows where `mask` holds (the dictionaries stay whole: codes keep their meaning)."""
+        part = _Columns(None)
+        part.size = int(mask.sum())
+        part.tenants, part.tenant_codes = self.tenants, self.tenant_codes[mask]
+        part.created = self.created[mask]
+        part.values = self.values
+        part.codes = {name: codes[mask] for name, codes in self.codes.items()}
+        part.counters, part.score_sum = self.counters[mask], self.score_sum[mask]
+        part.latency_bucket, part.latency_weight = self.latency_bucket[mask], self.latency_weight[mask]
+        part.ttft_bucket, part.ttft_weight = self.ttft_bucket[mask], self.ttft_weight[mask]
+        kept = mask[self.failed]
+        part.failed = (np.cumsum(mask) - 1)[self.failed[kept]]
+        part.error_codes, part.error_code_of = self.error_codes, self.error_code_of[kept]
+        return part
 
     def expand(self, period: int, result: RollupRows) -> None:
         bucket = self.created - self.created % period

@@ -19,6 +19,10 @@ class AnalyticsSettings(GrpcServiceSettings, DatabaseSettings):
     raw_retention_days: int = 30
     # How often the retention task looks for expired raw events.
     retention_interval_seconds: float = 3600.0
+    # How often closed days' hourly rollups are folded into daily rows, and how long after its end a day
+    # is folded (a later event for it still counts: it adds to the daily row as well).
+    rollup_fold_interval_seconds: float = 300.0
+    rollup_fold_grace_seconds: float = 600.0
     # Messages one pull fetches at most; they are written in one transaction, then acknowledged. Large:
     # a batch's rollup rows grow more slowly than its events, above all with many tenants, each with
     # few events per batch (bench/analytics_store_bench.py: 20 tenants ingest at 2x the rate of 5,000).

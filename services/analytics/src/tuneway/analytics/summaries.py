@@ -2,7 +2,8 @@
 
 A query reads the rollups of the one dimension set equal to its group_by and filters together
 (`dimension_sets.py`: totals, each public dimension, each pair), so a 30-day summary grouped by
-assistant sums ~30 daily rows per assistant. The SQL sums counters and histogram buckets per group; the
+assistant sums ~30 daily rows per assistant. Days not folded yet (the current one, `rollup_folding.py`)
+have hourly rows only, and are read from those. The SQL sums counters and histogram buckets per group; the
 few groups that come back are merged here (numpy) when a window needs both levels, and turned into
 measures (percentiles from the histograms). A query naming three or more dimensions, or kind or
 endpoint, has no set: it is answered from the raw events (`raw_summaries.py`), only as far back as the
@@ -34,7 +35,7 @@ from tuneway.analytics.histogram import percentile
 from tuneway.analytics.models import ADDITIVE, COUNTERS, LATENCY_COLUMNS, TTFT_COLUMNS
 from tuneway.analytics.query_types.taxonomy import HUMAN
 from tuneway.analytics.raw_summaries import RawTotals
-from tuneway.analytics.repository import rollups
+from tuneway.analytics.repository import folds, rollups
 from tuneway.core.errors import InvalidArgumentError
 
 _AT = {name: index for index, name in enumerate(ADDITIVE)}
@@ -45,13 +46,14 @@ Group = tuple[Any, ...]
 Part = tuple[int, int, int]
 
 
-def plan(from_ms: int, to_ms: int) -> list[Part]:
+def plan(from_ms: int, to_ms: int, folded_until_ms: int) -> list[Part]:
     """Which rollup rows cover [from, to) widened to whole hours (from down, to up, so "until now"
-    includes the current hour): daily rows for whole days inside, hourly rows before and after them."""
+    includes the current hour): daily rows for whole days inside that are folded (they start before
+    `folded_until_ms`, `rollup_folding.py`), hourly rows before and after them."""
     start = from_ms - from_ms % HOUR_MS
     end = max(-(-to_ms // HOUR_MS) * HOUR_MS, start + HOUR_MS)
     first_day = -(-start // DAY_MS) * DAY_MS
-    last_day = end - end % DAY_MS
+    last_day = min(end - end % DAY_MS, folded_until_ms - folded_until_ms % DAY_MS)
     if first_day >= last_day:
         return [(HOUR_MS, start, end)]
     parts = [(HOUR_MS, start, first_day), (DAY_MS, first_day, last_day), (HOUR_MS, last_day, end)]
@@ -130,7 +132,7 @@ class SummaryReader:
     async def summary(self, query: Slice) -> Summary:
         totals = _Totals()
         async with self._sessions() as session:
-            parts = plan(query.window.from_ms, query.window.to_ms)
+            parts = plan(query.window.from_ms, query.window.to_ms, await folds.folded_until(session))
             await self._read(session, totals, query, parts, [], DAY_MS)
         rows = [
             SummaryRow(dict(zip(query.group_by, group, strict=True)), totals.measures(group))
@@ -144,7 +146,7 @@ class SummaryReader:
         bucket_ms = INTERVALS[interval]
         totals = _Totals()
         async with self._sessions() as session:
-            parts = plan(query.window.from_ms, query.window.to_ms)
+            parts = plan(query.window.from_ms, query.window.to_ms, await folds.folded_until(session))
             if bucket_ms == HOUR_MS:
                 parts = [(HOUR_MS, parts[0][1], parts[-1][2])]
             await self._read(session, totals, query, parts, ["bucket_start_ms"], bucket_ms)

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ARRAY, String, bindparam, func, select, text, true
+from sqlalchemy import ARRAY, String, bindparam, func, select, text, true, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -42,8 +42,9 @@ async def copy_to_scratch(
         f'CREATE TEMPORARY TABLE IF NOT EXISTS "{scratch}" (LIKE "{table}" INCLUDING DEFAULTS)'
         " ON COMMIT DELETE ROWS"
     )
-    # Another statement of this transaction may have used it already.
-    await connection.execute(f'TRUNCATE "{scratch}"')
+    # Another statement of this transaction may have used it already. The INSERT ... SELECT that reads it
+    # sorts a batch's rows (~15 MB for 33,000 rollup rows) by key: in memory, not on disk.
+    await connection.execute(f"TRUNCATE \"{scratch}\"; SET LOCAL work_mem = '64MB'")
     await connection.copy_records_to_table(scratch, records=rows, columns=list(columns))
     return connection, scratch
 
@@ -58,14 +59,14 @@ def by_keys(
     session: AsyncSession,
     table: Any,
     columns: Sequence[Any],
-    tenant_id: str,
     key_column: str,
-    keys: Sequence[str],
+    keys: Sequence[tuple[str, str]],
     *,
     lock: bool = False,
 ) -> Any:
-    """SELECT `columns` of the tenant's rows of `table` whose `key_column` is one of `keys`, as one
-    statement with one parameter (no statement with thousands of placeholders, no chunking).
+    """SELECT `columns` of the rows of `table` whose (tenant_id, `key_column`) is one of `keys` (any
+    tenants), as one statement with one parameter per column (no statement with thousands of
+    placeholders, no chunking, one round trip for a batch of many tenants).
 
     On PostgreSQL every key is an index probe (a LATERAL subquery per key; its OFFSET 0 keeps the
     planner from turning it back into a join). A plain `IN (...)` leaves the choice to the planner, and
@@ -74,20 +75,22 @@ def by_keys(
     """
     if is_postgresql(session):
         wanted = (
-            func.unnest(bindparam("keys", list(keys), type_=ARRAY(String)))
-            .table_valued("key")
+            func.unnest(
+                bindparam("tenants", [tenant for tenant, _ in keys], type_=ARRAY(String)),
+                bindparam("keys", [key for _, key in keys], type_=ARRAY(String)),
+            )
+            .table_valued("tenant", "key")
             .render_derived(name="wanted")
         )
         probe = (
             select(*columns)
-            .where(table.c.tenant_id == tenant_id, table.c[key_column] == wanted.c.key)
+            .where(table.c.tenant_id == wanted.c.tenant, table.c[key_column] == wanted.c.key)
             .offset(0)
         )
         if lock:
             probe = probe.with_for_update()
         found = probe.lateral("found")
         return select(*found.c).select_from(wanted).join(found, true())
-    listed = func.json_each(json.dumps(list(keys))).table_valued("value")
-    return select(*columns).where(
-        table.c.tenant_id == tenant_id, table.c[key_column].in_(select(listed.c.value))
-    )
+    listed = func.json_each(json.dumps([list(pair) for pair in keys])).table_valued("value")
+    pairs = select(func.json_extract(listed.c.value, "$[0]"), func.json_extract(listed.c.value, "$[1]"))
+    return select(*columns).where(tuple_(table.c.tenant_id, table.c[key_column]).in_(pairs))

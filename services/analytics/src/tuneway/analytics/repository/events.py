@@ -35,15 +35,11 @@ async def insert_new(session: AsyncSession, rows: Sequence[Sequence[Any]]) -> se
         return {(row[0], row[1]) for row in inserted}
     # SQLite has one writer at a time: what this transaction does not find stored yet, it inserts. A plain
     # INSERT (not OR IGNORE): should another writer have won the race, the batch fails and is retried.
-    stored: set[EventKey] = set()
-    by_tenant: dict[str, list[str]] = {}
-    for row in rows:
-        by_tenant.setdefault(row[0], []).append(row[1])
-    for tenant_id, ids in by_tenant.items():
-        result = await session.execute(
-            by_keys(session, events, [events.c.request_id], tenant_id, "request_id", ids)
-        )
-        stored.update((tenant_id, request_id) for (request_id,) in result.all())
+    keys = [(row[0], row[1]) for row in rows]
+    result = await session.execute(
+        by_keys(session, events, [events.c.tenant_id, events.c.request_id], "request_id", keys)
+    )
+    stored: set[EventKey] = {(tenant_id, request_id) for tenant_id, request_id in result.all()}
     new = sorted((row for row in rows if (row[0], row[1]) not in stored), key=lambda row: (row[0], row[1]))
     if new:
         placeholders = ", ".join("?" for _ in EVENT_COLUMNS)
@@ -54,15 +50,21 @@ async def insert_new(session: AsyncSession, rows: Sequence[Sequence[Any]]) -> se
 
 
 async def dimensions_of(
-    session: AsyncSession, tenant_id: str, request_ids: Iterable[str]
-) -> dict[str, tuple[int, tuple[str, ...]]]:
-    """request id -> (created_at_ms, dimension values) of the tenant's stored events among `request_ids`."""
-    ids = list(set(request_ids))
-    if not ids:
+    session: AsyncSession, keys: Iterable[EventKey]
+) -> dict[EventKey, tuple[int, tuple[str, ...]]]:
+    """(tenant, request id) -> (created_at_ms, dimension values) of the stored events among `keys` (any
+    tenants, one query)."""
+    wanted = sorted(set(keys))
+    if not wanted:
         return {}
-    columns = [events.c.request_id, events.c.created_at_ms, *(events.c[name] for name in DIMENSIONS)]
-    result = await session.execute(by_keys(session, events, columns, tenant_id, "request_id", ids))
-    return {row[0]: (row[1], tuple(row[2:])) for row in result.all()}
+    columns = [
+        events.c.tenant_id,
+        events.c.request_id,
+        events.c.created_at_ms,
+        *(events.c[name] for name in DIMENSIONS),
+    ]
+    result = await session.execute(by_keys(session, events, columns, "request_id", wanted))
+    return {(row[0], row[1]): (row[2], tuple(row[3:])) for row in result.all()}
 
 
 async def page(

@@ -17,14 +17,15 @@ _FIELDS = tuple(FeedbackRecord.__dataclass_fields__)
 
 
 async def for_completions(
-    session: AsyncSession, tenant_id: str, completion_ids: Iterable[str], *, lock: bool = False
+    session: AsyncSession, keys: Iterable[tuple[str, str]], *, lock: bool = False
 ) -> list[FeedbackRecord]:
-    """The tenant's stored feedback on any of `completion_ids` (locked for update on PostgreSQL if asked)."""
-    ids = list(set(completion_ids))
-    if not ids:
+    """The stored feedback on any of the completions `keys` (tenant, completion id), of any tenants, in
+    one query (locked for update on PostgreSQL if asked)."""
+    wanted = sorted(set(keys))
+    if not wanted:
         return []
     columns = [feedback.c[name] for name in _FIELDS]
-    statement = by_keys(session, feedback, columns, tenant_id, "completion_id", ids, lock=lock)
+    statement = by_keys(session, feedback, columns, "completion_id", wanted, lock=lock)
     result = await session.execute(statement)
     return [FeedbackRecord(*row) for row in result.all()]
 

@@ -140,3 +140,22 @@ def test_a_named_schema_is_the_functions_parameters() -> None:
         forced_schema(_tools(FunctionTool("now"), mode="function", name="later"))
     assert caught.value.param == "tool_choice"
     assert forced_schema(_tools(FunctionTool("now"), mode="auto")) is None
+
+
+def test_strict_functions_under_auto_get_the_parsers_structural_tag(tokenizer: Any) -> None:
+    strict = [{"type": "function", "function": {**TOOLS[0]["function"], "strict": True}}]
+    reader = auto_reader("hermes", tokenizer, strict, stream=True, parallel=True)
+    assert reader.structural_tag is not None
+    tag = json.loads(reader.structural_tag)
+    # The call's arguments are held to the function's schema inside the hermes call tags.
+    assert "<tool_call>" in reader.structural_tag and json.dumps(WEATHER)[1:-1] in json.dumps(tag)
+    assert auto_reader("hermes", tokenizer, TOOLS, stream=True, parallel=True).structural_tag is None
+
+
+def test_strict_functions_under_auto_are_refused_where_the_format_cannot_be_constrained(
+    tokenizer: Any,
+) -> None:
+    strict = [TOOLS[0], {"type": "function", "function": {"name": "now", "strict": True}}]
+    with pytest.raises(InvalidArgumentError) as caught:
+        auto_reader("pythonic", tokenizer, strict, stream=True, parallel=True)
+    assert caught.value.param == "tools[1].function.strict"

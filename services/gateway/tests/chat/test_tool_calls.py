@@ -49,6 +49,12 @@ def test_tools_choice_and_history_reach_inference() -> None:
     assert (tool.role, tool.tool_call_id, tool.content) == ("tool", "call_9", "sunny")
 
 
+def test_a_strict_function_stays_strict() -> None:
+    strict = [{"type": "function", "function": {**TOOLS[0]["function"], "strict": True}}]  # type: ignore[dict-item]
+    assert generate_request(_body(tools=strict), "acme", "id").tools[0].strict
+    assert not generate_request(_body(), "acme", "id").tools[0].strict
+
+
 def test_unset_choice_and_parallel_stay_unset() -> None:
     request = generate_request(_body(), "acme", "id")
     assert request.tool_choice.mode == "" and not request.HasField("parallel_tool_calls")

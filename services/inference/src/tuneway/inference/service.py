@@ -184,14 +184,14 @@ class InferenceService:
             ) from error
         return list(ids)
 
-    def _reader(self, request: GenerationRequest, tools: list[dict[str, Any]] | None) -> OutputReader:
+    def _reader(self, request: GenerationRequest) -> OutputReader:
         """How the output is read: plain content, a forced call, or the model's own choice."""
         mode = request.tools.mode
         if mode == "function":
             return NamedReader(request.tools.choice.function_name)
         if mode == "required":
             return RequiredReader()
-        if mode == "auto" and tools:
+        if mode == "auto" and request.tools.functions:
             if not self._tool_parser:
                 raise InvalidArgumentError(
                     "tool_choice 'auto' needs a tool call parser for this model, and this server has "
@@ -201,7 +201,7 @@ class InferenceService:
             return auto_reader(
                 self._tool_parser,
                 self._tokenizer,
-                tools,
+                template_tools(request.tools, strict=True) or [],
                 stream=request.stream,
                 parallel=request.tools.parallel,
             )
@@ -233,8 +233,17 @@ class InferenceService:
         structured = None
         # A forced call is decoded under its schema; the text reply's response_format has no say then.
         forced = forced_schema(request.tools)
+        strict_calls = getattr(reader, "structural_tag", None)
         if forced is not None:
             structured = StructuredOutputsParams(json=forced)
+        elif strict_calls is not None:
+            if request.response_format != "text":
+                raise InvalidArgumentError(
+                    "response_format cannot be combined with strict functions under tool_choice "
+                    "'auto': the engine constrains one grammar at a time",
+                    param="response_format",
+                )
+            structured = StructuredOutputsParams(structural_tag=strict_calls)
         elif request.response_format == "json_object":
             structured = StructuredOutputsParams(json_object=True)
         elif request.response_format == "json_schema":
@@ -271,7 +280,7 @@ class InferenceService:
         adapter = self._resolve(request.model, request.tenant_id)
         tools = template_tools(request.tools)
         prompt_ids = self._prompt_ids(request.messages, tools)
-        reader = self._reader(request, tools)
+        reader = self._reader(request)
         params = self._sampling_params(request, len(prompt_ids), reader)
         lora = None
         if adapter is not None:

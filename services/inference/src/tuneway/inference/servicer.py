@@ -27,7 +27,7 @@ def _turn(m: pb.ChatMessage) -> ChatTurn:
 
 def _tools(message: pb.GenerateRequest) -> Tools:
     return Tools(
-        functions=tuple(FunctionTool(t.name, t.description, t.parameters) for t in message.tools),
+        functions=tuple(FunctionTool(t.name, t.description, t.parameters, t.strict) for t in message.tools),
         choice=ToolChoice(message.tool_choice.mode, message.tool_choice.function_name),
         parallel=message.parallel_tool_calls if message.HasField("parallel_tool_calls") else True,
     )

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from tuneway.core.errors import InvalidArgumentError
 from tuneway.inference.tools import ToolCallDelta, new_call_id
 
 
@@ -188,6 +189,8 @@ class AutoReader:
         self._ids: dict[int, str] = {}
         # What the parser needs of the engine's detokenizer.
         self.skip_special_tokens: bool = getattr(request, "skip_special_tokens", True)
+        # The grammar of strict functions' calls in the model's format (JSON), if any function is strict.
+        self.structural_tag: str | None = None
 
     @property
     def called(self) -> bool:
@@ -252,6 +255,28 @@ def auto_reader(
     request = ChatCompletionRequest(
         model="", messages=[], tools=tools, tool_choice="auto", parallel_tool_calls=parallel
     )
-    parser = ToolParserManager.get_tool_parser(parser_name)(tokenizer, list(request.tools or ()))
+    parser_class = ToolParserManager.get_tool_parser(parser_name)
+    parser = parser_class(tokenizer, list(request.tools or ()))
     # Parsers may adjust the request: hermes asks for special tokens in the text, where its tags may be.
-    return AutoReader(parser, parser.adjust_request(request), stream=stream, parallel=parallel)
+    reader = AutoReader(parser, parser.adjust_request(request), stream=stream, parallel=parallel)
+    strict = [i for i, tool in enumerate(tools) if tool["function"].get("strict")]
+    if strict:
+        reader.structural_tag = _strict_calls(parser_class, parser_name, request, strict[0])
+    return reader
+
+
+def _strict_calls(parser_class: Any, parser_name: str, request: Any, first_strict: int) -> str:
+    """xgrammar's structural tag for the parser's call format: text stays free, and a call, once
+    started, follows its strict function's schema (vLLM's own strict tool calling)."""
+    from vllm.tool_parsers.structural_tag_registry import get_model_structural_tag
+
+    model = getattr(parser_class, "structural_tag_model", None)
+    tag = get_model_structural_tag(model, request.tools, "auto", reasoning=False) if model else None
+    if tag is None:
+        raise InvalidArgumentError(
+            f"strict functions under tool_choice 'auto' need a tool call format vLLM can constrain, "
+            f"and the '{parser_name}' parser has none; use tool_choice 'required' or a named function, "
+            "whose calls always follow the schema",
+            param=f"tools[{first_strict}].function.strict",
+        )
+    return json.dumps(tag.model_dump())

@@ -28,6 +28,7 @@ class FunctionTool:
     name: str
     description: str = ""
     parameters: str = ""  # its JSON schema as JSON text; empty when the function takes no arguments
+    strict: bool = False  # calls follow the schema exactly, even those the model chooses (auto)
 
 
 @dataclass(frozen=True)
@@ -86,8 +87,9 @@ def _parameters(tool: FunctionTool, index: int) -> dict[str, Any] | None:
     return value
 
 
-def template_tools(tools: Tools) -> list[dict[str, Any]] | None:
-    """The tools in OpenAI's shape, as chat templates (`apply_chat_template(tools=...)`) expect them."""
+def template_tools(tools: Tools, *, strict: bool = False) -> list[dict[str, Any]] | None:
+    """The tools in OpenAI's shape, as chat templates (`apply_chat_template(tools=...)`) expect them;
+    with `strict`, each function's strict flag too (for vLLM's tool parsers)."""
     if not tools.functions:
         return None
     rendered = []
@@ -98,6 +100,8 @@ def template_tools(tools: Tools) -> list[dict[str, Any]] | None:
         parameters = _parameters(tool, i)
         if parameters is not None:
             function["parameters"] = parameters
+        if strict and tool.strict:
+            function["strict"] = True
         rendered.append({"type": "function", "function": function})
     return rendered
 

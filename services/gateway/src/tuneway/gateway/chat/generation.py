@@ -67,6 +67,7 @@ def generate_request(body: ChatCompletionRequest, tenant_id: str, request_id: st
                 name=t.function.name,
                 description=t.function.description or "",
                 parameters=orjson.dumps(t.function.parameters).decode() if t.function.parameters else "",
+                strict=bool(t.function.strict),
             )
             for t in body.tools or ()
         ],

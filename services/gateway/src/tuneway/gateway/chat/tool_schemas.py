@@ -34,8 +34,8 @@ class FunctionDefinition(_Lenient):
     description: str | None = None
     # The JSON schema of the arguments; none means the function takes no arguments.
     parameters: dict[str, Any] | None = None
-    # Forced calls (`required`, a named function) always follow the schema exactly; `auto` calls are
-    # the model's own text, read by the tool parser.
+    # Forced calls (`required`, a named function) always follow the schema exactly; with `strict`, so do
+    # the calls the model chooses under `auto` (vLLM's structural tag for the tool parser's format).
     strict: bool | None = None
 
     @field_validator("parameters")

@@ -119,6 +119,30 @@ async def test_duplicates_count_once(
     assert (await total(sessions, tenant)).requests == 1
 
 
+async def test_a_redelivered_batch_counts_only_what_is_new(
+    sessions: Sessions, tenant: str, completion: MakeCompletion, feedback: MakeFeedback
+) -> None:
+    """A batch holding stored and new completions, feedback on both and feedback that arrived before
+    its completion: the writer builds the rollup rows while the events are inserted, as if all were
+    new, and must build them again from what the insert found new."""
+    writer = EventWriter(sessions)
+    stored, arriving = completion(tenant, user="ann"), completion(tenant, user="bob")
+    await writer.write(classified(stored), [feedback(stored, rating=1)])
+    await writer.write([], [feedback(arriving, rating=1)])  # before its completion
+    replacing = feedback(stored, at_ms=stored.created_at_ms + 60_000, rating=-1)
+    result = await writer.write(
+        classified(stored, arriving), [replacing, feedback(arriving, user="carol", rating=1)]
+    )
+    assert result.duplicate_completions == 1
+    assert [c.event.request_id for c in result.new_completions] == [arriving.request_id]
+    assert {f.completion_id: dims is not None for f, dims in result.new_feedback} == {
+        stored.request_id: True,
+        arriving.request_id: True,
+    }
+    measures = await total(sessions, tenant)
+    assert (measures.requests, measures.feedback_count, measures.positive_count) == (2, 3, 2)
+
+
 async def test_feedback_after_before_and_replacing(
     sessions: Sessions, tenant: str, completion: MakeCompletion, feedback: MakeFeedback
 ) -> None:

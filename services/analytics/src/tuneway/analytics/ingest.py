@@ -8,7 +8,8 @@ the earlier one (its contribution is subtracted), an older one arriving late cha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -62,8 +63,32 @@ def feedback_record(message: events_pb2.FeedbackEvent) -> FeedbackRecord:
     )
 
 
+# (tenant_id, request_id) of a completion
+Key = tuple[str, str]
+# A completion's (created_at_ms, dimension values): where it counts in the rollups.
+Placed = tuple[int, tuple[str, ...]]
+
+
+@dataclass
+class _Batch:
+    """A batch as the transaction sees it before its rollup rows are built."""
+
+    unique: dict[Key, ClassifiedCompletion]
+    dims_of: dict[Key, tuple[str, ...]]
+    # Stored feedback on the batch's completions (it counts when its completion is new).
+    early: list[FeedbackRecord]
+    # Feedback that replaces what was stored for its (tenant, completion, user): (latest, replaced).
+    changed: list[tuple[FeedbackRecord, FeedbackRecord | None]]
+    judged: set[Key]
+
+
 class EventWriter:
-    """Writes batches; `human_type` is the query type that means "asks for a human"."""
+    """Writes batches; `human_type` is the query type that means "asks for a human".
+
+    The rollup rows (numpy, `rollup_batch.py`) are built in a worker thread while the database inserts
+    the events: on the assumption that every completion of the batch is new, which is checked when the
+    insert returns (a redelivered batch builds them again from what the insert found new).
+    """
 
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], human_type: str = HUMAN_QUERY_TYPE
@@ -77,58 +102,47 @@ class EventWriter:
         """Writes everything in one transaction; raises (writing nothing) if the database fails."""
         result = IngestResult()
         async with self._sessions() as session, session.begin():
-            batch = RollupBatch()
-            await self._write_completions(session, completions, batch, result)
-            await self._write_feedback(session, [feedback_record(m) for m in feedback], batch, result)
-            # After the batch's first write (SQLite's write lock), locked against a fold on PostgreSQL.
+            # First: no fold moves the mark until this batch commits (and SQLite's write lock is ours).
             folded_until = await folds.folded_until(session, lock=True)
-            await rollups.add(session, batch.rows(folded_until))
+            batch, to_insert, stored = await self._read(session, completions, feedback, result)
+            # Assuming every completion is new: the feedback's completions are in this batch or stored
+            # (where a stored one counts).
+            placed = {key: self._placed(batch, key) for key in batch.judged & batch.unique.keys()}
+            placed.update(stored)
+            building = asyncio.create_task(
+                asyncio.to_thread(self._rollups(batch, list(batch.unique), placed).rows, folded_until)
+            )
+            try:
+                inserted = await event_rows.insert_new(session, to_insert)
+                await feedback_rows.upsert_latest(session, [latest for latest, _ in batch.changed])
+            finally:
+                rows = await building
+            new = [key for key in batch.unique if key in inserted]  # in arrival order
+            if len(new) < len(batch.unique):
+                # Some were stored already (a redelivery): they and their feedback count nothing now.
+                placed = await event_rows.dimensions_of(session, batch.judged)
+                rows = self._rollups(batch, new, placed).rows(folded_until)
+            await rollups.add(session, rows)
+        self._report(batch, new, placed, result)
         return result
 
-    async def _write_completions(
+    async def _read(
         self,
         session: AsyncSession,
         completions: Sequence[ClassifiedCompletion],
-        batch: RollupBatch,
+        feedback: Sequence[events_pb2.FeedbackEvent],
         result: IngestResult,
-    ) -> None:
+    ) -> tuple[_Batch, list[tuple[object, ...]], dict[Key, Placed]]:
+        """The batch's rows and what the store holds for it: (the batch, its event rows, the stored
+        completions its feedback judges)."""
         unique = {(c.event.tenant_id, c.event.request_id): c for c in completions}
         result.duplicate_completions = len(completions) - len(unique)
-        if not unique:
-            return
-        keep_text = await tenants.settings(session, {tenant for tenant, _ in unique})
+        keep_text = await tenants.settings(session, {tenant for tenant, _ in unique}) if unique else {}
         dims_of = {key: dimensions(c.event, c.query_type) for key, c in unique.items()}
-        rows = [
-            _event_row(c, dims_of[key], keep_text[c.event.tenant_id].keep_message_text)
-            for key, c in unique.items()
-        ]
-        inserted = await event_rows.insert_new(session, rows)
-        result.duplicate_completions += len(unique) - len(inserted)
-        new = [key for key in unique if key in inserted]  # in arrival order
-        result.new_completions = [unique[key] for key in new]
-        batch.add_events(
-            [c.event for c in result.new_completions],
-            [dims_of[key] for key in new],
-            [c.query_type == self._human_type for c in result.new_completions],
-        )
-        if new:
-            newest = max(c.event.created_at_ms for c in result.new_completions)
-            result.newest_created_at_ms = max(result.newest_created_at_ms, newest)
-        # Feedback that arrived before its completion counts now.
-        for record in await feedback_rows.for_completions(session, new):
-            key = (record.tenant_id, record.completion_id)
-            created = unique[key].event.created_at_ms
-            batch.add_feedback(record.tenant_id, created, dims_of[key], contribution(record))
-
-    async def _write_feedback(
-        self,
-        session: AsyncSession,
-        records: Sequence[FeedbackRecord],
-        batch: RollupBatch,
-        result: IngestResult,
-    ) -> None:
-        if not records:
-            return
+        rows = [_event_row(c, dims_of[key], keep_text[key[0]].keep_message_text) for key, c in unique.items()]
+        # Feedback that arrived before its completion counts when the completion is new.
+        early = await feedback_rows.for_completions(session, unique)
+        records = [feedback_record(m) for m in feedback]
         judged = {(r.tenant_id, r.completion_id) for r in records}
         stored = await feedback_rows.for_completions(session, judged, lock=True)
         before = {(r.tenant_id, r.completion_id, r.user): r for r in stored}
@@ -140,19 +154,48 @@ class EventWriter:
                 result.duplicate_feedback += 1
             elif latest is None or record.created_at_ms > latest.created_at_ms:
                 current[key] = record
-        events = await event_rows.dimensions_of(session, judged)
-        changed: list[FeedbackRecord] = []
-        for key, latest in current.items():
-            if before.get(key) is latest:
-                continue
-            changed.append(latest)
-            event = events.get(key[:2])
-            result.new_feedback.append((latest, event[1] if event else None))
-            if event is not None:
-                old = before.get(key)
-                delta = contribution(latest).minus(contribution(old) if old else NONE)
-                batch.add_feedback(latest.tenant_id, event[0], event[1], delta)
-        await feedback_rows.upsert_latest(session, changed)
+        changed = [
+            (latest, before.get(key)) for key, latest in current.items() if before.get(key) is not latest
+        ]
+        placed = await event_rows.dimensions_of(session, judged)
+        return _Batch(unique, dims_of, early, changed, judged), rows, placed
+
+    @staticmethod
+    def _placed(batch: _Batch, key: Key) -> Placed:
+        return batch.unique[key].event.created_at_ms, batch.dims_of[key]
+
+    def _rollups(self, batch: _Batch, new: Sequence[Key], placed: Mapping[Key, Placed]) -> RollupBatch:
+        """The rollup additions of the completions `new` (with the stored feedback on them) and of the
+        changed feedback whose completion is in `placed`."""
+        rollup = RollupBatch()
+        completions = [batch.unique[key] for key in new]
+        rollup.add_events(
+            [c.event for c in completions],
+            [batch.dims_of[key] for key in new],
+            [c.query_type == self._human_type for c in completions],
+        )
+        fresh = set(new)
+        for record in batch.early:
+            key = (record.tenant_id, record.completion_id)
+            if key in fresh:
+                rollup.add_feedback(record.tenant_id, *self._placed(batch, key), contribution(record))
+        for latest, replaced in batch.changed:
+            where = placed.get((latest.tenant_id, latest.completion_id))
+            if where is not None:
+                delta = contribution(latest).minus(contribution(replaced) if replaced else NONE)
+                rollup.add_feedback(latest.tenant_id, *where, delta)
+        return rollup
+
+    def _report(
+        self, batch: _Batch, new: Sequence[Key], placed: Mapping[Key, Placed], result: IngestResult
+    ) -> None:
+        result.duplicate_completions += len(batch.unique) - len(new)
+        result.new_completions = [batch.unique[key] for key in new]
+        if new:
+            result.newest_created_at_ms = max(c.event.created_at_ms for c in result.new_completions)
+        for latest, _ in batch.changed:
+            where = placed.get((latest.tenant_id, latest.completion_id))
+            result.new_feedback.append((latest, where[1] if where is not None else None))
 
 
 def _event_row(

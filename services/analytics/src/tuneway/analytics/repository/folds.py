@@ -2,10 +2,10 @@
 
 A batch writes daily rows only for days already folded (late events); the days after that have hourly
 rows only until `fold` sums their hours into daily rows in one statement per table and moves the mark.
-The mark's row is the lock between the two: a batch reads it FOR SHARE before writing rollups, the fold
-takes it FOR UPDATE first, so a fold never misses the hours of a batch that read the old mark, and a
-batch that reads the new mark adds its late events to the daily rows the fold wrote. (SQLite has one
-writer at a time; a batch reads the mark only after its first write, the fold writes first.)
+The mark's row is the lock between the two: a batch reads it FOR SHARE first, the fold takes it FOR
+UPDATE first, so a fold never misses the hours of a batch that read the old mark, and a batch that
+reads the new mark adds its late events to the daily rows the fold wrote. (SQLite has one writer at a
+time: both take its write lock before reading the mark.)
 """
 
 from __future__ import annotations
@@ -23,12 +23,21 @@ _MARK = rollup_folds.c.folded_until_ms
 
 
 async def folded_until(session: AsyncSession, *, lock: bool = False) -> int:
-    """The start of the first day without daily rows (0: none has them); `lock` holds it FOR SHARE
-    on PostgreSQL until the transaction ends, so no fold moves it meanwhile."""
+    """The start of the first day without daily rows (0: none has them). `lock` holds it until the
+    transaction ends, so no fold moves it meanwhile: FOR SHARE on PostgreSQL (batches do not wait for
+    each other), SQLite's write lock (taken by writing the row unchanged) there."""
     statement = select(_MARK).where(rollup_folds.c.id == FOLDS_ROW)
     if lock and is_postgresql(session):
         statement = statement.with_for_update(read=True)
+    elif lock:
+        await _write_lock(session)
     return int((await session.execute(statement)).scalar_one_or_none() or 0)
+
+
+async def _write_lock(session: AsyncSession) -> None:
+    """SQLite's write lock, at once: a transaction that read first and writes later can find another
+    writer in between and fail."""
+    await session.execute(update(rollup_folds).where(rollup_folds.c.id == FOLDS_ROW).values(id=FOLDS_ROW))
 
 
 async def fold(session: AsyncSession, until_ms: int) -> tuple[int, int]:
@@ -38,9 +47,7 @@ async def fold(session: AsyncSession, until_ms: int) -> tuple[int, int]:
         statement = select(_MARK).where(rollup_folds.c.id == FOLDS_ROW).with_for_update()
         mark = int((await session.execute(statement)).scalar_one())
     else:
-        # Take SQLite's write lock before reading the mark: no batch writes between the read and the fold.
-        await session.execute(update(rollup_folds).where(rollup_folds.c.id == FOLDS_ROW).values(id=FOLDS_ROW))
-        mark = await folded_until(session)
+        mark = await folded_until(session, lock=True)
     if until_ms <= mark:
         return mark, mark
     await session.execute(_fold_statement(rollups, ROLLUP_MEASURES, (), mark, until_ms))

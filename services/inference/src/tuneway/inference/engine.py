@@ -25,6 +25,8 @@ def engine_arguments(settings: InferenceSettings) -> dict[str, Any]:
         "max_cpu_loras": settings.max_cpu_loras,
         "max_lora_rank": settings.max_lora_rank,
         "disable_log_stats": True,
+        # Requests carry a priority (GenerateRequest.priority): batches' lines wait behind interactive ones.
+        "scheduling_policy": "priority",
         # Structured output as compact JSON: a grammar that allows free whitespace lets a weak model
         # pad with blanks until max_tokens and never close the object.
         "structured_outputs_config": StructuredOutputsConfig(backend="xgrammar", disable_any_whitespace=True),

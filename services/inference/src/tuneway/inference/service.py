@@ -99,6 +99,8 @@ class GenerationRequest:
     tools: Tools = field(default_factory=Tools)
     # The client streams: auto tool calls are parsed as they are generated, else once at the end.
     stream: bool = False
+    # vLLM's scheduling priority: 0 interactive; batches' lines larger, so they wait behind it.
+    priority: int = 0
 
 
 @dataclass(frozen=True)
@@ -300,6 +302,7 @@ class InferenceService:
                 params,
                 request.request_id or uuid.uuid4().hex,
                 lora_request=lora,
+                priority=request.priority,
             )
             # Closing vLLM's generator is what aborts the request; do it when we are closed.
             async with aclosing(stream):

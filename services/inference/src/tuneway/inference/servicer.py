@@ -54,6 +54,7 @@ def _request_from_proto(message: pb.GenerateRequest) -> GenerationRequest:
         json_schema=message.response_format.json_schema,
         tools=_tools(message),
         stream=message.stream,
+        priority=message.priority,
     )
 
 

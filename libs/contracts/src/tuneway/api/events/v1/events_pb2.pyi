@@ -34,6 +34,16 @@ class TrainingJobRequested(_message.Message):
     requested_at: int
     def __init__(self, job_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., requested_at: _Optional[int] = ...) -> None: ...
 
+class BatchRequested(_message.Message):
+    __slots__ = ("batch_id", "tenant_id", "requested_at")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_AT_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    tenant_id: str
+    requested_at: int
+    def __init__(self, batch_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., requested_at: _Optional[int] = ...) -> None: ...
+
 class CompletionEvent(_message.Message):
     __slots__ = ("request_id", "tenant_id", "api_key_id", "created_at_ms", "endpoint", "kind", "model", "base_model", "adapter", "assistant", "prompt_name", "prompt_version", "prompt_label", "variant", "language", "language_detected", "channel", "tone", "experiment_id", "experiment_arm", "user", "conversation_id", "status", "error_code", "http_status", "finish_reason", "prompt_tokens", "completion_tokens", "latency_ms", "time_to_first_token_ms", "streamed", "knowledge_sources", "knowledge_top_score", "knowledge_no_answer", "last_user_message")
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]

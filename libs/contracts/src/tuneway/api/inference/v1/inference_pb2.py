@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(tuneway/api/inference/v1/inference.proto\x12\x18tuneway.api.inference.v1\"\x88\x01\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x36\n\ntool_calls\x18\x04 \x03(\x0b\x32\".tuneway.api.inference.v1.ToolCall\x12\x14\n\x0ctool_call_id\x18\x05 \x01(\t\"7\n\x08ToolCall\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\targuments\x18\x03 \x01(\t\"U\n\x0c\x46unctionTool\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\nparameters\x18\x03 \x01(\t\x12\x0e\n\x06strict\x18\x04 \x01(\x08\"1\n\nToolChoice\x12\x0c\n\x04mode\x18\x01 \x01(\t\x12\x15\n\rfunction_name\x18\x02 \x01(\t\"\xa8\x02\n\x0eSamplingParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x03 \x01(\x05H\x02\x88\x01\x01\x12\x0c\n\x04stop\x18\x04 \x03(\t\x12\x11\n\x04seed\x18\x05 \x01(\x03H\x03\x88\x01\x01\x12\x12\n\nignore_eos\x18\x06 \x01(\x08\x12\x1d\n\x10presence_penalty\x18\x07 \x01(\x02H\x04\x88\x01\x01\x12\x1e\n\x11\x66requency_penalty\x18\x08 \x01(\x02H\x05\x88\x01\x01\x42\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\r\n\x0b_max_tokensB\x07\n\x05_seedB\x13\n\x11_presence_penaltyB\x14\n\x12_frequency_penalty\"3\n\x0eResponseFormat\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x13\n\x0bjson_schema\x18\x02 \x01(\t\"\xb9\x03\n\x0fGenerateRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x37\n\x08messages\x18\x04 \x03(\x0b\x32%.tuneway.api.inference.v1.ChatMessage\x12\x38\n\x06params\x18\x05 \x01(\x0b\x32(.tuneway.api.inference.v1.SamplingParams\x12\x41\n\x0fresponse_format\x18\x06 \x01(\x0b\x32(.tuneway.api.inference.v1.ResponseFormat\x12\x35\n\x05tools\x18\x07 \x03(\x0b\x32&.tuneway.api.inference.v1.FunctionTool\x12\x39\n\x0btool_choice\x18\x08 \x01(\x0b\x32$.tuneway.api.inference.v1.ToolChoice\x12 \n\x13parallel_tool_calls\x18\t \x01(\x08H\x00\x88\x01\x01\x12\x0e\n\x06stream\x18\n \x01(\x08\x42\x16\n\x14_parallel_tool_calls\"9\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\"\xaa\x01\n\x10GenerateResponse\x12\x12\n\ntext_delta\x18\x01 \x01(\t\x12\x15\n\rfinish_reason\x18\x02 \x01(\t\x12.\n\x05usage\x18\x03 \x01(\x0b\x32\x1f.tuneway.api.inference.v1.Usage\x12;\n\ntool_calls\x18\x04 \x03(\x0b\x32\'.tuneway.api.inference.v1.ToolCallDelta\"K\n\rToolCallDelta\x12\r\n\x05index\x18\x01 \x01(\x05\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\targuments\x18\x04 \x01(\t\"^\n\x0fGenerationStart\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12:\n\x07request\x18\x02 \x01(\x0b\x32).tuneway.api.inference.v1.GenerateRequest\"f\n\x18StreamGenerationsRequest\x12\x39\n\x06starts\x18\x01 \x03(\x0b\x32).tuneway.api.inference.v1.GenerationStart\x12\x0f\n\x07\x63\x61ncels\x18\x02 \x03(\x04\"T\n\x0fGenerationError\x12\x13\n\x0bstatus_code\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05param\x18\x03 \x01(\t\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\"\xa7\x01\n\x0fGenerationEvent\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12>\n\x08response\x18\x02 \x01(\x0b\x32*.tuneway.api.inference.v1.GenerateResponseH\x00\x12:\n\x05\x65rror\x18\x03 \x01(\x0b\x32).tuneway.api.inference.v1.GenerationErrorH\x00\x42\x07\n\x05\x65vent\"V\n\x19StreamGenerationsResponse\x12\x39\n\x06\x65vents\x18\x01 \x03(\x0b\x32).tuneway.api.inference.v1.GenerationEvent\"`\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x12\n\nbase_model\x18\x03 \x01(\t\x12\x11\n\ttenant_id\x18\x04 \x01(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\x03\"&\n\x11ListModelsRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"I\n\x12ListModelsResponse\x12\x33\n\x06models\x18\x01 \x03(\x0b\x32#.tuneway.api.inference.v1.ModelInfo\"u\n\rLoadedAdapter\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x12\n\nbase_model\x18\x04 \x01(\t\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12\x11\n\tloaded_at\x18\x06 \x01(\x03\"\x15\n\x13ListAdaptersRequest\"Q\n\x14ListAdaptersResponse\x12\x39\n\x08\x61\x64\x61pters\x18\x01 \x03(\x0b\x32\'.tuneway.api.inference.v1.LoadedAdapter2\xd2\x03\n\x10InferenceService\x12\x63\n\x08Generate\x12).tuneway.api.inference.v1.GenerateRequest\x1a*.tuneway.api.inference.v1.GenerateResponse0\x01\x12\x80\x01\n\x11StreamGenerations\x12\x32.tuneway.api.inference.v1.StreamGenerationsRequest\x1a\x33.tuneway.api.inference.v1.StreamGenerationsResponse(\x01\x30\x01\x12g\n\nListModels\x12+.tuneway.api.inference.v1.ListModelsRequest\x1a,.tuneway.api.inference.v1.ListModelsResponse\x12m\n\x0cListAdapters\x12-.tuneway.api.inference.v1.ListAdaptersRequest\x1a..tuneway.api.inference.v1.ListAdaptersResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(tuneway/api/inference/v1/inference.proto\x12\x18tuneway.api.inference.v1\"\x88\x01\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0f\n\x07\x63ontent\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x36\n\ntool_calls\x18\x04 \x03(\x0b\x32\".tuneway.api.inference.v1.ToolCall\x12\x14\n\x0ctool_call_id\x18\x05 \x01(\t\"7\n\x08ToolCall\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x11\n\targuments\x18\x03 \x01(\t\"U\n\x0c\x46unctionTool\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x12\n\nparameters\x18\x03 \x01(\t\x12\x0e\n\x06strict\x18\x04 \x01(\x08\"1\n\nToolChoice\x12\x0c\n\x04mode\x18\x01 \x01(\t\x12\x15\n\rfunction_name\x18\x02 \x01(\t\"\xa8\x02\n\x0eSamplingParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x12\n\x05top_p\x18\x02 \x01(\x02H\x01\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x03 \x01(\x05H\x02\x88\x01\x01\x12\x0c\n\x04stop\x18\x04 \x03(\t\x12\x11\n\x04seed\x18\x05 \x01(\x03H\x03\x88\x01\x01\x12\x12\n\nignore_eos\x18\x06 \x01(\x08\x12\x1d\n\x10presence_penalty\x18\x07 \x01(\x02H\x04\x88\x01\x01\x12\x1e\n\x11\x66requency_penalty\x18\x08 \x01(\x02H\x05\x88\x01\x01\x42\x0e\n\x0c_temperatureB\x08\n\x06_top_pB\r\n\x0b_max_tokensB\x07\n\x05_seedB\x13\n\x11_presence_penaltyB\x14\n\x12_frequency_penalty\"3\n\x0eResponseFormat\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x13\n\x0bjson_schema\x18\x02 \x01(\t\"\xcb\x03\n\x0fGenerateRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x37\n\x08messages\x18\x04 \x03(\x0b\x32%.tuneway.api.inference.v1.ChatMessage\x12\x38\n\x06params\x18\x05 \x01(\x0b\x32(.tuneway.api.inference.v1.SamplingParams\x12\x41\n\x0fresponse_format\x18\x06 \x01(\x0b\x32(.tuneway.api.inference.v1.ResponseFormat\x12\x35\n\x05tools\x18\x07 \x03(\x0b\x32&.tuneway.api.inference.v1.FunctionTool\x12\x39\n\x0btool_choice\x18\x08 \x01(\x0b\x32$.tuneway.api.inference.v1.ToolChoice\x12 \n\x13parallel_tool_calls\x18\t \x01(\x08H\x00\x88\x01\x01\x12\x0e\n\x06stream\x18\n \x01(\x08\x12\x10\n\x08priority\x18\x0b \x01(\x05\x42\x16\n\x14_parallel_tool_calls\"9\n\x05Usage\x12\x15\n\rprompt_tokens\x18\x01 \x01(\x05\x12\x19\n\x11\x63ompletion_tokens\x18\x02 \x01(\x05\"\xaa\x01\n\x10GenerateResponse\x12\x12\n\ntext_delta\x18\x01 \x01(\t\x12\x15\n\rfinish_reason\x18\x02 \x01(\t\x12.\n\x05usage\x18\x03 \x01(\x0b\x32\x1f.tuneway.api.inference.v1.Usage\x12;\n\ntool_calls\x18\x04 \x03(\x0b\x32\'.tuneway.api.inference.v1.ToolCallDelta\"K\n\rToolCallDelta\x12\r\n\x05index\x18\x01 \x01(\x05\x12\n\n\x02id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\targuments\x18\x04 \x01(\t\"^\n\x0fGenerationStart\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12:\n\x07request\x18\x02 \x01(\x0b\x32).tuneway.api.inference.v1.GenerateRequest\"f\n\x18StreamGenerationsRequest\x12\x39\n\x06starts\x18\x01 \x03(\x0b\x32).tuneway.api.inference.v1.GenerationStart\x12\x0f\n\x07\x63\x61ncels\x18\x02 \x03(\x04\"T\n\x0fGenerationError\x12\x13\n\x0bstatus_code\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05param\x18\x03 \x01(\t\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\"\xa7\x01\n\x0fGenerationEvent\x12\x0f\n\x07\x63\x61ll_id\x18\x01 \x01(\x04\x12>\n\x08response\x18\x02 \x01(\x0b\x32*.tuneway.api.inference.v1.GenerateResponseH\x00\x12:\n\x05\x65rror\x18\x03 \x01(\x0b\x32).tuneway.api.inference.v1.GenerationErrorH\x00\x42\x07\n\x05\x65vent\"V\n\x19StreamGenerationsResponse\x12\x39\n\x06\x65vents\x18\x01 \x03(\x0b\x32).tuneway.api.inference.v1.GenerationEvent\"`\n\tModelInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x12\n\nbase_model\x18\x03 \x01(\t\x12\x11\n\ttenant_id\x18\x04 \x01(\t\x12\x12\n\ncreated_at\x18\x05 \x01(\x03\"&\n\x11ListModelsRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\"I\n\x12ListModelsResponse\x12\x33\n\x06models\x18\x01 \x03(\x0b\x32#.tuneway.api.inference.v1.ModelInfo\"u\n\rLoadedAdapter\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x11\n\ttenant_id\x18\x03 \x01(\t\x12\x12\n\nbase_model\x18\x04 \x01(\t\x12\x0e\n\x06sha256\x18\x05 \x01(\t\x12\x11\n\tloaded_at\x18\x06 \x01(\x03\"\x15\n\x13ListAdaptersRequest\"Q\n\x14ListAdaptersResponse\x12\x39\n\x08\x61\x64\x61pters\x18\x01 \x03(\x0b\x32\'.tuneway.api.inference.v1.LoadedAdapter2\xd2\x03\n\x10InferenceService\x12\x63\n\x08Generate\x12).tuneway.api.inference.v1.GenerateRequest\x1a*.tuneway.api.inference.v1.GenerateResponse0\x01\x12\x80\x01\n\x11StreamGenerations\x12\x32.tuneway.api.inference.v1.StreamGenerationsRequest\x1a\x33.tuneway.api.inference.v1.StreamGenerationsResponse(\x01\x30\x01\x12g\n\nListModels\x12+.tuneway.api.inference.v1.ListModelsRequest\x1a,.tuneway.api.inference.v1.ListModelsResponse\x12m\n\x0cListAdapters\x12-.tuneway.api.inference.v1.ListAdaptersRequest\x1a..tuneway.api.inference.v1.ListAdaptersResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -44,35 +44,35 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESPONSEFORMAT']._serialized_start=703
   _globals['_RESPONSEFORMAT']._serialized_end=754
   _globals['_GENERATEREQUEST']._serialized_start=757
-  _globals['_GENERATEREQUEST']._serialized_end=1198
-  _globals['_USAGE']._serialized_start=1200
-  _globals['_USAGE']._serialized_end=1257
-  _globals['_GENERATERESPONSE']._serialized_start=1260
-  _globals['_GENERATERESPONSE']._serialized_end=1430
-  _globals['_TOOLCALLDELTA']._serialized_start=1432
-  _globals['_TOOLCALLDELTA']._serialized_end=1507
-  _globals['_GENERATIONSTART']._serialized_start=1509
-  _globals['_GENERATIONSTART']._serialized_end=1603
-  _globals['_STREAMGENERATIONSREQUEST']._serialized_start=1605
-  _globals['_STREAMGENERATIONSREQUEST']._serialized_end=1707
-  _globals['_GENERATIONERROR']._serialized_start=1709
-  _globals['_GENERATIONERROR']._serialized_end=1793
-  _globals['_GENERATIONEVENT']._serialized_start=1796
-  _globals['_GENERATIONEVENT']._serialized_end=1963
-  _globals['_STREAMGENERATIONSRESPONSE']._serialized_start=1965
-  _globals['_STREAMGENERATIONSRESPONSE']._serialized_end=2051
-  _globals['_MODELINFO']._serialized_start=2053
-  _globals['_MODELINFO']._serialized_end=2149
-  _globals['_LISTMODELSREQUEST']._serialized_start=2151
-  _globals['_LISTMODELSREQUEST']._serialized_end=2189
-  _globals['_LISTMODELSRESPONSE']._serialized_start=2191
-  _globals['_LISTMODELSRESPONSE']._serialized_end=2264
-  _globals['_LOADEDADAPTER']._serialized_start=2266
-  _globals['_LOADEDADAPTER']._serialized_end=2383
-  _globals['_LISTADAPTERSREQUEST']._serialized_start=2385
-  _globals['_LISTADAPTERSREQUEST']._serialized_end=2406
-  _globals['_LISTADAPTERSRESPONSE']._serialized_start=2408
-  _globals['_LISTADAPTERSRESPONSE']._serialized_end=2489
-  _globals['_INFERENCESERVICE']._serialized_start=2492
-  _globals['_INFERENCESERVICE']._serialized_end=2958
+  _globals['_GENERATEREQUEST']._serialized_end=1216
+  _globals['_USAGE']._serialized_start=1218
+  _globals['_USAGE']._serialized_end=1275
+  _globals['_GENERATERESPONSE']._serialized_start=1278
+  _globals['_GENERATERESPONSE']._serialized_end=1448
+  _globals['_TOOLCALLDELTA']._serialized_start=1450
+  _globals['_TOOLCALLDELTA']._serialized_end=1525
+  _globals['_GENERATIONSTART']._serialized_start=1527
+  _globals['_GENERATIONSTART']._serialized_end=1621
+  _globals['_STREAMGENERATIONSREQUEST']._serialized_start=1623
+  _globals['_STREAMGENERATIONSREQUEST']._serialized_end=1725
+  _globals['_GENERATIONERROR']._serialized_start=1727
+  _globals['_GENERATIONERROR']._serialized_end=1811
+  _globals['_GENERATIONEVENT']._serialized_start=1814
+  _globals['_GENERATIONEVENT']._serialized_end=1981
+  _globals['_STREAMGENERATIONSRESPONSE']._serialized_start=1983
+  _globals['_STREAMGENERATIONSRESPONSE']._serialized_end=2069
+  _globals['_MODELINFO']._serialized_start=2071
+  _globals['_MODELINFO']._serialized_end=2167
+  _globals['_LISTMODELSREQUEST']._serialized_start=2169
+  _globals['_LISTMODELSREQUEST']._serialized_end=2207
+  _globals['_LISTMODELSRESPONSE']._serialized_start=2209
+  _globals['_LISTMODELSRESPONSE']._serialized_end=2282
+  _globals['_LOADEDADAPTER']._serialized_start=2284
+  _globals['_LOADEDADAPTER']._serialized_end=2401
+  _globals['_LISTADAPTERSREQUEST']._serialized_start=2403
+  _globals['_LISTADAPTERSREQUEST']._serialized_end=2424
+  _globals['_LISTADAPTERSRESPONSE']._serialized_start=2426
+  _globals['_LISTADAPTERSRESPONSE']._serialized_end=2507
+  _globals['_INFERENCESERVICE']._serialized_start=2510
+  _globals['_INFERENCESERVICE']._serialized_end=2976
 # @@protoc_insertion_point(module_scope)

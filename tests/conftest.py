@@ -67,7 +67,7 @@ def stack(
     retriever_port, retriever_metrics_port = free_port(), free_port()
     trainer_port, trainer_metrics_port, worker_metrics_port = free_port(), free_port(), free_port()
     analytics_port, analytics_metrics_port = free_port(), free_port()
-    gateway_metrics_port = free_port()
+    gateway_metrics_port, batch_worker_metrics_port = free_port(), free_port()
     env = {
         **os.environ,
         "TUNEWAY_DATA_DIR": str(data_dir),
@@ -86,6 +86,9 @@ def stack(
         "TRAINER_WORKER_METRICS_PORT": str(worker_metrics_port),
         "ANALYTICS_GRPC_PORT": str(analytics_port),
         "ANALYTICS_METRICS_PORT": str(analytics_metrics_port),
+        "GATEWAY_BATCH_WORKER_METRICS_PORT": str(batch_worker_metrics_port),
+        # A killed batch worker's batch goes to the next worker within seconds.
+        "GATEWAY_BATCH_ACK_WAIT_SECONDS": "6",
         "TUNEWAY_PROMETHEUS_PORT": str(free_port()),
         # Small enough that the e2e tests can upload one byte past it.
         "GATEWAY_MAX_FILE_BYTES": str(2 * 1024 * 1024),
@@ -133,6 +136,7 @@ def stack(
             trainer_metrics_port=trainer_metrics_port,
             trainer_worker_metrics_port=worker_metrics_port,
             analytics_metrics_port=analytics_metrics_port,
+            batch_worker_metrics_port=batch_worker_metrics_port,
         ).metrics_urls(),
     )
     process.send_signal(signal.SIGINT)

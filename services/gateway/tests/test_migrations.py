@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuneway.core.db import create_engine, upgrade_database
 from tuneway.gateway.app import MIGRATIONS
+from tuneway.gateway.batches import tables as _batches  # noqa: F401  (registers the batch tables on Base)
 from tuneway.gateway.files import tables as _files  # noqa: F401  (registers the files table on Base)
 from tuneway.gateway.tenancy.tables import Base
 
@@ -29,8 +30,8 @@ async def test_migrations_apply_twice(db_url: str) -> None:
             ).scalar_one()
     finally:
         await engine.dispose()
-    assert {"tenants", "api_keys", "files", "gateway_alembic_version"} <= tables
-    assert version == "0003"
+    assert {"tenants", "api_keys", "files", "batches", "batch_lines", "gateway_alembic_version"} <= tables
+    assert version == "0004"
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:

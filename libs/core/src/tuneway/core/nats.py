@@ -20,6 +20,11 @@ ADAPTERS_BUCKET = "ADAPTERS"
 TRAINING_STREAM = StreamConfig(
     name="TRAINING", subjects=["training.jobs.requested"], retention=RetentionPolicy.WORK_QUEUE
 )
+# OpenAI batches for the gateway's batch workers; Nats-Msg-Id = batch id. The database is the record of
+# a batch (its lines' results too), so a redelivery resumes it and a duplicate message finds it done.
+BATCHES_STREAM = StreamConfig(
+    name="BATCHES", subjects=["batches.requested"], retention=RetentionPolicy.WORK_QUEUE
+)
 # Publishers retry with the same Nats-Msg-Id (request or feedback id); a window of several minutes
 # lets JetStream drop those copies before analytics ever sees them (analytics dedupes again by id).
 # events.batch carries the gateway's EventBatch (many events per message); the single-event subjects

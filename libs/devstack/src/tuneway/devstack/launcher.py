@@ -50,6 +50,7 @@ class StackConfig:
     trainer_worker_metrics_port: int = _default(TrainerSettings, "worker_metrics_port")
     analytics_port: int = _default(AnalyticsSettings, "grpc_port")
     analytics_metrics_port: int = _default(AnalyticsSettings, "metrics_port")
+    batch_worker_metrics_port: int = _default(GatewaySettings, "batch_worker_metrics_port")
     # Prometheus scraping every service (when the binary is installed); 0 starts none.
     prometheus_port: int = 9090
     model: str = ""
@@ -79,6 +80,7 @@ class StackConfig:
             trainer_worker_metrics_port=trainer.worker_metrics_port,
             analytics_port=analytics.grpc_port,
             analytics_metrics_port=analytics.metrics_port,
+            batch_worker_metrics_port=gateway.batch_worker_metrics_port,
             prometheus_port=int(os.environ.get("TUNEWAY_PROMETHEUS_PORT", "9090")),
             model=inference.model,
             bootstrap_key=gateway.bootstrap_key,
@@ -104,6 +106,7 @@ class StackConfig:
             "trainer": f"{local}:{self.trainer_metrics_port}/metrics",
             "trainer-worker": f"{local}:{self.trainer_worker_metrics_port}/metrics",
             "analytics": f"{local}:{self.analytics_metrics_port}/metrics",
+            "batch-worker": f"{local}:{self.batch_worker_metrics_port}/metrics",
         }
 
 
@@ -164,6 +167,7 @@ class Stack:
                 "ANALYTICS_GRPC_PORT": str(self.config.analytics_port),
                 "ANALYTICS_METRICS_PORT": str(self.config.analytics_metrics_port),
                 "ANALYTICS_RETRIEVER_TARGET": f"127.0.0.1:{self.config.retriever_port}",
+                "GATEWAY_BATCH_WORKER_METRICS_PORT": str(self.config.batch_worker_metrics_port),
                 "PYTHONUNBUFFERED": "1",
             }
         )
@@ -215,6 +219,8 @@ class Stack:
         # One worker; more scale training out (each pulls jobs from the TRAINING work queue).
         self.start_service("trainer-worker", "tuneway.trainer", "worker")
         self.start_service("analytics", "tuneway.analytics")
+        # Runs /v1/batches from the BATCHES work queue; more workers run more batches at once.
+        self.start_service("batch-worker", "tuneway.gateway.batch_worker")
         self.start_service("gateway", "tuneway.gateway")
         try:
             self.wait_ready(timeout)

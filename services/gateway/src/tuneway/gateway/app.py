@@ -20,6 +20,10 @@ from tuneway.gateway.analytics.completion_ids import CompletionIds, load_secret
 from tuneway.gateway.analytics.events import AnalyticsEvents
 from tuneway.gateway.analytics.outbox import Outbox
 from tuneway.gateway.analytics.publisher import EventPublisher
+from tuneway.gateway.batches import routes as batches
+from tuneway.gateway.batches.dispatcher import BatchDispatcher
+from tuneway.gateway.batches.queue import BatchQueue
+from tuneway.gateway.batches.service import BatchService
 from tuneway.gateway.chat import routes as chat
 from tuneway.gateway.clients.analytics import AnalyticsClient
 from tuneway.gateway.clients.inference import InferenceClient
@@ -93,6 +97,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             outbox = Outbox(settings.outbox_file(), settings.outbox_max_events)
             publisher = EventPublisher(settings.nats_url, outbox)
             await publisher.start()
+        # Batches are stored first, then published to BATCHES from the database (NATS may be down).
+        batch_queue = BatchQueue(settings.nats_url)
+        dispatcher = BatchDispatcher(sessions, batch_queue.publish, settings.batch_dispatch_retry_seconds)
+        dispatcher.start()
         base_models = BaseModels(inference)
         rate_limiter = RateLimiter.from_url(settings.redis_url or None)
         app.state.services = Services(
@@ -111,6 +119,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             ),
             completion_ids=CompletionIds(secret),
             rate_limiter=rate_limiter,
+            batches=BatchService(sessions, file_service, dispatcher.kick),
         )
         metrics_server = None
         try:
@@ -124,6 +133,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             # First: what is still queued goes to the outbox, for the next start to publish.
             if publisher is not None:
                 await publisher.stop()
+            await dispatcher.stop()
+            await batch_queue.close()
             await rate_limiter.close()
             base_models.close()
             await analytics_client.close()
@@ -143,7 +154,18 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app, settings.retry_after_seconds)
     # One router per domain; /healthz and /readyz first. Generations count against rate limits
     # (the embeddings route declares it itself, its router being the knowledge domain's).
-    for domain in (operations, models, chat, tenancy, prompts, knowledge, files, fine_tuning, analytics):
+    for domain in (
+        operations,
+        models,
+        chat,
+        tenancy,
+        prompts,
+        knowledge,
+        files,
+        batches,
+        fine_tuning,
+        analytics,
+    ):
         limited = [Depends(enforce_rate_limits)] if domain is chat else []
         app.include_router(domain.router, dependencies=limited)
     if settings.metrics_on_api_port:

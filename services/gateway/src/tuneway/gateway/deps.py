@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuneway.core.errors import PermissionDeniedError
 from tuneway.gateway.analytics.completion_ids import CompletionIds
 from tuneway.gateway.analytics.events import AnalyticsEvents as AnalyticsEventSink
+from tuneway.gateway.batches.service import BatchService
 from tuneway.gateway.clients.analytics import AnalyticsClient
 from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.clients.prompt import PromptClient
@@ -44,6 +45,7 @@ class Services:
     analytics_events: AnalyticsEventSink
     completion_ids: CompletionIds
     rate_limiter: RateLimiter
+    batches: BatchService
 
 
 def _services(request: Request) -> Services:
@@ -75,6 +77,7 @@ Retriever = Annotated[RetrieverClient, _wired("retriever")]
 Analytics = Annotated[AnalyticsClient, _wired("analytics")]
 AnalyticsEvents = Annotated[AnalyticsEventSink, _wired("analytics_events")]
 CompletionIdentities = Annotated[CompletionIds, _wired("completion_ids")]
+Batches = Annotated[BatchService, _wired("batches")]
 
 
 class BearerKey(SecurityBase):

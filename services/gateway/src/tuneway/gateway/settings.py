@@ -67,6 +67,16 @@ class GatewaySettings(DatabaseSettings):
     # JSON (and other text) responses of at least this many bytes are gzipped for clients that accept it;
     # smaller ones gain too little for the CPU it costs. 0: never. Event streams are never compressed.
     gzip_minimum_bytes: int = Field(4096, ge=0)
+    # Batches (/v1/batches), run by `python -m tuneway.gateway.batch_worker` processes. Lines a worker
+    # runs at once: few, so a batch fills the engine's idle capacity and not its queue.
+    batch_concurrency: int = Field(2, ge=1, le=256)
+    # vLLM priority of batch lines (interactive requests are 0; a larger value is served later).
+    batch_priority: int = Field(10, ge=0)
+    # A worker silent this long (it died) has its batch redelivered to another; heartbeats go 6x as often.
+    batch_ack_wait_seconds: float = Field(30.0, gt=0)
+    # A batch accepted while NATS was down is published again this often until it is.
+    batch_dispatch_retry_seconds: float = Field(5.0, gt=0)
+    batch_worker_metrics_port: int = 9116
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -1,0 +1,1 @@
+"""`python -m tuneway.gateway.batch_worker`: runs /v1/batches' batches pulled from the BATCHES stream."""

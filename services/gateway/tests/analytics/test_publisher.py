@@ -180,3 +180,24 @@ async def test_a_batch_published_again_as_it_was_is_stored_once(private_nats: Na
         [e.msg_id for e in events],
         [e.msg_id for e in events[1:]],
     ]
+
+
+async def test_full_batches_do_not_linger_and_a_lingering_event_is_kept_on_stop(
+    private_nats: NatsServer, tmp_path: Path
+) -> None:
+    outbox = Outbox(tmp_path / "outbox.db", 1000)
+    publisher = EventPublisher(private_nats.url, outbox, batch_size=10, linger_seconds=3600)
+    await publisher.start()
+    await _until(lambda: publisher.connected)
+    for n in range(20):
+        publisher.submit(_event(n))
+    # Two full batches leave at once, an hour's linger notwithstanding.
+    await _until(lambda: publisher.idle)
+    publisher.submit(_event(20))
+    await _until(lambda: not publisher.idle)
+    await publisher.stop()  # while event 20 lingers: it goes to the outbox, not lost
+    assert [ids for _, ids in await _stream_messages(private_nats.url)] == [
+        [f"chatcmpl-{n:04d}" for n in range(10)],
+        [f"chatcmpl-{n:04d}" for n in range(10, 20)],
+    ]
+    assert [s.event.msg_id for s in Outbox(tmp_path / "outbox.db", 1000).oldest_now(10)] == ["chatcmpl-0020"]

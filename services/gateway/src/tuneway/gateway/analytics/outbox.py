@@ -142,7 +142,10 @@ class Outbox:
         OUTBOX_EVENTS.set(self._count)
 
     async def append(self, events: list[OutgoingEvent]) -> int:
-        """append_now in a worker thread."""
+        """append_now in a worker thread (none for nothing: the publisher appends what NATS did not
+        acknowledge after every batch, usually nothing, and a thread hop costs more than a publish)."""
+        if not events:
+            return 0
         return await asyncio.to_thread(self.append_now, events)
 
     async def oldest(self, limit: int) -> list[StoredEvent]:
@@ -150,8 +153,9 @@ class Outbox:
         return await asyncio.to_thread(self.oldest_now, limit)
 
     async def remove(self, seqs: list[int]) -> None:
-        """remove_now in a worker thread."""
-        await asyncio.to_thread(self.remove_now, seqs)
+        """remove_now in a worker thread (none for nothing)."""
+        if seqs:
+            await asyncio.to_thread(self.remove_now, seqs)
 
     def close(self) -> None:
         """Closes the file (after a checkpoint, so the WAL does not linger)."""

@@ -41,6 +41,7 @@ class EventPublisher:
         *,
         queue_size: int = 10_000,
         batch_size: int = 256,
+        linger_seconds: float = 0.1,
         publish_timeout: float = 2.0,
         retry_seconds: float = 1.0,
     ) -> None:
@@ -48,6 +49,7 @@ class EventPublisher:
         self._outbox = outbox
         self._queue: asyncio.Queue[OutgoingEvent] = asyncio.Queue(queue_size)
         self._batch_size = batch_size
+        self._linger = linger_seconds
         self._timeout = publish_timeout
         self._retry = retry_seconds
         self._nc: Client | None = None
@@ -119,13 +121,20 @@ class EventPublisher:
         return self._outbox
 
     async def _next_batch(self) -> list[OutgoingEvent]:
-        """Up to batch_size queued events, waiting at most retry_seconds for the first."""
+        """Up to batch_size queued events, waiting at most retry_seconds for the first, then up to
+        linger_seconds for more."""
         try:
             async with asyncio.timeout(self._retry):
                 first = await self._queue.get()
         except TimeoutError:
             return []
         self._in_flight = [first]
+        if self._queue.qsize() < self._batch_size - 1:
+            # A message costs a JetStream round trip and socket calls, about the same for one event as
+            # for dozens (bench/analytics_publish_cpu.py): lingering lets more events join at low load,
+            # and lets the reply of the request that submitted the event go out first. A full batch
+            # does not wait, so the linger never caps the rate.
+            await asyncio.sleep(self._linger)
         while len(self._in_flight) < self._batch_size and not self._queue.empty():
             self._in_flight.append(self._queue.get_nowait())
         return self._in_flight

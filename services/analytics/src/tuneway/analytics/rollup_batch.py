@@ -138,13 +138,17 @@ class RollupBatch:
 
 
 def _encode(values: Sequence[str]) -> tuple[npt.NDArray[Any], Ints]:
-    """(distinct values in order of appearance, each value's index among them)."""
-    # A dict numbers strings several times faster than sorting them (np.unique over a string array).
+    """(distinct values in order, each value's index among them)."""
+    # A dict numbers the values faster than np.unique sorts them all; then only the distinct ones are
+    # sorted, so the rows come out in key order within a set (the database sorts them again).
     index: dict[str, int] = {}
     codes = np.fromiter((index.setdefault(value, len(index)) for value in values), np.int64, len(values))
     uniques = np.empty(len(index), dtype=object)
     uniques[:] = list(index)
-    return uniques, codes
+    order = np.argsort(uniques, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return uniques[order], rank[codes]
 
 
 def _number(keys: Ints) -> tuple[int, Ints]:

@@ -11,7 +11,16 @@ import pytest
 from tuneway.core.testing.prometheus import prometheus_binary
 from tuneway.devstack.launcher import Stack, StackConfig
 
-JOBS = {"gateway", "inference", "prompt-svc", "retriever", "trainer", "trainer-worker", "analytics"}
+JOBS = {
+    "gateway",
+    "inference",
+    "prompt-svc",
+    "retriever",
+    "trainer",
+    "trainer-worker",
+    "analytics",
+    "batch-worker",
+}
 
 
 def test_prometheus_scrapes_every_service_on_the_stacks_ports(tmp_path: Path) -> None:

@@ -182,3 +182,22 @@ def test_a_worker_killed_mid_batch_resumes_without_duplicates(stack: RunningStac
     assert sorted(o["custom_id"] for o in outputs) == sorted(f"k{i}" for i in range(24))
     new_pid = int((stack.data_dir / "run" / "batch-worker.pid").read_text())
     assert new_pid != pid
+
+
+def test_a_stopped_worker_hands_its_batch_back(stack: RunningStack, acme: Tenant) -> None:
+    client = stack.client(acme.key)
+    lines = [_chat_line(f"s{i}", max_tokens=16) for i in range(24)]
+    created = client.batches.create(
+        input_file_id=_upload(client, lines), endpoint=CHAT, completion_window="24h"
+    )
+    _wait(client, created.id, lambda b: b.request_counts is not None and b.request_counts.completed >= 3)
+    pid = int((stack.data_dir / "run" / "batch-worker.pid").read_text())
+    os.killpg(pid, signal.SIGTERM)  # finishes its lines in flight, hands the batch back (nak)
+    batch = _wait(client, created.id)
+    assert batch.status == "completed"
+    assert batch.request_counts is not None and batch.request_counts.completed == 24
+    outputs = _lines(client, batch.output_file_id)
+    assert sorted(o["custom_id"] for o in outputs) == sorted(f"s{i}" for i in range(24))
+    log = (stack.data_dir / "logs" / "batch-worker.log").read_text()
+    handed_back = [json.loads(line) for line in log.splitlines() if "batch handed back" in line]
+    assert [entry["batch"] for entry in handed_back] == [created.id]

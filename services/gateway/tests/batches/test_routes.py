@@ -88,6 +88,7 @@ async def test_another_tenant_sees_no_batch(gateway: Gateway) -> None:
         ({"completion_window": "1h"}, "completion_window"),
         ({"endpoint": "/v1/responses"}, "endpoint"),
         ({"input_file_id": "file-missing"}, "input_file_id"),
+        ({"input_file_id": "file-\x00"}, "input_file_id"),
         ({"output_expires_after": {"anchor": "created_at", "seconds": 3600}}, "output_expires_after"),
         ({"metadata": {f"k{i}": "v" for i in range(17)}}, "metadata"),
         ({"metadata": {"k": "v" * 513}}, "metadata"),
@@ -164,3 +165,13 @@ async def _wait_for_request(url: str, batch_id: str) -> BatchRequested:
         raise AssertionError(f"{batch_id} never reached the BATCHES stream")
     finally:
         await nc.close()
+
+
+@pytest.mark.parametrize("odd", ["%ED%A0%80", "%C2%B9", "%00", "x" * 300])
+async def test_odd_ids_are_404s_or_400s_never_500s(gateway: Gateway, odd: str) -> None:
+    headers = gateway.auth(gateway.acme_key)
+    for method, path in (("GET", f"/v1/batches/{odd}"), ("POST", f"/v1/batches/{odd}/cancel")):
+        response = await gateway.app_client.request(method, path, headers=headers)
+        assert response.status_code == 404, (path, response.text)
+    listed = await gateway.app_client.get(f"/v1/batches?after={odd}", headers=headers)
+    assert listed.status_code == 400 and listed.json()["error"]["param"] == "after"

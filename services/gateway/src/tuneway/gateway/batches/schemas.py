@@ -19,7 +19,8 @@ class CreateBatchBody(UnicodeModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    input_file_id: str = Field(min_length=1, max_length=64)
+    # Printable ASCII, as every file id is: a NUL byte must not reach PostgreSQL (it refuses it in text).
+    input_file_id: str = Field(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")
     endpoint: Literal["/v1/chat/completions", "/v1/embeddings"]
     completion_window: Literal["24h"]
     metadata: dict[str, str] | None = None

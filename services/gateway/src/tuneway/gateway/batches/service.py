@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +19,9 @@ from tuneway.gateway.tenancy.keys import Principal
 
 BATCH_PURPOSE = "batch"
 MAX_LIST_LIMIT = 100
+# What new_batch_id makes: anything else is no batch of ours, answered without a query (a NUL byte
+# would otherwise reach PostgreSQL, which refuses it in text).
+BATCH_ID = re.compile(r"batch_[0-9a-f]{24}")
 
 
 def new_batch_id() -> str:
@@ -87,8 +91,10 @@ class BatchService:
 
     async def get(self, tenant_id: str, batch_id: str) -> Batch:
         """The tenant's batch; 404 for a missing one and for another tenant's."""
-        async with self._sessions() as session:
-            batch = await repo.get_batch(session, tenant_id, batch_id)
+        batch = None
+        if BATCH_ID.fullmatch(batch_id):
+            async with self._sessions() as session:
+                batch = await repo.get_batch(session, tenant_id, batch_id)
         if batch is None:
             raise batch_not_found(batch_id)
         return batch
@@ -98,7 +104,9 @@ class BatchService:
         async with self._sessions() as session:
             cursor = None
             if after:
-                cursor = await repo.get_batch(session, tenant_id, after)
+                cursor = (
+                    await repo.get_batch(session, tenant_id, after) if BATCH_ID.fullmatch(after) else None
+                )
                 if cursor is None:
                     raise InvalidArgumentError(
                         f"Invalid value for 'after': no batch '{after}'.", param="after", code="invalid_value"
@@ -109,9 +117,8 @@ class BatchService:
     async def cancel(self, tenant_id: str, batch_id: str) -> Batch:
         """Moves the batch to `cancelling`; its worker stops taking lines and ends it `cancelled` with
         the results so far. Cancelling a batch already cancelling answers it as it is."""
+        await self.get(tenant_id, batch_id)
         async with self._sessions() as session, session.begin():
-            if await repo.get_batch(session, tenant_id, batch_id) is None:
-                raise batch_not_found(batch_id)
             batch = await repo.lock_batch(session, batch_id)
             assert batch is not None
             if batch.status in st.CANCELLABLE:

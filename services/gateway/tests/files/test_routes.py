@@ -212,3 +212,17 @@ async def test_listing_pages_on_postgresql(start_gateway: Callable[..., Any], po
         ids = {(await client.files.create(file=(f"{i}.txt", b"x"), purpose="batch")).id for i in range(3)}
         assert {f.id async for f in await client.files.list(limit=1)} == ids
         assert {f.id async for f in await client.files.list(limit=2, order="asc")} == ids
+
+
+@pytest.mark.parametrize("odd", ["%00", "file-%00", "%ED%A0%80", "x" * 300])
+async def test_odd_file_ids_are_404s_never_500s(gateway: Gateway, odd: str) -> None:
+    headers = gateway.auth(gateway.acme_key)
+    for method, path in (
+        ("GET", f"/v1/files/{odd}"),
+        ("GET", f"/v1/files/{odd}/content"),
+        ("DELETE", f"/v1/files/{odd}"),
+    ):
+        response = await gateway.app_client.request(method, path, headers=headers)
+        assert response.status_code == 404, (path, response.text)
+    listed = await gateway.app_client.get(f"/v1/files?after={odd}", headers=headers)
+    assert listed.status_code == 400 and listed.json()["error"]["param"] == "after"

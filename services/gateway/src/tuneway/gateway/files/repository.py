@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from sqlalchemy import literal, select, tuple_
@@ -9,9 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tuneway.gateway.files.tables import File
 
+# What files.service.new_file_id makes. Any other id names no file and is not sent to the database:
+# PostgreSQL refuses a NUL byte in text with an error (a 500), where SQLite just finds nothing.
+FILE_ID = re.compile(r"file-[0-9a-f]{24}")
+
 
 async def get_file(session: AsyncSession, tenant_id: str, file_id: str) -> File | None:
     """The tenant's file with this id; another tenant's file is None, like a missing one."""
+    if not FILE_ID.fullmatch(file_id):
+        return None
     return await session.scalar(select(File).where(File.id == file_id, File.tenant_id == tenant_id))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlparse
+
 import pytest
 
 from tests.deploy.manifests import OVERLAYS, Manifests, Obj, label_match, manifests
@@ -11,7 +13,7 @@ from tests.deploy.services import process_of
 # the gateway publishes analytics events, inference watches ADAPTERS, prompt-svc's invalidation, the
 # trainer's queue and registry, analytics' consumer.
 NATS_CLIENTS = {"gateway", "inference", "prompt-svc", "trainer", "trainer-worker", "analytics"}
-PORTS = {"nats": 4222, "postgres": 5432, "qdrant": 6333}
+PORTS = {"nats": 4222, "postgres": 5432, "qdrant": 6333, "redis": 6379}
 
 Edge = tuple[str, str, int]  # source workload, destination (workload name or "external"), port
 
@@ -62,8 +64,13 @@ def used_edges(manifest: Manifests) -> set[Edge]:
         calls = process.role != "script"
         for name, value in env.items():
             if calls and name.endswith("_TARGET") and value:
-                host, port = value.rsplit(":", 1)
-                wanted.append((host, int(port)))
+                for target in value.split(","):
+                    host, port = target.strip().rsplit(":", 1)
+                    wanted.append((host, int(port)))
+            if calls and name.endswith("_REDIS_URL"):
+                # A literal URL names its host; one in the Secret is the cluster's own Redis, outside.
+                host = urlparse(value).hostname if value else "external.redis"
+                wanted.append((host or "", PORTS["redis"]))
         if calls and env.get("RETRIEVER_QDRANT_URL"):
             wanted.append((env["RETRIEVER_QDRANT_URL"].split("://")[1].rsplit(":", 1)[0], PORTS["qdrant"]))
         if calls and source in NATS_CLIENTS:
@@ -144,7 +151,7 @@ def test_no_service_reaches_what_it_does_not_use(overlay: str) -> None:
     services = {w["metadata"]["name"] for w in manifest.workloads() if w["kind"] == "Deployment"}
     extra = []
     for source in sorted(services):
-        for destination in sorted(services | {"nats", "postgres", "qdrant"}):
+        for destination in sorted(services | {"nats", "postgres", "qdrant", "redis"}):
             if not manifest.has("Service", destination) and destination not in services:
                 continue
             if destination == source or not any(

@@ -109,6 +109,20 @@ async def test_generations_share_a_stream_and_survive_a_restart(inference: Infer
         questions = [f"Where is order {n}?" for n in range(8)]
         alone = [await _text(client, _request(q)) for q in questions]
         assert await asyncio.gather(*(_text(client, _request(q)) for q in questions)) == alone
+
+        # Listed beside a replica that is not there, the live one takes every generation.
+        pair = InferenceClient(f"127.0.0.1:{free_port()},127.0.0.1:{inference.port}", rpc_timeout=5)
+        try:
+            for _ in range(200):  # the live replica's stream opens once its health check answers
+                if any(pair.replicas().values()):
+                    break
+                await asyncio.sleep(0.05)
+            assert await pair.ready()
+            assert [await _text(pair, _request(q)) for q in questions] == alone
+            assert await asyncio.gather(*(_text(pair, _request(q)) for q in questions)) == alone
+            assert sorted(pair.replicas().values()) == [False, True]
+        finally:
+            await pair.close()
         with pytest.raises(NotFoundError):
             await _text(
                 client,

@@ -77,7 +77,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             )
         authenticator = Authenticator(sessions, settings.key_cache_seconds)
         inference = InferenceClient(
-            settings.inference_target, settings.rpc_timeout_seconds, settings.inference_connect_seconds
+            settings.inference_target,
+            settings.rpc_timeout_seconds,
+            settings.inference_connect_seconds,
+            settings.inference_resolve_seconds,
         )
         trainer = TrainerClient(
             settings.trainer_target, settings.rpc_timeout_seconds, settings.validation_timeout_seconds

@@ -25,6 +25,8 @@ class GatewaySettings(DatabaseSettings):
     metrics_port: int = 9106
     # Also serve /metrics on the API port (for a scraper that reaches only that port).
     metrics_on_api_port: bool = False
+    # The inference replicas: host:port, comma-separated; a name may resolve to several addresses (a
+    # headless Service: each ready pod). Generations go to the replica with the fewest in flight.
     inference_target: str = "127.0.0.1:50053"
     trainer_target: str = "127.0.0.1:50054"
     prompt_target: str = "127.0.0.1:50051"
@@ -38,6 +40,8 @@ class GatewaySettings(DatabaseSettings):
     # How long a request waits for the inference service's connection when the generation stream has
     # to be opened (at first and after the service restarted) before it gets 503.
     inference_connect_seconds: float = 2.0
+    # How often names in inference_target are looked up again (replicas that came or went).
+    inference_resolve_seconds: float = Field(5.0, gt=0)
     # Dataset validation tokenizes the whole file, so it gets a longer deadline than other calls.
     validation_timeout_seconds: float = 120.0
     # Adding a knowledge base document with `wait` returns once it is embedded, which takes a while.

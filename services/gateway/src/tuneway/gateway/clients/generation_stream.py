@@ -38,6 +38,8 @@ class _Stream:
         self._inboxes: dict[int, Inbox] = {}
         self._ids = itertools.count(1)
         self.broken = False
+        # Set once the stream has broken or been closed (a replica's watcher waits on it).
+        self.closed = asyncio.Event()
         self._failure: ErrorFactory | None = None
         self._tasks = (asyncio.create_task(self._write()), asyncio.create_task(self._read()))
 
@@ -97,6 +99,7 @@ class _Stream:
         if self.broken:
             return
         self.broken = True
+        self.closed.set()
         on_error = self._on_error
         self._failure = failure = lambda: on_error(cause)
         for inbox in self._inboxes.values():
@@ -124,7 +127,13 @@ class GenerationStream:
         self._stream: _Stream | None = None
         self._opening: asyncio.Future[_Stream | None] | None = None
 
-    async def _open(self) -> _Stream:
+    @property
+    def is_open(self) -> bool:
+        """Whether a stream is open and unbroken (new generations go out on it without waiting)."""
+        return self._stream is not None and not self._stream.broken
+
+    async def open(self) -> _Stream:
+        """The open stream, or a new one once the channel connects (503 if it does not in time)."""
         if self._stream is not None and not self._stream.broken:
             return self._stream
         # Requests that arrive while the stream opens wait for that one stream.
@@ -147,7 +156,7 @@ class GenerationStream:
 
     async def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
         """The generation's responses, the last with its finish reason; closing this early aborts it."""
-        stream = await self._open()
+        stream = await self.open()
         call_id, inbox = stream.start(request)
         ended = False
         try:

@@ -1,37 +1,57 @@
-"""gRPC client of the inference service: generations over one shared stream, model listing and health."""
+"""gRPC client of the inference service: generations spread over its replicas, each replica's over one
+shared stream; model listing and health on any replica that is up."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
+from typing import Any
+
+import grpc
+from google.protobuf.message import Message
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.inference.v1 import inference_pb2_grpc
-from tuneway.core.grpc_client import create_channel
-from tuneway.gateway.clients.base import ServiceClient, rpc_error, unavailable
-from tuneway.gateway.clients.generation_stream import GenerationStream
+from tuneway.gateway.clients.base import rpc_error
+from tuneway.gateway.clients.inference_replicas import InferenceReplicas
+from tuneway.gateway.clients.targets import parse_targets
 
 
-class InferenceClient(ServiceClient[inference_pb2_grpc.InferenceServiceStub]):
-    """InferenceService: unary calls (model listing) with the default deadline, generations over one
-    shared stream."""
+class InferenceClient:
+    """InferenceService on every replica `target` names (GATEWAY_INFERENCE_TARGET: host:port entries,
+    comma-separated, names re-resolved every `resolve_seconds`). Built inside the event loop."""
 
-    def __init__(self, target: str, rpc_timeout: float, connect_seconds: float = 2.0) -> None:
-        super().__init__(target, "inference", rpc_timeout, inference_pb2_grpc.InferenceServiceStub)
-        # Generations share one long-lived stream, on a channel of its own without retries (gRPC would
-        # keep every message of a retryable call for replay); a broken stream fails its calls with 503.
-        self._generation_channel = create_channel(target, retries=False)
-        self._generations = GenerationStream(
-            self._generation_channel,
-            lambda error: rpc_error(error, "inference") if error else unavailable("inference"),
-            connect_seconds,
-        )
+    def __init__(
+        self, target: str, rpc_timeout: float, connect_seconds: float = 2.0, resolve_seconds: float = 5.0
+    ) -> None:
+        targets = parse_targets(target, "GATEWAY_INFERENCE_TARGET")
+        self._replicas = InferenceReplicas(targets, connect_seconds, resolve_seconds)
+        self._timeout = rpc_timeout
+
+    @property
+    def stub(self) -> inference_pb2_grpc.InferenceServiceStub:
+        """The stub of a replica that is up (503 if none is known), for `call`."""
+        return self._replicas.pick().stub
+
+    async def call(self, method: Callable[..., Any], request: Message, deadline: float | None = None) -> Any:
+        """The response of the unary `method` (a method of `stub`), within `deadline` or the default one."""
+        try:
+            return await method(request, timeout=deadline or self._timeout)
+        except grpc.aio.AioRpcError as error:
+            raise rpc_error(error, "inference") from None
 
     def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
-        """Streams the generation; closing this iterator early aborts it on the engine."""
-        return self._generations.generate(request)
+        """Streams the generation from the replica with the fewest in flight; closing this iterator
+        early aborts it on the engine."""
+        return self._replicas.generate(request)
+
+    async def ready(self) -> bool:
+        """Whether some replica serves (inference does once its adapters are loaded)."""
+        return await self._replicas.ready()
+
+    def replicas(self) -> dict[str, bool]:
+        """Each replica's address and whether it takes new generations."""
+        return self._replicas.addresses()
 
     async def close(self) -> None:
-        """Ends the generation stream and closes both channels."""
-        self._generations.close()
-        await self._generation_channel.close()
-        await super().close()
+        """Ends the generation streams and closes every channel."""
+        await self._replicas.close()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tuneway.devstack.launcher import StackConfig
+from tuneway.devstack.launcher import Stack, StackConfig
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.inference.settings import InferenceSettings
 from tuneway.trainer.settings import TrainerSettings
@@ -33,3 +33,30 @@ def test_the_services_variables_move_the_stack(monkeypatch: pytest.MonkeyPatch, 
     assert config.gateway_metrics_port == 19106
     assert config.model == "/models/x"
     assert config.retriever_port == 50052
+
+
+def test_replicas_get_their_own_ports_and_the_gateways_every_inference_replica(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TUNEWAY_REPLICAS_INFERENCE", "2")
+    monkeypatch.setenv("TUNEWAY_REPLICAS_GATEWAY", "3")
+    config = StackConfig.from_env()
+    assert config.replicas == {"inference": 2, "trainer-worker": 1, "gateway": 3}
+    stack = Stack(StackConfig.on_free_ports(tmp_path, replicas=config.replicas))
+    inference = stack.replicas["inference"]
+    assert [r.name for r in inference] == ["inference", "inference-2"]
+    assert inference[0].env["INFERENCE_GRPC_PORT"] == str(stack.config.inference_port)
+    ports = {r.env["INFERENCE_GRPC_PORT"] for r in inference} | {
+        r.env["GATEWAY_PORT"] for r in stack.replicas["gateway"]
+    }
+    assert len(ports) == 5
+    targets = stack.inference_targets().split(",")
+    assert targets == [f"127.0.0.1:{r.env['INFERENCE_GRPC_PORT']}" for r in inference]
+    assert len(stack.gateway_urls) == 3 and len(stack.metrics_urls()["gateway"]) == 3
+    assert [r.name for r in stack.replicas["trainer-worker"]] == ["trainer-worker"]
+
+
+def test_a_replica_count_below_one_names_its_variable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUNEWAY_REPLICAS_TRAINER_WORKER", "0")
+    with pytest.raises(ValueError, match="TUNEWAY_REPLICAS_TRAINER_WORKER"):
+        StackConfig.from_env()

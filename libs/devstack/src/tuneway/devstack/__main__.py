@@ -24,6 +24,10 @@ def run() -> int:
         print(f"tuneway did not start: {error}", file=sys.stderr)
         return 1
     print(f"\n  gateway    {stack.gateway_url}   (OpenAPI docs at {stack.gateway_url}/docs)")
+    for url in stack.gateway_urls[1:]:
+        print(f"  gateway    {url}")
+    if len(stack.replicas["inference"]) > 1:
+        print(f"  inference  {stack.inference_targets()}")
     print(f"  admin key  {stack.admin_key()}")
     print(f"  prometheus {stack.start_prometheus()}")
     print("\n  Ctrl-C stops everything.\n", flush=True)

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -23,6 +24,15 @@ from tuneway.inference.settings import InferenceSettings
 from tuneway.prompt_svc.settings import PromptSettings
 from tuneway.retriever.settings import RetrieverSettings
 from tuneway.trainer.settings import TrainerSettings
+
+# The services `make run` can start several processes of (TUNEWAY_REPLICAS_INFERENCE=2 and so on):
+# each replica listens on ports of its own; the gateways share one database and the inference replicas'
+# list (GATEWAY_INFERENCE_TARGET); the trainer workers share the TRAINING work queue.
+REPLICATED = {
+    "inference": ("tuneway.inference",),
+    "trainer-worker": ("tuneway.trainer", "worker"),
+    "gateway": ("tuneway.gateway",),
+}
 
 
 def _default(settings: type[BaseSettings], name: str) -> Any:
@@ -57,6 +67,8 @@ class StackConfig:
     bootstrap_key: str = ""
     # Extra environment for every service (tests pass engine and timeout settings here).
     env: dict[str, str] = field(default_factory=dict)
+    # Processes of each service in REPLICATED (missing: one); the first takes the ports above.
+    replicas: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls) -> StackConfig:
@@ -84,6 +96,7 @@ class StackConfig:
             prometheus_port=int(os.environ.get("TUNEWAY_PROMETHEUS_PORT", "9090")),
             model=inference.model,
             bootstrap_key=gateway.bootstrap_key,
+            replicas={name: _replica_count(name) for name in REPLICATED},
         )
 
     @classmethod
@@ -110,6 +123,33 @@ class StackConfig:
         }
 
 
+def _replica_count(service: str) -> int:
+    variable = "TUNEWAY_REPLICAS_" + service.upper().replace("-", "_")
+    value = os.environ.get(variable, "1")
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{variable} must be a whole number of at least 1, not {value!r}")
+    return int(value)
+
+
+@dataclass(frozen=True)
+class Replica:
+    """One process of a replicated service: its name (the service's, then <service>-2, -3 ...) and the
+    variables that give it its own ports."""
+
+    name: str
+    env: dict[str, str]
+
+
+def _replicas(service: str, count: int, ports: Mapping[str, int]) -> list[Replica]:
+    """The first replica takes the configured ports, the others free ones (0, which turns a metrics
+    port off, stays 0)."""
+    replicas = [Replica(service, {variable: str(port) for variable, port in ports.items()})]
+    for number in range(2, count + 1):
+        own = {variable: str(free_port() if port else 0) for variable, port in ports.items()}
+        replicas.append(Replica(f"{service}-{number}", own))
+    return replicas
+
+
 class StackError(RuntimeError):
     """A service could not start; the message holds the end of its log."""
 
@@ -124,15 +164,59 @@ class Stack:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.pid_dir = self.data_dir / "run"
         # What each service was started with, and when it was restarted (for `supervise`).
-        self._commands: dict[str, tuple[str, ...]] = {}
+        self._commands: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {}
         self._restarts: dict[str, list[float]] = {}
         self._nats: subprocess.Popen[bytes] | None = None
         self.prometheus: PrometheusServer | None = None
+        counts = config.replicas
+        self.replicas: dict[str, list[Replica]] = {
+            "inference": _replicas(
+                "inference",
+                counts.get("inference", 1),
+                {
+                    "INFERENCE_GRPC_PORT": config.inference_port,
+                    "INFERENCE_METRICS_PORT": config.inference_metrics_port,
+                },
+            ),
+            "trainer-worker": _replicas(
+                "trainer-worker",
+                counts.get("trainer-worker", 1),
+                {"TRAINER_WORKER_METRICS_PORT": config.trainer_worker_metrics_port},
+            ),
+            "gateway": _replicas(
+                "gateway",
+                counts.get("gateway", 1),
+                {"GATEWAY_PORT": config.gateway_port, "GATEWAY_METRICS_PORT": config.gateway_metrics_port},
+            ),
+        }
 
     @property
     def gateway_url(self) -> str:
-        """Base URL of the gateway."""
+        """Base URL of the (first) gateway."""
         return f"http://{self.config.gateway_host}:{self.config.gateway_port}"
+
+    @property
+    def gateway_urls(self) -> list[str]:
+        """Base URL of every gateway replica."""
+        return [
+            f"http://{self.config.gateway_host}:{r.env['GATEWAY_PORT']}" for r in self.replicas["gateway"]
+        ]
+
+    def inference_targets(self) -> str:
+        """GATEWAY_INFERENCE_TARGET: every inference replica's gRPC address."""
+        return ",".join(f"127.0.0.1:{r.env['INFERENCE_GRPC_PORT']}" for r in self.replicas["inference"])
+
+    def metrics_urls(self) -> dict[str, list[str]]:
+        """Each job's Prometheus endpoints: one per process, every replica's under its service's job."""
+        urls = {job: [url] for job, url in self.config.metrics_urls().items()}
+        port_variables = {
+            "inference": "INFERENCE_METRICS_PORT",
+            "trainer-worker": "TRAINER_WORKER_METRICS_PORT",
+        }
+        port_variables["gateway"] = "GATEWAY_METRICS_PORT"
+        for service, variable in port_variables.items():
+            urls[service] = [f"http://127.0.0.1:{r.env[variable]}/metrics" for r in self.replicas[service]]
+        return urls
 
     def admin_key(self) -> str:
         """The bootstrap key if configured, else the one the gateway generated into the data dir."""
@@ -150,7 +234,7 @@ class Stack:
                 "GATEWAY_HOST": self.config.gateway_host,
                 "GATEWAY_PORT": str(self.config.gateway_port),
                 "GATEWAY_METRICS_PORT": str(self.config.gateway_metrics_port),
-                "GATEWAY_INFERENCE_TARGET": f"127.0.0.1:{self.config.inference_port}",
+                "GATEWAY_INFERENCE_TARGET": self.inference_targets(),
                 "INFERENCE_GRPC_PORT": str(self.config.inference_port),
                 "INFERENCE_METRICS_PORT": str(self.config.inference_metrics_port),
                 "GATEWAY_PROMPT_TARGET": f"127.0.0.1:{self.config.prompt_port}",
@@ -190,43 +274,49 @@ class Stack:
         nats_dir = self.data_dir / "nats"
         self._nats = start_nats_server(port, nats_dir / "jetstream", self.log_dir / "nats.log")
 
-    def start_service(self, name: str, module: str, *args: str) -> None:
-        """Starts `python -m module args` in its own process group, logging to data_dir/logs/<name>.log;
-        its pid is in data_dir/run/<name>.pid while it runs."""
+    def start_service(self, name: str, module: str, *args: str, env: Mapping[str, str] | None = None) -> None:
+        """Starts `python -m module args` in its own process group, logging to data_dir/logs/<name>.log,
+        with `env` over the stack's environment; its pid is in data_dir/run/<name>.pid while it runs."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("ab")
         # Own process group: stopping a service also stops the engine processes vLLM spawned.
         process = subprocess.Popen(
             [sys.executable, "-m", module, *args],
-            env=self._service_env(),
+            env={**self._service_env(), **(env or {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         self.processes[name] = process
-        self._commands[name] = (module, *args)
+        self._commands[name] = ((module, *args), dict(env or {}))
         (self.pid_dir / f"{name}.pid").write_text(f"{process.pid}\n")
 
     def start(self, timeout: float = 300) -> None:
         """Starts NATS (if needed) and every service, and waits until the gateway is ready."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self._ensure_nats()
-        self.start_service("inference", "tuneway.inference")
+        self.start_replicas("inference")
         self.start_service("prompt-svc", "tuneway.prompt_svc")
         self.start_service("retriever", "tuneway.retriever")
         self.start_service("trainer", "tuneway.trainer", "api")
-        # One worker; more scale training out (each pulls jobs from the TRAINING work queue).
-        self.start_service("trainer-worker", "tuneway.trainer", "worker")
+        # More workers scale training out (each pulls jobs from the TRAINING work queue).
+        self.start_replicas("trainer-worker")
         self.start_service("analytics", "tuneway.analytics")
         # Runs /v1/batches from the BATCHES work queue; more workers run more batches at once.
         self.start_service("batch-worker", "tuneway.gateway.batch_worker")
-        self.start_service("gateway", "tuneway.gateway")
+        # Gateways that start together race to migrate their database; the loser retries.
+        self.start_replicas("gateway")
         try:
             self.wait_ready(timeout)
         except BaseException:
             self.stop()
             raise
+
+    def start_replicas(self, service: str) -> None:
+        """Starts every replica of `service` (one of REPLICATED)."""
+        for replica in self.replicas[service]:
+            self.start_service(replica.name, *REPLICATED[service], env=replica.env)
 
     def start_prometheus(self) -> str:
         """Starts Prometheus scraping every service, if installed; says what happened (the stack runs
@@ -236,7 +326,7 @@ class Stack:
         if prometheus_binary() is None:
             return "not installed (make install installs it); running without it"
         server = PrometheusServer(
-            self.data_dir / "prometheus", self.config.prometheus_port, self.config.metrics_urls()
+            self.data_dir / "prometheus", self.config.prometheus_port, self.metrics_urls()
         )
         try:
             server.start()
@@ -246,13 +336,17 @@ class Stack:
         return server.url
 
     def wait_ready(self, timeout: float) -> None:
-        """Polls the gateway's /readyz; fails early, with the log, if a service exits."""
+        """Polls every gateway's /readyz; fails early, with the log, if a service exits."""
         deadline = time.monotonic() + timeout
+        waiting = list(self.gateway_urls)
         while time.monotonic() < deadline:
             self.check_alive()
             try:
-                if httpx.get(f"{self.gateway_url}/readyz", timeout=2).status_code == 200:
-                    return
+                if httpx.get(f"{waiting[0]}/readyz", timeout=2).status_code == 200:
+                    waiting.pop(0)
+                    if not waiting:
+                        return
+                    continue
             except httpx.HTTPError:
                 pass
             time.sleep(0.25)
@@ -276,7 +370,8 @@ class Stack:
                 raise StackError(f"{name} keeps exiting (code {process.returncode})\n{self.log_tail(name)}")
             self._restarts[name] = [*recent, now]
             print(f"{name} exited with code {process.returncode}; restarting it", flush=True)
-            self.start_service(name, *self._commands[name])
+            command, env = self._commands[name]
+            self.start_service(name, *command, env=env)
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         """The end of a service's log."""
@@ -304,7 +399,8 @@ class Stack:
 
     def stop(self) -> None:
         """Stops the gateway first (no new requests), then the rest, then a NATS we started."""
-        for name in ["gateway", *[n for n in self.processes if n != "gateway"]]:
+        gateways = [replica.name for replica in self.replicas["gateway"]]
+        for name in [*gateways, *[n for n in self.processes if n not in gateways]]:
             self.stop_service(name)
         if self.prometheus is not None:
             self.prometheus.stop()

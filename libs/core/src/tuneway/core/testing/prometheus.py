@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -20,17 +21,18 @@ def prometheus_binary() -> str | None:
     return shutil.which("prometheus")
 
 
-def scrape_config(targets: dict[str, str], interval: str = "5s") -> dict[str, Any]:
-    """A Prometheus config scraping each job's metrics URL (http://host:port/path) every `interval`."""
+def scrape_config(targets: Mapping[str, str | Sequence[str]], interval: str = "5s") -> dict[str, Any]:
+    """A Prometheus config scraping each job's metrics URL (http://host:port/path), or the URLs of its
+    replicas (one path and scheme), every `interval`."""
     jobs = []
-    for job, url in targets.items():
-        parsed = urlparse(url)
+    for job, urls in targets.items():
+        parsed = [urlparse(url) for url in ([urls] if isinstance(urls, str) else urls)]
         jobs.append(
             {
                 "job_name": job,
-                "metrics_path": parsed.path or "/metrics",
-                "scheme": parsed.scheme or "http",
-                "static_configs": [{"targets": [parsed.netloc]}],
+                "metrics_path": parsed[0].path or "/metrics",
+                "scheme": parsed[0].scheme or "http",
+                "static_configs": [{"targets": [url.netloc for url in parsed]}],
             }
         )
     return {
@@ -42,7 +44,9 @@ def scrape_config(targets: dict[str, str], interval: str = "5s") -> dict[str, An
 class PrometheusServer:
     """A Prometheus on 127.0.0.1:port with its config and storage under `root`."""
 
-    def __init__(self, root: Path, port: int, targets: dict[str, str], interval: str = "5s") -> None:
+    def __init__(
+        self, root: Path, port: int, targets: Mapping[str, str | Sequence[str]], interval: str = "5s"
+    ) -> None:
         self.root = root
         self.port = port
         self.targets = targets

@@ -20,8 +20,9 @@ Events are seeded and realistic: 30 days, a few assistants each with its prompt 
 an experiment, ~10 query types (Zipf), 4 channels, 5 languages, base and adapter traffic, 2% errors,
 log-normal latencies. Classification is the retriever's cost (cached per text) and is not measured here
 (see bench/query_type_accuracy.py). PostgreSQL: a scratch database created and dropped on
-127.0.0.1:5432 (TUNEWAY_BENCH_POSTGRES_URL overrides the admin URL). Writes
-bench/results/analytics_store.json.
+127.0.0.1:5432 (TUNEWAY_BENCH_POSTGRES_URL overrides the admin URL). Besides the rate, the ingest's CPU
+seconds are reported (this process, and PostgreSQL's backends where /proc shows them): on a shared
+machine the work done is steadier than the rate. Writes bench/results/analytics_store.json.
 
     .venv/bin/python bench/analytics_store_bench.py [--events 1000000] [--stores sqlite,postgresql]
         [--streams backfill,live]
@@ -212,10 +213,29 @@ def generate(
     return completions, feedback
 
 
+def process_cpu(pid: int) -> float | None:
+    """The CPU seconds process `pid` has used (user and system), None where /proc does not say."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def database_cpu(engine: Any) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the bench's database (a server on this
+    machine; {} where /proc cannot tell): on a shared machine the work done is steadier than the rate."""
+    async with engine.connect() as connection:
+        statement = sql_text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        pids = list((await connection.execute(statement)).scalars())
+    return {pid: seconds for pid in pids if (seconds := process_cpu(pid)) is not None}
+
+
 async def ingest(
     url: str, completions: list[ClassifiedCompletion], feedback: list[events_pb2.FeedbackEvent]
-) -> tuple[Any, float]:
-    """Writes everything batch by batch into a new store at `url`: (its engine, the seconds it took)."""
+) -> tuple[Any, dict[str, float]]:
+    """Writes everything batch by batch into a new store at `url`: (its engine, the seconds it took and
+    the CPU seconds of this process and, on PostgreSQL, of the database's backends)."""
     await upgrade_database(url, MIGRATIONS)
     engine = create_engine(url)
     sessions = session_factory(engine)
@@ -227,7 +247,9 @@ async def ingest(
     for item in feedback:
         index = int(item.completion_id.rsplit("-", 1)[1])
         by_batch.setdefault(index // BATCH + 1, []).append(item)  # a batch later: its completion is stored
-    started = time.perf_counter()
+    postgresql = url.startswith("postgresql")
+    database_before = await database_cpu(engine) if postgresql else {}
+    started, cpu_started = time.perf_counter(), time.process_time()
     for number, start in enumerate(range(0, len(completions), BATCH)):
         await writer.write(completions[start : start + BATCH], by_batch.get(number, []))
         if url.startswith("postgresql") and number % ANALYZE_EVERY == ANALYZE_EVERY - 1:
@@ -235,13 +257,20 @@ async def ingest(
             # planner scans whole tables for the batch's feedback and completion look-ups. Timed too.
             async with engine.begin() as connection:
                 await connection.execute(sql_text("ANALYZE events, feedback, rollups, rollup_errors"))
-    return engine, time.perf_counter() - started
+    timing = {
+        "ingest_seconds": time.perf_counter() - started,
+        "python_cpu_seconds": time.process_time() - cpu_started,
+    }
+    if postgresql:
+        after = await database_cpu(engine)
+        timing["database_cpu_seconds"] = sum(after[pid] - database_before.get(pid, 0.0) for pid in after)
+    return engine, timing
 
 
 async def run_live(
     url: str, completions: list[ClassifiedCompletion], feedback: list[events_pb2.FeedbackEvent]
 ) -> dict[str, Any]:
-    engine, seconds = await ingest(url, completions, feedback)
+    engine, timing = await ingest(url, completions, feedback)
     async with engine.connect() as connection:
         stored = (await connection.execute(sql_text("SELECT COUNT(*) FROM events"))).scalar_one()
     await engine.dispose()
@@ -249,8 +278,8 @@ async def run_live(
     return {
         "events": len(completions),
         "tenants": LIVE_TENANTS,
-        "ingest_seconds": seconds,
-        "events_per_second": len(completions) / seconds,
+        **timing,
+        "events_per_second": len(completions) / timing["ingest_seconds"],
         "batch_size": BATCH,
     }
 
@@ -258,7 +287,7 @@ async def run_live(
 async def run_store(
     url: str, completions: list[ClassifiedCompletion], feedback: list[events_pb2.FeedbackEvent]
 ) -> dict[str, Any]:
-    engine, ingest_seconds = await ingest(url, completions, feedback)
+    engine, timing = await ingest(url, completions, feedback)
     reader = SummaryReader(session_factory(engine))
     total = (await reader.summary(QUERIES[0])).total
     assert total.requests == len(completions), (total.requests, len(completions))
@@ -283,8 +312,8 @@ async def run_store(
     return {
         "events": len(completions),
         "feedback": len(feedback),
-        "ingest_seconds": ingest_seconds,
-        "events_per_second": len(completions) / ingest_seconds,
+        **timing,
+        "events_per_second": len(completions) / timing["ingest_seconds"],
         "batch_size": BATCH,
         "rollup_rows": {("hourly" if p == 3_600_000 else "daily"): n for p, n in rollup_rows},
         "rollup_error_rows": error_rows,
@@ -351,6 +380,10 @@ async def main() -> None:
                 f"\n{stream} {store}: ingest {result['events_per_second']:,.0f} events/s"
                 f" (goal >= 20,000: {verdict}), batch {BATCH:,}"
             )
+            cpu = f"  CPU: this process {result['python_cpu_seconds']:.1f} s"
+            if "database_cpu_seconds" in result:
+                cpu += f", PostgreSQL's backends {result['database_cpu_seconds']:.1f} s"
+            print(cpu)
             for name, timing in result.get("summary", {}).items():
                 if name == NAMES[0]:
                     print(f"  rollup rows {result['rollup_rows']}")

@@ -168,6 +168,19 @@ def test_the_sdk_stream_helper_assembles_a_streamed_call(stack: RunningStack, ac
     assert isinstance(call.function.parsed_arguments, GetWeather)
 
 
+def test_the_sdk_parse_helper_reads_a_forced_call_into_the_model(stack: RunningStack, acme: Tenant) -> None:
+    client = stack.client(acme.key)
+    completion = client.chat.completions.parse(
+        model=BASE,
+        messages=ASK,  # type: ignore[arg-type]
+        tools=[openai.pydantic_function_tool(GetWeather)],
+        tool_choice={"type": "function", "function": {"name": "GetWeather"}},
+        max_tokens=64,
+    )
+    call = (completion.choices[0].message.tool_calls or [])[0]
+    assert isinstance(call.function.parsed_arguments, GetWeather)
+
+
 def test_streamed_chunks_have_openais_tool_call_shape(stack: RunningStack, acme: Tenant) -> None:
     body = {
         "model": BASE,

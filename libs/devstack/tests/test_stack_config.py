@@ -60,3 +60,19 @@ def test_a_replica_count_below_one_names_its_variable(monkeypatch: pytest.Monkey
     monkeypatch.setenv("TUNEWAY_REPLICAS_TRAINER_WORKER", "0")
     with pytest.raises(ValueError, match="TUNEWAY_REPLICAS_TRAINER_WORKER"):
         StackConfig.from_env()
+
+
+def test_inference_replicas_get_a_share_of_the_cores_each(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("VLLM_CPU_OMP_THREADS_BIND", raising=False)
+    monkeypatch.setattr("tuneway.devstack.launcher.os.sched_getaffinity", lambda _: {0, 1, 2, 3, 4})
+    two = Stack(StackConfig.on_free_ports(tmp_path, replicas={"inference": 2}))
+    assert [r.env["VLLM_CPU_OMP_THREADS_BIND"] for r in two.replicas["inference"]] == ["0,1", "2,3"]
+    # One replica keeps vLLM's own binding; so does a choice made in the environment.
+    one = Stack(StackConfig.on_free_ports(tmp_path))
+    assert "VLLM_CPU_OMP_THREADS_BIND" not in one.replicas["inference"][0].env
+    chosen = Stack(
+        StackConfig.on_free_ports(tmp_path, replicas={"inference": 2}, env={"VLLM_CPU_OMP_THREADS_BIND": "0"})
+    )
+    assert all("VLLM_CPU_OMP_THREADS_BIND" not in r.env for r in chosen.replicas["inference"])

@@ -150,6 +150,21 @@ def _replicas(service: str, count: int, ports: Mapping[str, int]) -> list[Replic
     return replicas
 
 
+def _engine_cores(count: int, env: Mapping[str, str]) -> list[dict[str, str]]:
+    """Each inference replica's cores for vLLM's CPU worker (VLLM_CPU_OMP_THREADS_BIND), one share of
+    this process's cores each, where there are at least as many cores as replicas and nobody chose.
+
+    vLLM's automatic binding would put every replica's worker (and our pinned engine core) on the same
+    cores; measured with two replicas on 2 cores, one engine then starved the other for seconds and the
+    gateways, rightly, sent it nothing. A share each keeps replicas alike. On GPUs vLLM ignores it."""
+    cores = sorted(os.sched_getaffinity(0))
+    if count < 2 or len(cores) < count or "VLLM_CPU_OMP_THREADS_BIND" in env:
+        return [{} for _ in range(count)]
+    share = len(cores) // count
+    groups = [cores[n * share : (n + 1) * share] for n in range(count)]
+    return [{"VLLM_CPU_OMP_THREADS_BIND": ",".join(map(str, group))} for group in groups]
+
+
 class StackError(RuntimeError):
     """A service could not start; the message holds the end of its log."""
 
@@ -170,14 +185,21 @@ class Stack:
         self.prometheus: PrometheusServer | None = None
         counts = config.replicas
         self.replicas: dict[str, list[Replica]] = {
-            "inference": _replicas(
-                "inference",
-                counts.get("inference", 1),
-                {
-                    "INFERENCE_GRPC_PORT": config.inference_port,
-                    "INFERENCE_METRICS_PORT": config.inference_metrics_port,
-                },
-            ),
+            "inference": [
+                Replica(replica.name, {**replica.env, **cores})
+                for replica, cores in zip(
+                    _replicas(
+                        "inference",
+                        counts.get("inference", 1),
+                        {
+                            "INFERENCE_GRPC_PORT": config.inference_port,
+                            "INFERENCE_METRICS_PORT": config.inference_metrics_port,
+                        },
+                    ),
+                    _engine_cores(counts.get("inference", 1), {**os.environ, **config.env}),
+                    strict=True,
+                )
+            ],
             "trainer-worker": _replicas(
                 "trainer-worker",
                 counts.get("trainer-worker", 1),

@@ -9,6 +9,7 @@ import logging
 from collections.abc import AsyncGenerator
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
+from tuneway.core.errors import DomainError
 from tuneway.gateway.clients.base import unavailable
 from tuneway.gateway.clients.inference_replica import InferenceReplica
 from tuneway.gateway.clients.targets import Target, address, resolve
@@ -74,7 +75,10 @@ class InferenceReplicas:
 
     async def ready(self) -> bool:
         """Whether some replica is up or, when none is, reports SERVING."""
-        await self.known()
+        try:
+            await self.known()
+        except DomainError:  # the names did not resolve in time
+            return False
         replicas = list(self._replicas.values())
         if any(replica.up for replica in replicas):
             return True

@@ -318,15 +318,15 @@ def test_sigkill_of_a_replica_fails_only_its_own_generations(scaled: Scaled) -> 
         workers = [asyncio.create_task(worker(clients[n % 2])) for n in range(8)]
         try:
             await asyncio.sleep(2.0)
-            victim_metrics = stack.metrics_urls()["inference"][1]
-            while True:  # until the victim runs generations of ours
+            survivor_metrics, victim_metrics = stack.metrics_urls()["inference"]
+            while True:  # until both replicas run generations of ours
                 admitting.clear()
                 await asyncio.sleep(0.3)  # what was admitted reaches its replica
                 in_flight = await _inference_in_flight(victim_metrics)
-                if in_flight:
+                if in_flight and await _inference_in_flight(survivor_metrics):
                     break
                 admitting.set()
-                await asyncio.sleep(0.05)
+                await asyncio.sleep(0.2)
             killed = time.monotonic()
             await asyncio.to_thread(stack.stop_service, "inference-2", signal.SIGKILL)
             admitting.set()

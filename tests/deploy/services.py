@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import re
 from dataclasses import dataclass
 
@@ -19,12 +21,19 @@ from tuneway.trainer.settings import TrainerSettings
 # `python -m <module> [role]` -> the settings class the process reads.
 SETTINGS: dict[str, type[BaseSettings]] = {
     "tuneway.gateway": GatewaySettings,
+    # The batch worker runs with the gateway's settings (and image), using only some of them.
+    "tuneway.gateway.batch_worker": GatewaySettings,
     "tuneway.prompt_svc": PromptSettings,
     "tuneway.retriever": RetrieverSettings,
     "tuneway.inference": InferenceSettings,
     "tuneway.trainer": TrainerSettings,
     "tuneway.analytics": AnalyticsSettings,
 }
+
+# Processes that share a settings class but read only part of it: module -> its composition root,
+# whose `settings.<field>` uses are the fields the process reads (the other fields are for the
+# process the class was written for; a connection they name is one this process never makes).
+COMPOSITION_ROOTS = {"tuneway.gateway.batch_worker": "tuneway.gateway.batch_worker.main"}
 
 
 @dataclass(frozen=True)
@@ -41,9 +50,21 @@ class Process:
             return {}
         if self.module == "tuneway.gateway":
             return {"http": "port", "metrics": "metrics_port"}
+        if self.module == "tuneway.gateway.batch_worker":
+            return {"metrics": "batch_worker_metrics_port"}
         if self.role == "worker":
             return {"metrics": "worker_metrics_port"}
         return {"grpc": "grpc_port", "metrics": "metrics_port"}
+
+    def reads(self, variable: str) -> bool:
+        """Whether the process uses the setting an environment variable sets (every one, unless its
+        composition root is listed in COMPOSITION_ROOTS)."""
+        root = COMPOSITION_ROOTS.get(self.module)
+        if root is None:
+            return True
+        source = inspect.getsource(importlib.import_module(root))
+        used = set(re.findall(r"\bsettings\.(\w+)", source))
+        return any(variable in field_env_names(self.settings, name) for name in used)
 
 
 def process_of(container: Obj) -> Process | None:
@@ -63,16 +84,20 @@ def process_of(container: Obj) -> Process | None:
     return Process(rest[0], role, SETTINGS[rest[0]])
 
 
+def field_env_names(settings: type[BaseSettings], name: str) -> set[str]:
+    """The environment variables that set one field (pydantic-settings' own rules, upper case); none
+    for a name that is no field (a method such as db_url)."""
+    field = settings.model_fields.get(name)
+    if field is None:
+        return set()
+    alias = field.validation_alias
+    if isinstance(alias, AliasChoices):
+        return {choice.upper() for choice in alias.choices if isinstance(choice, str)}
+    if isinstance(alias, str):
+        return {alias.upper()}
+    return {f"{settings.model_config.get('env_prefix', '')}{name}".upper()}
+
+
 def env_names(settings: type[BaseSettings]) -> set[str]:
-    """Every environment variable the settings class reads (pydantic-settings' own rules, upper case)."""
-    prefix = str(settings.model_config.get("env_prefix", ""))
-    names = set()
-    for name, field in settings.model_fields.items():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            names |= {choice.upper() for choice in alias.choices if isinstance(choice, str)}
-        elif isinstance(alias, str):
-            names.add(alias.upper())
-        else:
-            names.add(f"{prefix}{name}".upper())
-    return names
+    """Every environment variable the settings class reads."""
+    return {env for name in settings.model_fields for env in field_env_names(settings, name)}

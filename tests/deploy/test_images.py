@@ -82,7 +82,11 @@ def test_images_run_as_the_pods_user_with_the_pods_ports_and_commands(overlay: s
         assert ports <= exposed, f"{service}: pods use {ports}, the image exposes {exposed}"
         cmd = [args for op, args in stage if op == "CMD"][-1]
         module = container["command"][container["command"].index("-m") + 1]
-        assert f'"{module}"' in cmd or service == "trainer", f"{service}: CMD {cmd} vs {container['command']}"
+        # Another entry point of the image's package (the gateway's batch worker) is that image too.
+        package = ".".join(module.split(".")[:2])
+        assert f'"{module}"' in cmd or f'"{package}"' in cmd or service == "trainer", (
+            f"{service}: CMD {cmd} vs {container['command']}"
+        )
         checked.add(service)
     assert checked == set(SERVICES)
 

@@ -11,8 +11,16 @@ from tests.deploy.services import process_of
 
 # Which processes hold a NATS connection (the others only carry TUNEWAY_NATS_URL in the shared config):
 # the gateway publishes analytics events, inference watches ADAPTERS, prompt-svc's invalidation, the
-# trainer's queue and registry, analytics' consumer.
-NATS_CLIENTS = {"gateway", "inference", "prompt-svc", "trainer", "trainer-worker", "analytics"}
+# trainer's queue and registry, analytics' consumer, the batch workers' BATCHES consumer.
+NATS_CLIENTS = {
+    "gateway",
+    "inference",
+    "prompt-svc",
+    "trainer",
+    "trainer-worker",
+    "analytics",
+    "batch-worker",
+}
 PORTS = {"nats": 4222, "postgres": 5432, "qdrant": 6333, "redis": 6379}
 
 Edge = tuple[str, str, int]  # source workload, destination (workload name or "external"), port
@@ -63,6 +71,9 @@ def used_edges(manifest: Manifests) -> set[Edge]:
         # A migration script opens the database only.
         calls = process.role != "script"
         for name, value in env.items():
+            # A variable the process's settings class reads but the process never uses: no connection.
+            if not process.reads(name):
+                continue
             if calls and name.endswith("_TARGET") and value:
                 for target in value.split(","):
                     host, port = target.strip().rsplit(":", 1)

@@ -5,8 +5,12 @@ request's analytics event, sent when the reply is done (it never waits on NATS).
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+
 from starlette.responses import Response
 
+from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.gateway.analytics.recorder import CompletionRecorder
 from tuneway.gateway.chat.generation import apply_rendered, first_response, fixed_answer, generate_request
 from tuneway.gateway.chat.responses import (
@@ -43,7 +47,17 @@ async def complete(
         raise
 
 
-async def _complete(
+@dataclass
+class Generation:
+    """A generation under way: its first response (which already settled the HTTP status), the rest,
+    and what served an assistant request (None for a base model or an adapter)."""
+
+    first: pb.GenerateResponse
+    rest: AsyncGenerator[pb.GenerateResponse, None]
+    served: ServedBy | None
+
+
+async def generate(
     body: ChatCompletionRequest,
     tenant_id: str,
     completion_id: str,
@@ -51,7 +65,9 @@ async def _complete(
     prompts: PromptClient,
     retriever: RetrieverClient,
     recorder: CompletionRecorder,
-) -> Response:
+) -> Generation:
+    """The steps before the write: retrieve -> render (assistants only) -> generate, up to the first
+    response. Other writers of a generation (the responses API) share them through here."""
     request = generate_request(body, tenant_id, completion_id)
     served: ServedBy | None = None
     answer: str | None = None
@@ -73,6 +89,20 @@ async def _complete(
     # parameters and an unreachable engine become proper HTTP errors instead of a 200 stream that fails.
     responses = recorder.observe(fixed_answer(answer) if answer is not None else inference.generate(request))
     first = await first_response(responses)
+    return Generation(first, responses, served)
+
+
+async def _complete(
+    body: ChatCompletionRequest,
+    tenant_id: str,
+    completion_id: str,
+    inference: InferenceClient,
+    prompts: PromptClient,
+    retriever: RetrieverClient,
+    recorder: CompletionRecorder,
+) -> Response:
+    generation = await generate(body, tenant_id, completion_id, inference, prompts, retriever, recorder)
+    first, responses, served = generation.first, generation.rest, generation.served
     # Write.
     served_body = served.body if served else None
     headers = served.headers if served else {}

@@ -57,16 +57,22 @@ class CompletionRecorder:
 
     @classmethod
     def for_chat(
-        cls, events: AnalyticsEvents, body: ChatCompletionRequest, principal: Principal, request_id: str
+        cls,
+        events: AnalyticsEvents,
+        body: ChatCompletionRequest,
+        principal: Principal,
+        request_id: str,
+        endpoint: str = "chat.completions",
     ) -> CompletionRecorder:
-        """The recorder of a chat completion that arrived now."""
+        """The recorder of a chat completion that arrived now (`endpoint` names the API it came through:
+        the Responses API generates through the chat pipeline too)."""
         metadata = body.metadata or {}
         event = epb.CompletionEvent(
             request_id=request_id,
             tenant_id=principal.tenant_id,
             api_key_id=principal.key_id,
             created_at_ms=int(time.time() * 1000),
-            endpoint="chat.completions",
+            endpoint=endpoint,
             model=body.model,
             language=metadata.get("language", ""),
             channel=metadata.get("channel", ""),
@@ -190,7 +196,7 @@ class CompletionRecorder:
         e.latency_ms = (now - self._started) * 1000
         if self._generated and self._first_text_at is not None:
             e.time_to_first_token_ms = (self._first_text_at - self._started) * 1000
-        if e.endpoint == "chat.completions":
+        if e.endpoint != "embeddings":
             self._classify_model()
         self._events.completion(e)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tuneway.gateway.analytics.completion_ids import CompletionIds, load_secret
+from tuneway.gateway.analytics.completion_ids import RESPONSE_PREFIX, CompletionIds, load_secret
 
 IDS = CompletionIds(b"0123456789abcdef0123456789abcdef")
 
@@ -19,6 +19,15 @@ def test_an_id_is_openai_shaped_and_verifies_for_its_tenant_only() -> None:
     assert IDS.belongs_to(completion_id, "acme")
     assert not IDS.belongs_to(completion_id, "globex")
     assert IDS.new("acme") != completion_id
+
+
+def test_a_response_id_is_openai_shaped_and_verifies_for_its_tenant_only() -> None:
+    response_id = IDS.new("acme", RESPONSE_PREFIX)
+    assert re.fullmatch(r"resp_[0-9a-f]{48}", response_id)
+    assert IDS.belongs_to(response_id, "acme")
+    assert not IDS.belongs_to(response_id, "globex")
+    # The prefix is not part of what is signed, but only the two known prefixes are ids at all.
+    assert not IDS.belongs_to("cmpl_" + response_id.removeprefix(RESPONSE_PREFIX), "acme")
 
 
 def test_a_forged_or_foreign_id_does_not_verify() -> None:

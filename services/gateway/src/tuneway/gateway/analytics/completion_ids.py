@@ -1,5 +1,6 @@
-"""Completion ids bound to their tenant: `chatcmpl-<random><tag>`, the tag a truncated HMAC-SHA256 of
-(tenant id, random part) under the gateway's secret. Feedback on an id whose tag does not verify for the
+"""Completion ids bound to their tenant: `chatcmpl-<random><tag>` (a response of the Responses API:
+`resp_<random><tag>`), the tag a truncated HMAC-SHA256 of (tenant id, random part) under the gateway's
+secret. Feedback on an id whose tag does not verify for the
 caller's tenant is refused without asking any store, so another tenant's completions stay invisible."""
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ import secrets
 from pathlib import Path
 
 PREFIX = "chatcmpl-"
+# The Responses API's ids: generations the client may give feedback on, as on chat completions.
+RESPONSE_PREFIX = "resp_"
+_PREFIXES = (PREFIX, RESPONSE_PREFIX)
 _RANDOM_HEX = 32  # 128 random bits
 _TAG_HEX = 16  # 64 bits of HMAC: forging one for another tenant takes ~2^64 tries
 
@@ -27,15 +31,16 @@ class CompletionIds:
         message = f"{tenant_id}\x00{random_part}".encode()
         return hmac.new(self._secret, message, hashlib.sha256).hexdigest()[:_TAG_HEX]
 
-    def new(self, tenant_id: str) -> str:
-        """A fresh id of a completion for `tenant_id`."""
+    def new(self, tenant_id: str, prefix: str = PREFIX) -> str:
+        """A fresh id of a completion (or, with RESPONSE_PREFIX, a response) for `tenant_id`."""
         random_part = secrets.token_hex(_RANDOM_HEX // 2)
-        return PREFIX + random_part + self._tag(tenant_id, random_part)
+        return prefix + random_part + self._tag(tenant_id, random_part)
 
     def belongs_to(self, completion_id: str, tenant_id: str) -> bool:
         """Whether `completion_id` was made for `tenant_id` by a gateway holding the same secret."""
-        body = completion_id.removeprefix(PREFIX)
-        if body == completion_id or len(body) != _RANDOM_HEX + _TAG_HEX:
+        prefix = next((p for p in _PREFIXES if completion_id.startswith(p)), "")
+        body = completion_id.removeprefix(prefix)
+        if not prefix or len(body) != _RANDOM_HEX + _TAG_HEX:
             return False
         random_part, tag = body[:_RANDOM_HEX], body[_RANDOM_HEX:]
         return hmac.compare_digest(tag, self._tag(tenant_id, random_part))

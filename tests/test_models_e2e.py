@@ -7,8 +7,9 @@ from pathlib import Path
 
 import httpx
 import openai
+import pytest
 
-from tests.conftest import RunningStack, Tenant
+from tests.conftest import RunningStack, Tenant, make_tenant
 from tuneway.core.testing.processes import free_port
 from tuneway.gateway.app import create_app
 from tuneway.gateway.settings import GatewaySettings
@@ -50,3 +51,33 @@ async def test_models_list_without_the_retriever(stack: RunningStack, tmp_path: 
             listed = [(m.id, (m.model_extra or {})["kind"]) for m in (await sdk.models.list()).data]
     assert (BASE, "base") in listed
     assert [kind for _, kind in listed if kind == "embedding"] == []
+
+
+def test_a_model_alias_serves_an_existing_application_unchanged(stack: RunningStack, globex: Tenant) -> None:
+    # A tenant of its own: its aliases must not leak into the other tests' tenants.
+    tenant = make_tenant(stack, "alias-e2e")
+    client = stack.client(tenant.key)
+    embedder = next(m.id for m in client.models.list().data if (m.model_extra or {})["kind"] == "embedding")
+    http = httpx.Client(base_url=f"{stack.gateway_url}/v1", headers={"Authorization": f"Bearer {tenant.key}"})
+    for alias, target in (("gpt-4o-mini", BASE), ("text-embedding-3-small", embedder)):
+        set_ = http.put(f"/model_aliases/{alias}", json={"target": target})
+        assert set_.status_code == 200 and set_.json()["target"] == target
+    unknown = http.put("/model_aliases/gpt-4o", json={"target": "gpt-4-turbo"})
+    assert unknown.status_code == 400 and unknown.json()["error"]["param"] == "target"
+    # The application still asks for OpenAI's names; the reply names the model that served it.
+    reply = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], max_tokens=4
+    )
+    assert reply.model == BASE and reply.usage is not None and reply.usage.completion_tokens > 0
+    vectors = client.embeddings.create(model="text-embedding-3-small", input="where is my parcel?").data
+    assert len(vectors[0].embedding) == 384
+    listed = {m.id: m.model_extra for m in client.models.list().data}
+    assert listed["gpt-4o-mini"] == {"kind": "alias", "base_model": BASE, "alias_for": BASE}
+    assert client.models.retrieve("text-embedding-3-small").model_extra["alias_for"] == embedder  # type: ignore[index]
+    # Another tenant's names are its own.
+    with pytest.raises(openai.NotFoundError) as refused:
+        stack.client(globex.key).chat.completions.create(
+            model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], max_tokens=4
+        )
+    assert refused.value.code == "model_not_found"
+    http.close()

@@ -30,8 +30,16 @@ async def test_migrations_apply_twice(db_url: str) -> None:
             ).scalar_one()
     finally:
         await engine.dispose()
-    assert {"tenants", "api_keys", "files", "batches", "batch_lines", "gateway_alembic_version"} <= tables
-    assert version == "0004"
+    assert {
+        "tenants",
+        "api_keys",
+        "files",
+        "batches",
+        "batch_lines",
+        "model_aliases",
+        "gateway_alembic_version",
+    } <= tables
+    assert version == "0005"
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:

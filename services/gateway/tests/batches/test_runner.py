@@ -31,6 +31,7 @@ def _runner(gateway: Gateway, clock: float | None = None) -> BatchRunner:
         services.retriever,
         AnalyticsEvents(None),
         CompletionIds(b"x" * 32),
+        services.model_aliases,
     )
     files = GeneratedFiles(sessions, FileStore(gateway.settings.files_dir()))
     if clock is None:

@@ -40,6 +40,7 @@ from tuneway.gateway.fine_tuning import routes as fine_tuning
 from tuneway.gateway.knowledge import routes as knowledge
 from tuneway.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
 from tuneway.gateway.models import routes as models
+from tuneway.gateway.models.aliases import ModelAliases
 from tuneway.gateway.models.catalog import BaseModels
 from tuneway.gateway.openapi import document
 from tuneway.gateway.operations import routes as operations
@@ -106,6 +107,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         dispatcher.start()
         base_models = BaseModels(inference)
         rate_limiter = RateLimiter.from_url(settings.redis_url or None)
+        model_aliases = ModelAliases(sessions, settings.model_alias_cache_seconds)
         app.state.services = Services(
             settings=settings,
             db=engine,
@@ -123,6 +125,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             completion_ids=CompletionIds(secret),
             rate_limiter=rate_limiter,
             batches=BatchService(sessions, file_service, dispatcher.kick),
+            model_aliases=model_aliases,
         )
         metrics_server = None
         try:
@@ -140,6 +143,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             await batch_queue.close()
             await rate_limiter.close()
             base_models.close()
+            model_aliases.close()
             await analytics_client.close()
             await inference.close()
             await trainer.close()

@@ -21,6 +21,7 @@ from tuneway.gateway.clients.retriever import RetrieverClient
 from tuneway.gateway.clients.trainer import TrainerClient
 from tuneway.gateway.errors import AuthenticationError
 from tuneway.gateway.files.service import FileService
+from tuneway.gateway.models.aliases import ModelAliases
 from tuneway.gateway.rate_limits.limiter import RateLimiter
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.gateway.tenancy.admin import TenancyAdmin
@@ -46,6 +47,7 @@ class Services:
     completion_ids: CompletionIds
     rate_limiter: RateLimiter
     batches: BatchService
+    model_aliases: ModelAliases
 
 
 def _services(request: Request) -> Services:
@@ -78,6 +80,7 @@ Analytics = Annotated[AnalyticsClient, _wired("analytics")]
 AnalyticsEvents = Annotated[AnalyticsEventSink, _wired("analytics_events")]
 CompletionIdentities = Annotated[CompletionIds, _wired("completion_ids")]
 Batches = Annotated[BatchService, _wired("batches")]
+ModelAliasBook = Annotated[ModelAliases, _wired("model_aliases")]
 
 
 class BearerKey(SecurityBase):

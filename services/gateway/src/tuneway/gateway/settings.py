@@ -50,6 +50,9 @@ class GatewaySettings(DatabaseSettings):
     sse_keepalive_seconds: float = 15.0
     # How long a verified API key is trusted without asking the database again (revocation delay).
     key_cache_seconds: float = 5.0
+    # How long a replica resolves model aliases from its copy before refreshing it (in the background):
+    # how late other replicas see an alias changed on one.
+    model_alias_cache_seconds: float = 5.0
     # Suggested wait, sent as Retry-After with 503 and 429.
     retry_after_seconds: int = 1
     # The analytics service (summaries, drill-down, experiment results) behind /v1/analytics.

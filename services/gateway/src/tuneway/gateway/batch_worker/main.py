@@ -25,6 +25,7 @@ from tuneway.gateway.clients.prompt import PromptClient
 from tuneway.gateway.clients.retriever import RetrieverClient
 from tuneway.gateway.files.generated import GeneratedFiles
 from tuneway.gateway.files.store import FileStore
+from tuneway.gateway.models.aliases import ModelAliases
 from tuneway.gateway.settings import GatewaySettings
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ async def serve(settings: GatewaySettings) -> None:
     )
     secret = load_secret(settings.completion_id_secret, settings.completion_id_secret_file())
     # Lines are not sent to analytics (nor charged to rate limits): AnalyticsEvents without a sink.
-    clients = Clients(inference, prompts, retriever, AnalyticsEvents(None), CompletionIds(secret))
+    aliases = ModelAliases(sessions, settings.model_alias_cache_seconds)
+    clients = Clients(inference, prompts, retriever, AnalyticsEvents(None), CompletionIds(secret), aliases)
     runner = BatchRunner(
         sessions,
         GeneratedFiles(sessions, FileStore(settings.files_dir())),
@@ -73,6 +75,7 @@ async def serve(settings: GatewaySettings) -> None:
         with contextlib.suppress(asyncio.CancelledError):
             await task  # returns once the batch in hand is finished or handed back
     finally:
+        aliases.close()
         await tnats.close(nc)
         await inference.close()
         await prompts.close()

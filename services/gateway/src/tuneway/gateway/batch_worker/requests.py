@@ -31,6 +31,7 @@ from tuneway.gateway.clients.retriever import RetrieverClient
 from tuneway.gateway.errors import domain_error_response, error_response, validation_error_response
 from tuneway.gateway.knowledge.embedding import embed
 from tuneway.gateway.knowledge.schemas import EmbeddingsBody
+from tuneway.gateway.models.aliases import ModelAliases
 from tuneway.gateway.tenancy.keys import Principal
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ class Clients:
     retriever: RetrieverClient
     events: AnalyticsEvents
     completion_ids: CompletionIds
+    model_aliases: ModelAliases
 
 
 class LineRunner:
@@ -103,6 +105,7 @@ class LineRunner:
         try:
             if endpoint == "/v1/embeddings":
                 body = _validated(EmbeddingsBody, request.body)
+                body.model = await self._clients.model_aliases.resolve(principal.tenant_id, body.model)
                 return request_id, await embed(body, principal, self._clients.retriever, self._clients.events)
             chat = _validated(ChatCompletionRequest, request.body)
             if chat.stream:
@@ -115,6 +118,7 @@ class LineRunner:
                         }
                     ]
                 )
+            chat.model = await self._clients.model_aliases.resolve(principal.tenant_id, chat.model)
             completion_id = self._clients.completion_ids.new(principal.tenant_id)
             recorder = CompletionRecorder.for_chat(self._clients.events, chat, principal, completion_id)
             response = await complete(

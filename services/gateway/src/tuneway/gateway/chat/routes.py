@@ -31,6 +31,7 @@ async def create_chat_completion(
     # The response's x-request-id and the logs' request id, unless the caller sent its own.
     use_completion_id(request, completion_id)
     tenant_var.set(principal.tenant_id)
+    body.model = await services.model_aliases.resolve(principal.tenant_id, body.model)
     recorder = CompletionRecorder.for_chat(services.analytics_events, body, principal, completion_id)
     return await complete(
         body,

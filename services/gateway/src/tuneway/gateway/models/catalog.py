@@ -1,5 +1,5 @@
-"""The models a tenant may call: the base model and its adapters (inference service), and its assistants
-(prompt service)."""
+"""The models a tenant may call: the base model and its adapters (inference service), its assistants
+(prompt service) and the embedders (retriever)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,12 @@ from tuneway.core.errors import DeadlineExceededError, InvalidArgumentError, Una
 from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.clients.prompt import PromptClient
 from tuneway.gateway.clients.retriever import RetrieverClient
+from tuneway.gateway.models.responses import (
+    Model,
+    assistant_model_object,
+    embedding_model_object,
+    model_object,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +59,24 @@ async def embedding_models(retriever: RetrieverClient, tenant_id: str) -> list[r
     except (UnavailableError, DeadlineExceededError):
         log.warning("embedding models not listed: the retriever is unavailable")
         return []
+
+
+async def model_objects(
+    inference: InferenceClient, prompts: PromptClient, retriever: RetrieverClient, tenant_id: str
+) -> list[Model]:
+    """Every model the tenant may call as OpenAI's model objects: the engine's, the assistants, the
+    embedders (the three fetched concurrently)."""
+    embedders = asyncio.ensure_future(embedding_models(retriever, tenant_id))
+    try:
+        models, assistants = await all_models(inference, prompts, tenant_id)
+    except BaseException:
+        embedders.cancel()
+        raise
+    return [
+        *map(model_object, models),
+        *map(assistant_model_object, assistants),
+        *map(embedding_model_object, await embedders),
+    ]
 
 
 def model_not_found_message(model: str) -> str:

@@ -324,3 +324,140 @@ def test_engine_core_shares_its_workers_cores(inference: RunningInference) -> No
             pytest.skip("vLLM did not bind its workers to a subset of cores here")
         for thread in engine_core.threads():
             assert set(psutil.Process(thread.id).cpu_affinity()) == worker_cores
+
+
+def _by_choice(responses: list[pb.GenerateResponse]) -> dict[int, list[pb.GenerateResponse]]:
+    choices: dict[int, list[pb.GenerateResponse]] = {}
+    for response in responses:
+        choices.setdefault(response.index, []).append(response)
+    return choices
+
+
+async def test_n_choices_share_one_request_and_count_all_tokens(
+    stub: inference_pb2_grpc.InferenceServiceStub,
+) -> None:
+    responses = [
+        r async for r in stub.Generate(_request(temperature=1.0, seed=3, max_tokens=5, ignore_eos=True, n=3))
+    ]
+    choices = _by_choice(responses)
+    assert sorted(choices) == [0, 1, 2]
+    for parts in choices.values():
+        assert [r.finish_reason for r in parts if r.finish_reason] == ["length"]
+    # Only the generation's last message has usage: the prompt once, the completions of every choice.
+    assert [r.HasField("usage") for r in responses] == [False] * (len(responses) - 1) + [True]
+    _, last_single = await _text(stub, _request(temperature=1.0, seed=3, max_tokens=5, ignore_eos=True))
+    assert responses[-1].usage.completion_tokens == 15
+    assert responses[-1].usage.prompt_tokens == last_single.usage.prompt_tokens
+    texts = {"".join(r.text_delta for r in parts) for parts in choices.values()}
+    assert len(texts) > 1, "the choices were sampled alike"
+
+
+# The demo model's special tokens (<|pad|>, <|end|>, <|system|>, <|user|>, <|assistant|>): banned where a
+# test compares the tokens' texts with the content, which never shows them.
+NO_SPECIALS = {token: -100.0 for token in range(5)}
+
+
+async def test_logprobs_are_those_of_the_generated_tokens(
+    stub: inference_pb2_grpc.InferenceServiceStub,
+) -> None:
+    request = _request(temperature=0, max_tokens=8, ignore_eos=True, logprobs=3, logit_bias=NO_SPECIALS)
+    responses = [r async for r in stub.Generate(request)]
+    tokens = [t for r in responses for t in r.logprobs]
+    assert len(tokens) == 8 == responses[-1].usage.completion_tokens
+    assert "".join(t.token for t in tokens) == "".join(r.text_delta for r in responses)
+    for token in tokens:
+        assert token.HasField("logprob") and token.logprob <= 0
+        assert len(token.top) == 3
+        assert [t.logprob for t in token.top] == sorted((t.logprob for t in token.top), reverse=True)
+    # Greedy decoding picks the most likely token, unless the bias banned it (the log probabilities are
+    # the model's own, before the bias).
+    greedy = [
+        t
+        for t in tokens
+        if t.top[0].token not in ("<|pad|>", "<|end|>", "<|system|>", "<|user|>", "<|assistant|>")
+    ]
+    assert greedy and all(t.token == t.top[0].token and t.logprob == t.top[0].logprob for t in greedy)
+
+
+@pytest.fixture(scope="module")
+def token_ids(demo_model: Path) -> dict[str, int]:
+    """Each token's text (decoded alone) -> its id, from the model's own tokenizer."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(demo_model)
+    return {tokenizer.decode([i]): i for i in range(len(tokenizer))}
+
+
+async def _tokens(
+    stub: inference_pb2_grpc.InferenceServiceStub, request: pb.GenerateRequest
+) -> list[pb.TokenLogprob]:
+    return [t async for r in stub.Generate(request) for t in r.logprobs]
+
+
+async def test_logit_bias_forces_and_forbids_tokens(
+    stub: inference_pb2_grpc.InferenceServiceStub, token_ids: dict[str, int]
+) -> None:
+    forced = _request(
+        temperature=1.0, seed=1, max_tokens=6, ignore_eos=True, logprobs=0, logit_bias={42: 100}
+    )
+    tokens = await _tokens(stub, forced)
+    assert [t.token for t in tokens] == [next(text for text, i in token_ids.items() if i == 42)] * 6
+    greedy = _request(temperature=0, max_tokens=1, ignore_eos=True, logprobs=0, logit_bias=NO_SPECIALS)
+    [first] = await _tokens(stub, greedy)
+    banned = {**NO_SPECIALS, token_ids[first.token]: -100.0}
+    [other] = await _tokens(
+        stub, _request(temperature=0, max_tokens=1, ignore_eos=True, logprobs=0, logit_bias=banned)
+    )
+    assert other.token != first.token
+
+
+@pytest.mark.parametrize(
+    ("params", "param"),
+    [({"logit_bias": {5000: 1.0}}, "logit_bias"), ({"logit_bias": {-1: 1.0}}, "logit_bias"), ({"n": 9}, "n")],
+)
+async def test_choices_and_biases_beyond_the_server_are_invalid_argument(
+    stub: inference_pb2_grpc.InferenceServiceStub, params: dict[str, object], param: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await _text(stub, _request(**params))
+    error = from_rpc_error(caught.value)
+    assert isinstance(error, InvalidArgumentError) and error.param == param, caught.value
+
+
+def _raw(prompt: pb.RawPrompt, **params: object) -> pb.GenerateRequest:
+    return pb.GenerateRequest(
+        tenant_id="tenant-a",
+        model=BASE,
+        request_id=f"t-{time.monotonic_ns()}",
+        raw_prompt=prompt,
+        params=pb.SamplingParams(**params),  # type: ignore[arg-type]
+    )
+
+
+async def test_a_raw_prompt_skips_the_chat_template_and_echoes(
+    stub: inference_pb2_grpc.InferenceServiceStub, token_ids: dict[str, int]
+) -> None:
+    text = "Where is my order"
+    responses = [
+        r
+        async for r in stub.Generate(
+            _raw(pb.RawPrompt(text=text, echo=True), max_tokens=4, prompt_logprobs=2)
+        )
+    ]
+    echo = responses[0].prompt
+    assert echo.text == text
+    assert "".join(t.token for t in echo.tokens) == text
+    assert responses[-1].usage.prompt_tokens == len(echo.tokens)  # no template around it
+    assert not echo.tokens[0].HasField("logprob") and all(t.logprob <= 0 for t in echo.tokens[1:])
+    assert all(len(t.top) == 2 for t in echo.tokens[1:])
+    assert not any(r.HasField("prompt") for r in responses[1:])
+    # The same prompt as token ids generates the same (greedy) text, and echoes its decoded text.
+    ids = [token_ids[t.token] for t in echo.tokens]
+    greedy = {"temperature": 0, "max_tokens": 5, "ignore_eos": True}
+    by_text = [r async for r in stub.Generate(_raw(pb.RawPrompt(text=text), **greedy))]
+    by_ids = [r async for r in stub.Generate(_raw(pb.RawPrompt(token_ids=ids, echo=True), **greedy))]
+    assert by_ids[0].prompt.text == text and not by_text[0].HasField("prompt")
+    assert "".join(r.text_delta for r in by_ids) == "".join(r.text_delta for r in by_text)
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await _text(stub, _raw(pb.RawPrompt(token_ids=[1, 99999])))
+    assert from_rpc_error(caught.value).param == "prompt"

@@ -44,6 +44,7 @@ class InferenceServer:
             settings.model_name(),
             settings.max_model_len,
             tool_parser=settings.tool_parser,
+            max_n=settings.max_n,
         )
         self._servicer = InferenceServicer(service, self.adapters)
         self._grpc = build_server(

@@ -125,9 +125,9 @@ class GenerationMultiplexer:
             async with aclosing(self._generate(request)) as responses:
                 async for response in responses:
                     events.put_nowait(pb.GenerationEvent(call_id=call_id, response=response))
-                    finished = bool(response.finish_reason)
-            if not finished:  # the client waits for an ending: never leave it without one
-                raise RuntimeError("the generation ended without a finish reason")
+                    finished = response.HasField("usage")
+            if not finished:  # the client waits for an ending (the usage): never leave it without one
+                raise RuntimeError("the generation ended without its usage")
         except DomainError as error:
             events.put_nowait(
                 error_event(call_id, error.grpc_code, error.message, error.param or "", error.code or "")

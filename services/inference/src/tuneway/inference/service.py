@@ -7,11 +7,12 @@ import time
 import uuid
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from tuneway.core.errors import InvalidArgumentError, NotFoundError, UnavailableError
 from tuneway.inference.adapters import Adapter, AdapterSet
+from tuneway.inference.logprobs import TokenLogprob, token_logprobs
 from tuneway.inference.metrics import IN_FLIGHT, LATENCY, REQUESTS, TIME_TO_FIRST_TOKEN, TOKENS
 from tuneway.inference.tool_readers import (
     NamedReader,
@@ -84,6 +85,30 @@ class Sampling:
     ignore_eos: bool = False
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
+    # Choices from the one prompt (OpenAI's n): one engine request, so the prompt is computed once.
+    n: int = 1
+    # The generated tokens' log probabilities with this many alternatives; None: none.
+    logprobs: int | None = None
+    # The prompt tokens' log probabilities (completions' echo), with this many alternatives.
+    prompt_logprobs: int | None = None
+    # Token id -> bias added to its logit (-100..100).
+    logit_bias: tuple[tuple[int, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class RawPrompt:
+    """A prompt sent as written, without the chat template (the legacy completions API)."""
+
+    text: str = ""
+    token_ids: tuple[int, ...] = ()
+    # The first chunk carries the prompt (and its tokens' log probabilities, if asked) to echo.
+    echo: bool = False
+
+
+@dataclass(frozen=True)
+class PromptEcho:
+    text: str
+    tokens: tuple[TokenLogprob, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,15 +126,26 @@ class GenerationRequest:
     stream: bool = False
     # vLLM's scheduling priority: 0 interactive; batches' lines larger, so they wait behind it.
     priority: int = 0
+    # Set instead of messages: the prompt goes to the engine as is.
+    raw_prompt: RawPrompt | None = None
 
 
 @dataclass(frozen=True)
 class GenerationChunk:
     text: str
+    # The choice's ending, on its last chunk.
     finish_reason: str | None = None
     tool_calls: tuple[ToolCallDelta, ...] = ()
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # The choice (0..n-1) this chunk continues.
+    index: int = 0
+    # With Sampling.logprobs: the log probabilities of the tokens of `text`.
+    logprobs: tuple[TokenLogprob, ...] = ()
+    # On the first chunk of a raw prompt that asked for echo.
+    prompt: PromptEcho | None = None
+    # The generation's last chunk (every choice finished): it carries the usage.
+    last: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,12 +167,15 @@ class InferenceService:
         base_model: str,
         max_model_len: int,
         tool_parser: str = "",
+        max_n: int = 8,
     ) -> None:
         self._engine = engine
         self._adapters = adapters
         self._base_model = base_model
         self._max_model_len = max_model_len
+        self._max_n = max_n
         self._tokenizer = engine.get_tokenizer()
+        self._vocab_size: int = engine.model_config.get_vocab_size()
         self._started_at = int(time.time())
         if tool_parser:
             from vllm.tool_parsers import ToolParserManager
@@ -186,6 +225,31 @@ class InferenceService:
             ) from error
         return list(ids)
 
+    def _raw_prompt_ids(self, prompt: RawPrompt) -> list[int]:
+        ids = list(prompt.token_ids) if prompt.token_ids else list(self._tokenizer.encode(prompt.text))
+        if not ids:
+            raise InvalidArgumentError("the prompt must not be empty", param="prompt")
+        if any(not 0 <= token < self._vocab_size for token in ids):
+            raise InvalidArgumentError(
+                f"the prompt's token ids must be within the vocabulary (0 to {self._vocab_size - 1})",
+                param="prompt",
+            )
+        return ids
+
+    def _check_choices(self, s: Sampling) -> None:
+        """n within what this server allows, logit_bias within the vocabulary."""
+        if not 1 <= s.n <= self._max_n:
+            raise InvalidArgumentError(
+                f"n must be between 1 and {self._max_n} on this server (INFERENCE_MAX_N)", param="n"
+            )
+        outside = sorted(token for token, _ in s.logit_bias if not 0 <= token < self._vocab_size)
+        if outside:
+            raise InvalidArgumentError(
+                f"logit_bias names token {outside[0]}, which is not in the model's vocabulary "
+                f"(0 to {self._vocab_size - 1})",
+                param="logit_bias",
+            )
+
     def _reader(self, request: GenerationRequest) -> OutputReader:
         """How the output is read: plain content, a forced call, or the model's own choice."""
         mode = request.tools.mode
@@ -224,12 +288,13 @@ class InferenceService:
                 code="invalid_value",
             )
         if room <= 0 or (s.max_tokens is not None and s.max_tokens > room):
+            prompt_field = "prompt" if request.raw_prompt is not None else "messages"
             wanted = s.max_tokens or 1
             raise InvalidArgumentError(
                 f"This model's maximum context length is {self._max_model_len} tokens. However, you "
-                f"requested {prompt_len + wanted} tokens ({prompt_len} in the messages, "
+                f"requested {prompt_len + wanted} tokens ({prompt_len} in the {prompt_field}, "
                 f"{wanted} in the completion).",
-                param="messages",
+                param=prompt_field,
                 code="context_length_exceeded",
             )
         structured = None
@@ -266,6 +331,10 @@ class InferenceService:
                 ignore_eos=s.ignore_eos,
                 presence_penalty=s.presence_penalty or 0.0,
                 frequency_penalty=s.frequency_penalty or 0.0,
+                n=s.n,
+                logprobs=s.logprobs,
+                prompt_logprobs=s.prompt_logprobs,
+                logit_bias=dict(s.logit_bias) or None,
                 structured_outputs=structured,
                 skip_special_tokens=getattr(reader, "skip_special_tokens", True),
                 output_kind=RequestOutputKind.DELTA,
@@ -274,16 +343,29 @@ class InferenceService:
             raise client_error(error) from error
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationChunk, None]:
-        """Streams text deltas; the last chunk carries finish_reason and token usage. A generation the
-        engine could not finish (it stopped, or aborted the request to shut down) is UnavailableError."""
+        """Streams each choice's text deltas (tagged with its index); a choice's last chunk carries its
+        finish_reason, and the generation's last chunk (`last`) the token usage. A generation the engine
+        could not finish (it stopped, or aborted the request to shut down) is UnavailableError."""
         from vllm.exceptions import VLLMClientError
         from vllm.v1.engine.exceptions import EngineDeadError
 
         adapter = self._resolve(request.model, request.tenant_id)
-        tools = template_tools(request.tools)
-        prompt_ids = self._prompt_ids(request.messages, tools)
-        reader = self._reader(request)
-        params = self._sampling_params(request, len(prompt_ids), reader)
+        self._check_choices(request.sampling)
+        if request.raw_prompt is not None:
+            prompt_ids = self._raw_prompt_ids(request.raw_prompt)
+        else:
+            prompt_ids = self._prompt_ids(request.messages, template_tools(request.tools))
+        # Each choice is read on its own: its own tool calls, its own content.
+        choices = [
+            _Choice(index, self._reader(request), request, self._tokenizer)
+            for index in range(request.sampling.n)
+        ]
+        params = self._sampling_params(request, len(prompt_ids), choices[0].reader)
+        echo = (
+            _Echo(request, prompt_ids, self._tokenizer)
+            if request.raw_prompt and request.raw_prompt.echo
+            else None
+        )
         lora = None
         if adapter is not None:
             from vllm.lora.request import LoRARequest
@@ -307,26 +389,35 @@ class InferenceService:
             # Closing vLLM's generator is what aborts the request; do it when we are closed.
             async with aclosing(stream):
                 async for output in stream:
-                    choice = output.outputs[0]
-                    completion_tokens += len(choice.token_ids)
-                    if first_token_at is None and choice.token_ids:
-                        first_token_at = time.perf_counter()
-                        TIME_TO_FIRST_TOKEN.observe(first_token_at - started)
-                    if output.finished and choice.finish_reason in _RETRYABLE_ENDINGS:
-                        raise engine_unavailable()
-                    parsed = reader.feed(choice.text, choice.token_ids)
+                    chunks: list[GenerationChunk] = []
+                    # With n > 1 one output holds the deltas of every choice that advanced.
+                    for completion in output.outputs:
+                        completion_tokens += len(completion.token_ids)
+                        if first_token_at is None and completion.token_ids:
+                            first_token_at = time.perf_counter()
+                            TIME_TO_FIRST_TOKEN.observe(first_token_at - started)
+                        if completion.finish_reason in _RETRYABLE_ENDINGS:
+                            raise engine_unavailable()
+                        chunk = choices[completion.index].read(completion)
+                        if chunk is not None:
+                            chunks.append(chunk)
+                    prompt = echo.take(output, finished=output.finished) if echo is not None else None
+                    if prompt is not None:
+                        first = chunks[0] if chunks else GenerationChunk(text="")
+                        chunks[:1] = [replace(first, prompt=prompt)]
                     if output.finished:
                         outcome = "finished"
-                        parsed.extend(reader.finish())
-                        yield GenerationChunk(
-                            text=parsed.content,
-                            finish_reason=_finish_reason(choice.finish_reason, reader, request.tools),
-                            prompt_tokens=len(prompt_ids),
-                            completion_tokens=completion_tokens,
-                            tool_calls=tuple(parsed.calls),
+                        closing = chunks.pop() if chunks else GenerationChunk(text="")
+                        chunks.append(
+                            replace(
+                                closing,
+                                last=True,
+                                prompt_tokens=len(prompt_ids),
+                                completion_tokens=completion_tokens,
+                            )
                         )
-                    elif parsed.content or parsed.calls:
-                        yield GenerationChunk(text=parsed.content, tool_calls=tuple(parsed.calls))
+                    for chunk in chunks:
+                        yield chunk
         except EngineDeadError as error:
             outcome = "error"
             raise engine_unavailable() from error
@@ -342,6 +433,90 @@ class InferenceService:
             LATENCY.observe(time.perf_counter() - started)
             TOKENS.labels("prompt").inc(len(prompt_ids))
             TOKENS.labels("completion").inc(completion_tokens)
+
+
+class _Choice:
+    """One of a generation's n choices: its reader, and the log probabilities of its content."""
+
+    def __init__(self, index: int, reader: OutputReader, request: GenerationRequest, tokenizer: Any) -> None:
+        self.index = index
+        self.reader = reader
+        self._tools = request.tools
+        self._k = request.sampling.logprobs
+        self._tokenizer = tokenizer
+        # Tool readers hold text back while they decide whether it is a call: the tokens wait with it.
+        self._plain = isinstance(reader, PlainReader)
+        self._pending: list[TokenLogprob] = []
+        self._pending_text = ""
+
+    def read(self, completion: Any) -> GenerationChunk | None:
+        """The chunk of this choice's next delta (None when it adds nothing yet)."""
+        finished = completion.finish_reason is not None
+        parsed = self.reader.feed(completion.text, completion.token_ids)
+        if finished:
+            parsed.extend(self.reader.finish())
+        logprobs = tuple(self._content_logprobs(completion, parsed, finished)) if self._k is not None else ()
+        if finished:
+            return GenerationChunk(
+                text=parsed.content,
+                finish_reason=_finish_reason(completion.finish_reason, self.reader, self._tools),
+                tool_calls=tuple(parsed.calls),
+                index=self.index,
+                logprobs=logprobs,
+            )
+        if parsed.content or parsed.calls or logprobs:
+            return GenerationChunk(
+                text=parsed.content, tool_calls=tuple(parsed.calls), index=self.index, logprobs=logprobs
+            )
+        return None
+
+    def _content_logprobs(self, completion: Any, parsed: Any, finished: bool) -> list[TokenLogprob]:
+        tokens = token_logprobs(completion.token_ids, completion.logprobs, self._k or 0, self._tokenizer)
+        # The end-of-sequence (or a stop token) ends the choice without being part of its text, as
+        # OpenAI leaves it out; a stop string's token stays, as vLLM's server keeps it.
+        if tokens and completion.finish_reason == "stop" and not isinstance(completion.stop_reason, str):
+            tokens.pop()
+        if self._plain:
+            return tokens
+        self._pending.extend(tokens)
+        self._pending_text += completion.text
+        if parsed.calls:  # the held text was (part of) a call: its tokens are not content
+            self._pending, self._pending_text = [], ""
+            return []
+        if (parsed.content and parsed.content == self._pending_text) or (finished and not self.reader.called):
+            ready, self._pending, self._pending_text = self._pending, [], ""
+            return ready
+        return []
+
+
+class _Echo:
+    """The prompt of a raw generation, with its tokens' log probabilities once the engine computed
+    them all (they may arrive over several outputs when the prompt is prefilled in parts)."""
+
+    def __init__(self, request: GenerationRequest, prompt_ids: list[int], tokenizer: Any) -> None:
+        raw = request.raw_prompt
+        assert raw is not None
+        self._text = raw.text if not raw.token_ids else tokenizer.decode(prompt_ids)
+        self._ids = prompt_ids
+        self._k = request.sampling.prompt_logprobs
+        self._tokenizer = tokenizer
+        self._positions: list[Any] = []
+        self._sent = False
+
+    def take(self, output: Any, *, finished: bool) -> PromptEcho | None:
+        """The echo, the first time it is complete (or the generation finished); else None."""
+        if self._sent:
+            return None
+        if self._k is None:
+            self._sent = True
+            return PromptEcho(self._text)
+        self._positions.extend(output.prompt_logprobs or ())
+        if len(self._positions) < len(self._ids) and not finished:
+            return None
+        self._sent = True
+        positions = self._positions[: len(self._ids)]
+        tokens = token_logprobs(self._ids[: len(positions)], positions, self._k, self._tokenizer)
+        return PromptEcho(self._text, tuple(tokens))
 
 
 def _finish_reason(engine_reason: str | None, reader: OutputReader, tools: Tools) -> str:

@@ -10,8 +10,16 @@ import grpc
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.inference.v1 import inference_pb2_grpc
 from tuneway.inference.adapters import AdapterSet
+from tuneway.inference.logprobs import TokenLogprob
 from tuneway.inference.multiplex import GenerationMultiplexer
-from tuneway.inference.service import ChatTurn, GenerationChunk, GenerationRequest, InferenceService, Sampling
+from tuneway.inference.service import (
+    ChatTurn,
+    GenerationChunk,
+    GenerationRequest,
+    InferenceService,
+    RawPrompt,
+    Sampling,
+)
 from tuneway.inference.tools import FunctionTool, ToolCall, ToolChoice, Tools
 
 
@@ -48,6 +56,10 @@ def _request_from_proto(message: pb.GenerateRequest) -> GenerationRequest:
             ignore_eos=p.ignore_eos,
             presence_penalty=p.presence_penalty if p.HasField("presence_penalty") else None,
             frequency_penalty=p.frequency_penalty if p.HasField("frequency_penalty") else None,
+            n=p.n or 1,
+            logprobs=p.logprobs if p.HasField("logprobs") else None,
+            prompt_logprobs=p.prompt_logprobs if p.HasField("prompt_logprobs") else None,
+            logit_bias=tuple(sorted(p.logit_bias.items())),
         ),
         request_id=message.request_id,
         response_format=message.response_format.type or "text",
@@ -55,21 +67,46 @@ def _request_from_proto(message: pb.GenerateRequest) -> GenerationRequest:
         tools=_tools(message),
         stream=message.stream,
         priority=message.priority,
+        raw_prompt=_raw_prompt(message),
     )
+
+
+def _raw_prompt(message: pb.GenerateRequest) -> RawPrompt | None:
+    if not message.HasField("raw_prompt"):
+        return None
+    raw = message.raw_prompt
+    return RawPrompt(text=raw.text, token_ids=tuple(raw.token_ids), echo=raw.echo)
+
+
+def _logprobs(tokens: tuple[TokenLogprob, ...]) -> list[pb.TokenLogprob]:
+    return [
+        pb.TokenLogprob(
+            token=t.token,
+            logprob=t.logprob,
+            top=[pb.TopLogprob(token=token, logprob=logprob) for token, logprob in t.top],
+        )
+        for t in tokens
+    ]
 
 
 def _response(chunk: GenerationChunk) -> pb.GenerateResponse:
     calls = [
         pb.ToolCallDelta(index=c.index, id=c.id, name=c.name, arguments=c.arguments) for c in chunk.tool_calls
     ]
-    if chunk.finish_reason is None:
-        return pb.GenerateResponse(text_delta=chunk.text, tool_calls=calls)
-    return pb.GenerateResponse(
+    response = pb.GenerateResponse(
         text_delta=chunk.text,
-        finish_reason=chunk.finish_reason,
-        usage=pb.Usage(prompt_tokens=chunk.prompt_tokens, completion_tokens=chunk.completion_tokens),
+        finish_reason=chunk.finish_reason or "",
         tool_calls=calls,
+        index=chunk.index,
+        logprobs=_logprobs(chunk.logprobs),
     )
+    if chunk.prompt is not None:
+        response.prompt.text = chunk.prompt.text
+        response.prompt.tokens.extend(_logprobs(chunk.prompt.tokens))
+    if chunk.last:
+        response.usage.prompt_tokens = chunk.prompt_tokens
+        response.usage.completion_tokens = chunk.completion_tokens
+    return response
 
 
 class InferenceServicer(inference_pb2_grpc.InferenceServiceServicer):

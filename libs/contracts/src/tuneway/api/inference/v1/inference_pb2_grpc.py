@@ -62,7 +62,8 @@ class InferenceServiceServicer:
     """
 
     def Generate(self, request, context):
-        """Streams the generated text as deltas; the last message carries finish_reason and usage.
+        """Streams the generated text as deltas; each choice's last message carries its finish_reason, and
+        the generation's last message the usage.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -72,7 +73,7 @@ class InferenceServiceServicer:
         """Many generations over one long-lived stream, each tagged with a call id the client chooses: the
         gateway's hot path. A gRPC call costs each side about 0.17 ms of CPU; a message on an open stream
         a fraction of that, and events of one engine step for many calls travel in one message.
-        Each call ends with a response that has a finish_reason, or with an error.
+        Each call ends with a response that has usage, or with an error.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

@@ -139,9 +139,11 @@ class CompletionRecorder:
             async for response in responses:
                 if response.text_delta and self._first_text_at is None:
                     self._first_text_at = time.perf_counter()
-                if response.finish_reason:
-                    self._finished = True
+                if response.finish_reason and response.index == 0:
                     self.event.finish_reason = response.finish_reason
+                # The generation's last response: the usage of every choice together.
+                if response.HasField("usage"):
+                    self._finished = True
                     self.tokens(response.usage.prompt_tokens, response.usage.completion_tokens)
                 yield response
         except GeneratorExit:

@@ -9,6 +9,7 @@ import orjson
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2 as ppb
+from tuneway.gateway.chat.sampling_fields import logit_bias_map
 from tuneway.gateway.chat.schemas import ChatCompletionRequest, ChatMessage
 from tuneway.gateway.chat.tool_schemas import NamedToolChoice
 
@@ -50,6 +51,10 @@ def generate_request(body: ChatCompletionRequest, tenant_id: str, request_id: st
         params.presence_penalty = body.presence_penalty
     if body.frequency_penalty is not None:
         params.frequency_penalty = body.frequency_penalty
+    params.n = body.n
+    if body.logprobs:
+        params.logprobs = body.top_logprobs or 0
+    params.logit_bias.update(logit_bias_map(body.logit_bias))
     fmt = pb.ResponseFormat(type="text")
     if body.response_format is not None:
         fmt.type = body.response_format.type
@@ -113,9 +118,14 @@ def _merge_parameters(
         params.stop.extend(prompt.stop)
 
 
-async def fixed_answer(text: str) -> AsyncGenerator[pb.GenerateResponse, None]:
-    """A one-message 'generation' for replies the gateway gives itself (no tokens were generated)."""
-    yield pb.GenerateResponse(text_delta=text, finish_reason="stop")
+async def fixed_answer(text: str, n: int = 1) -> AsyncGenerator[pb.GenerateResponse, None]:
+    """A 'generation' for replies the gateway gives itself (no tokens were generated): `text` as each of
+    the n choices, the last message with the (empty) usage that ends a generation."""
+    for index in range(n):
+        response = pb.GenerateResponse(text_delta=text, finish_reason="stop", index=index)
+        if index == n - 1:
+            response.usage.SetInParent()
+        yield response
 
 
 async def first_response(responses: AsyncGenerator[pb.GenerateResponse, None]) -> pb.GenerateResponse:

@@ -87,7 +87,9 @@ async def generate(
         answer = retrieved.answer
     # Generate, and wait for the first response before choosing the status: unknown models, bad
     # parameters and an unreachable engine become proper HTTP errors instead of a 200 stream that fails.
-    responses = recorder.observe(fixed_answer(answer) if answer is not None else inference.generate(request))
+    responses = recorder.observe(
+        fixed_answer(answer, body.n) if answer is not None else inference.generate(request)
+    )
     first = await first_response(responses)
     return Generation(first, responses, served)
 
@@ -107,10 +109,14 @@ async def _complete(
     served_body = served.body if served else None
     headers = served.headers if served else {}
     if not body.stream:
-        completion = await collect_completion(first, responses, completion_id, body.model, served_body)
+        completion = await collect_completion(
+            first, responses, completion_id, body.model, served_body, logprobs=bool(body.logprobs)
+        )
         recorder.succeeded()
         return Response(completion, media_type="application/json", headers=headers)
     include_usage = bool(body.stream_options and body.stream_options.include_usage)
-    writer = ChunkWriter(completion_id, body.model, include_usage, served_body)
+    writer = ChunkWriter(
+        completion_id, body.model, include_usage, served_body, n=body.n, logprobs=bool(body.logprobs)
+    )
     events = stream_completion(first, responses, writer, include_usage)
     return event_stream_response(recorder.observe_stream(events), headers)

@@ -18,6 +18,7 @@ from typing_extensions import TypedDict
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2 as ppb
 from tuneway.core.errors import DomainError
+from tuneway.gateway.chat.logprobs import ChoiceLogprobs, choice_logprobs
 from tuneway.gateway.errors import domain_error_response
 from tuneway.gateway.knowledge.responses import Source
 from tuneway.gateway.knowledge.retrieval import KnowledgeUsed, RetrievalServed
@@ -72,7 +73,8 @@ class CompletionMessage(TypedDict):
 class CompletionChoice(TypedDict):
     index: int
     message: CompletionMessage
-    logprobs: None
+    # With `logprobs: true`, the log probabilities of the content's tokens; else null.
+    logprobs: ChoiceLogprobs | None
     finish_reason: str
 
 
@@ -112,9 +114,11 @@ class ChunkDelta(TypedDict, total=False):
 
 
 class ChunkChoice(TypedDict):
+    """A delta of the choice at `index` (each of the n choices streams its own)."""
+
     index: int
     delta: ChunkDelta
-    logprobs: None
+    logprobs: ChoiceLogprobs | None
     finish_reason: str | None
 
 
@@ -207,37 +211,59 @@ def _usage(response: pb.GenerateResponse) -> Usage:
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
 
 
+class _Choice:
+    """One choice of a reply, assembled from its responses."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.calls = ToolCalls()
+        self.tokens: list[pb.TokenLogprob] = []
+        self.finish_reason = "stop"
+
+    def add(self, response: pb.GenerateResponse) -> None:
+        self.parts.append(response.text_delta)
+        self.calls.add(response)
+        self.tokens.extend(response.logprobs)
+        if response.finish_reason:
+            self.finish_reason = response.finish_reason
+
+    def body(self, index: int, logprobs: bool) -> CompletionChoice:
+        message: CompletionMessage = {"role": "assistant", "content": "".join(self.parts), "refusal": None}
+        if self.calls:
+            message["tool_calls"] = self.calls.whole()
+            message["content"] = message["content"] or None  # OpenAI's null when the reply is only calls
+        return {
+            "index": index,
+            "message": message,
+            "logprobs": choice_logprobs(self.tokens) if logprobs else None,
+            "finish_reason": self.finish_reason,
+        }
+
+
 async def collect_completion(
     first: pb.GenerateResponse,
     rest: AsyncIterator[pb.GenerateResponse],
     completion_id: str,
     model: str,
     served: Served | None = None,
+    *,
+    logprobs: bool = False,
 ) -> bytes:
-    """The whole `chat.completion` object, once generation finished; `served` is an assistant's."""
-    parts, calls, last = [first.text_delta], ToolCalls(), first
-    calls.add(first)
+    """The whole `chat.completion` object, once generation finished; `served` is an assistant's.
+    Each of the n choices is assembled from the responses with its index; `logprobs` fills their
+    `logprobs` objects."""
+    choices: dict[int, _Choice] = {}
+    last = first
+    choices.setdefault(first.index, _Choice()).add(first)
     async for response in rest:
-        parts.append(response.text_delta)
-        calls.add(response)
+        choices.setdefault(response.index, _Choice()).add(response)
         last = response
-    message: CompletionMessage = {"role": "assistant", "content": "".join(parts), "refusal": None}
-    if calls:
-        message["tool_calls"] = calls.whole()
-        message["content"] = message["content"] or None  # OpenAI's null when the reply is only calls
     completion: ChatCompletion = {
         "id": completion_id,
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": message,
-                "logprobs": None,
-                "finish_reason": last.finish_reason or "stop",
-            }
-        ],
+        "choices": [choice.body(index, logprobs) for index, choice in sorted(choices.items())],
         "usage": _usage(last),
         "system_fingerprint": None,
     }
@@ -250,8 +276,19 @@ class ChunkWriter:
     """Formats `chat.completion.chunk` events that share one id, model and creation time."""
 
     def __init__(
-        self, completion_id: str, model: str, include_usage: bool, served: Served | None = None
+        self,
+        completion_id: str,
+        model: str,
+        include_usage: bool,
+        served: Served | None = None,
+        *,
+        n: int = 1,
+        logprobs: bool = False,
     ) -> None:
+        # The choices streamed (each gets its role chunk first), and whether content chunks carry
+        # their tokens' log probabilities.
+        self.n = n
+        self.logprobs = logprobs
         self._prefix = {
             "id": completion_id,
             "object": "chat.completion.chunk",
@@ -262,12 +299,21 @@ class ChunkWriter:
         # Which assistant, prompt version and experiment served the request rides on the first chunk only.
         self._served = served
 
-    def chunk(self, delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
-        """One SSE event with one choice."""
+    def chunk(
+        self,
+        delta: dict[str, Any],
+        finish_reason: str | None = None,
+        *,
+        index: int = 0,
+        logprobs: ChoiceLogprobs | None = None,
+    ) -> bytes:
+        """One SSE event with one choice, the choice at `index`."""
         body: dict[str, Any] = {
             **self._prefix,
             "system_fingerprint": None,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}],
+            "choices": [
+                {"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish_reason}
+            ],
         }
         if self._include_usage:
             body["usage"] = None
@@ -288,20 +334,30 @@ async def stream_completion(
     writer: ChunkWriter,
     include_usage: bool,
 ) -> AsyncIterator[bytes]:
-    """SSE events: the role, content deltas, the finish reason, usage if asked, then [DONE]."""
-    yield writer.chunk({"role": "assistant", "content": "", "refusal": None})
+    """SSE events: each choice's role, content deltas and finish reason (tagged with the choice's
+    index), usage if asked, then [DONE]."""
+    for index in range(writer.n):
+        yield writer.chunk({"role": "assistant", "content": "", "refusal": None}, index=index)
     last = first
     try:
         response = first
         while True:
-            if response.text_delta:
-                yield writer.chunk({"content": response.text_delta})
+            index = response.index
+            if response.text_delta or (writer.logprobs and response.logprobs):
+                yield writer.chunk(
+                    {"content": response.text_delta},
+                    index=index,
+                    logprobs=choice_logprobs(response.logprobs) if writer.logprobs else None,
+                )
             # One call part per chunk, as OpenAI streams them.
             for call in response.tool_calls:
-                yield writer.chunk({"tool_calls": [chunk_tool_call(call)]})
+                yield writer.chunk({"tool_calls": [chunk_tool_call(call)]}, index=index)
             if response.finish_reason:
                 last = response
-                yield writer.chunk({}, response.finish_reason)
+                yield writer.chunk({}, response.finish_reason, index=index)
+            # The generation's last response (every choice finished) carries the usage.
+            if response.HasField("usage"):
+                last = response
                 break
             response = await anext(rest)
     except DomainError as error:

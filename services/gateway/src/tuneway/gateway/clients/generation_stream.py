@@ -155,7 +155,7 @@ class GenerationStream:
         return self._stream
 
     async def generate(self, request: pb.GenerateRequest) -> AsyncGenerator[pb.GenerateResponse, None]:
-        """The generation's responses, the last with its finish reason; closing this early aborts it."""
+        """The generation's responses, the last with the usage; closing this early aborts it."""
         stream = await self.open()
         call_id, inbox = stream.start(request)
         ended = False
@@ -171,7 +171,7 @@ class GenerationStream:
                     raise from_status(
                         status_from_number(failure.status_code), failure.message, failure.param, failure.code
                     )
-                ended = bool(event.response.finish_reason)
+                ended = event.response.HasField("usage")
                 yield event.response
                 if ended:
                     return

@@ -49,6 +49,7 @@ from tuneway.gateway.rate_limits.dependency import enforce_rate_limits
 from tuneway.gateway.rate_limits.headers import RateLimitHeadersMiddleware
 from tuneway.gateway.rate_limits.limiter import RateLimiter
 from tuneway.gateway.request_ids import RequestIdMiddleware
+from tuneway.gateway.responses import routes as responses
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.gateway.tenancy import routes as tenancy
 from tuneway.gateway.tenancy.admin import TenancyAdmin
@@ -165,6 +166,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         operations,
         models,
         chat,
+        responses,
         tenancy,
         prompts,
         knowledge,
@@ -173,7 +175,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         fine_tuning,
         analytics,
     ):
-        limited = [Depends(enforce_rate_limits)] if domain is chat else []
+        limited = [Depends(enforce_rate_limits)] if domain in (chat, responses) else []
         app.include_router(domain.router, dependencies=limited)
     if settings.metrics_on_api_port:
         app.include_router(operations.metrics_router)

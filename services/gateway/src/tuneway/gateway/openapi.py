@@ -42,17 +42,27 @@ def errors(*statuses: int) -> Responses:
     return {status: {"model": ErrorEnvelope, "description": _ERRORS[status]} for status in statuses}
 
 
-def documented(success: Any, *statuses: int, status: int = 200, events: Any = None) -> Responses:
+# How the chat completion streams end and fail (the Responses API's own events say it differently).
+_CHAT_STREAM = (
+    "the stream ends with `data: [DONE]`. An error after the stream started arrives as an event whose data "
+    "is the ErrorEnvelope."
+)
+
+
+def documented(
+    success: Any, *statuses: int, status: int = 200, events: Any = None, stream: str = _CHAT_STREAM
+) -> Responses:
     """`responses=` of a route: its success schema (`application/json`; with `events`, also a
-    `text/event-stream` whose events carry `events` objects) and its error responses."""
+    `text/event-stream` whose events carry `events` objects, ending and failing as `stream` says) and its
+    error responses."""
     ok: dict[str, Any] = {"model": success}
     if events is not None:
         _EVENT_MODELS[events.__name__] = events
-        ok["content"] = {"text/event-stream": {"itemSchema": _event_schema(events.__name__)}}
+        ok["content"] = {"text/event-stream": {"itemSchema": _event_schema(events.__name__, stream)}}
     return {status: ok, **errors(*statuses)}
 
 
-def _event_schema(name: str) -> dict[str, Any]:
+def _event_schema(name: str, stream: str) -> dict[str, Any]:
     """A server-sent event whose `data` is a JSON `name`."""
     data = {
         "type": "string",
@@ -61,8 +71,7 @@ def _event_schema(name: str) -> dict[str, Any]:
     }
     return {
         "type": "object",
-        "description": f"Each event's data is a {name}; the stream ends with `data: [DONE]`. An error after "
-        "the stream started arrives as an event whose data is the ErrorEnvelope.",
+        "description": f"Each event's data is a {name}; {stream}",
         "required": ["data"],
         "properties": {"data": data, "event": {"type": "string"}, "id": {"type": "string"}},
     }

@@ -46,6 +46,19 @@ def test_chat_completions_document_json_and_event_stream_and_every_error(documen
     assert schemas["ChatCompletion"]["properties"]["object"]["const"] == "chat.completion"
 
 
+def test_completions_document_json_and_event_stream(document: dict[str, Any]) -> None:
+    responses = document["paths"]["/v1/completions"]["post"]["responses"]
+    content = responses["200"]["content"]
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/TextCompletion"}
+    data = content["text/event-stream"]["itemSchema"]["properties"]["data"]
+    assert data["contentSchema"] == {"$ref": "#/components/schemas/TextCompletion"}
+    for status in ("400", "401", "404", "413", "429", "503"):
+        assert responses[status]["content"]["application/json"]["schema"] == ENVELOPE, status
+    schemas = document["components"]["schemas"]
+    assert schemas["TextCompletion"]["properties"]["object"]["const"] == "text_completion"
+    assert "CompletionLogprobs" in schemas
+
+
 def test_the_bearer_key_is_required_on_v1_and_admin_routes_only(document: dict[str, Any]) -> None:
     assert document["components"]["securitySchemes"]["bearerAuth"] == {
         "type": "http",

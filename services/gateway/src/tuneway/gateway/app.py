@@ -30,6 +30,7 @@ from tuneway.gateway.clients.inference import InferenceClient
 from tuneway.gateway.clients.prompt import PromptClient
 from tuneway.gateway.clients.retriever import RetrieverClient
 from tuneway.gateway.clients.trainer import TrainerClient
+from tuneway.gateway.completions import routes as completions
 from tuneway.gateway.cors import add_cors
 from tuneway.gateway.deps import Services
 from tuneway.gateway.errors import install_error_handlers
@@ -166,6 +167,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         operations,
         models,
         chat,
+        completions,
         responses,
         tenancy,
         prompts,

@@ -1,7 +1,8 @@
 """Completion ids bound to their tenant: `chatcmpl-<random><tag>` (a response of the Responses API:
-`resp_<random><tag>`), the tag a truncated HMAC-SHA256 of (tenant id, random part) under the gateway's
-secret. Feedback on an id whose tag does not verify for the
-caller's tenant is refused without asking any store, so another tenant's completions stay invisible."""
+`resp_<random><tag>`; a legacy text completion: `cmpl-<random><tag>`), the tag a truncated HMAC-SHA256
+of (tenant id, random part) under the gateway's secret. Feedback on an id whose tag does not verify for
+the caller's tenant is refused without asking any store, so another tenant's completions stay
+invisible."""
 
 from __future__ import annotations
 
@@ -14,7 +15,9 @@ from pathlib import Path
 PREFIX = "chatcmpl-"
 # The Responses API's ids: generations the client may give feedback on, as on chat completions.
 RESPONSE_PREFIX = "resp_"
-_PREFIXES = (PREFIX, RESPONSE_PREFIX)
+# The legacy completions API's ids (`text_completion` objects), as OpenAI's.
+TEXT_COMPLETION_PREFIX = "cmpl-"
+_PREFIXES = (PREFIX, RESPONSE_PREFIX, TEXT_COMPLETION_PREFIX)
 _RANDOM_HEX = 32  # 128 random bits
 _TAG_HEX = 16  # 64 bits of HMAC: forging one for another tenant takes ~2^64 tries
 

@@ -85,6 +85,32 @@ class CompletionRecorder:
         return cls(events, event, metadata)
 
     @classmethod
+    def for_text_completion(
+        cls,
+        events: AnalyticsEvents,
+        model: str,
+        prompt: str,
+        user: str | None,
+        streamed: bool,
+        principal: Principal,
+        request_id: str,
+    ) -> CompletionRecorder:
+        """The recorder of a legacy text completion (POST /v1/completions) that arrived now; its
+        `prompt` (the first, as text) stands where a chat's last user message does."""
+        event = epb.CompletionEvent(
+            request_id=request_id,
+            tenant_id=principal.tenant_id,
+            api_key_id=principal.key_id,
+            created_at_ms=int(time.time() * 1000),
+            endpoint="completions",
+            model=model,
+            user=user or "",
+            streamed=streamed,
+            last_user_message=prompt[:MAX_MESSAGE_CHARS],
+        )
+        return cls(events, event, {})
+
+    @classmethod
     def for_embeddings(
         cls, events: AnalyticsEvents, model: str, user: str | None, principal: Principal, request_id: str
     ) -> CompletionRecorder:

@@ -1,5 +1,6 @@
-"""The batch worker's loop: pulls batch requests from the BATCHES work queue, claims each batch, runs
-it with heartbeats (to JetStream and the batch row), and acks at its end or hands it back (nak)."""
+"""The batch worker's side of the BATCHES work queue (`tuneway.core.work_queue`): claims each batch in
+the gateway's database, runs it with heartbeats (to JetStream and the batch row), and acks at its end
+or hands it back (nak)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ import time
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig
-from nats.js.errors import APIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.api.events.v1.events_pb2 import BatchRequested
 from tuneway.core import nats as tnats
+from tuneway.core.work_queue import Claim, WorkQueueConsumer
 from tuneway.gateway.batch_worker.runner import BatchRunner, StopRequest
 from tuneway.gateway.batches import repository as repo
 from tuneway.gateway.batches import statuses as st
@@ -28,8 +28,10 @@ DURABLE = "batches"
 CANCEL_POLL_SECONDS = 0.5
 
 
-class BatchConsumer:
+class BatchConsumer(WorkQueueConsumer[BatchRequested]):
     """One batch at a time per process (its lines run concurrently); more processes run more batches."""
+
+    request_type = BatchRequested
 
     def __init__(
         self,
@@ -39,64 +41,15 @@ class BatchConsumer:
         ack_wait_seconds: float,
         worker_id: str,
     ) -> None:
-        self._js = nc.jetstream()
+        super().__init__(nc, tnats.BATCHES_STREAM, DURABLE, SUBJECT, ack_wait_seconds, max_ack_pending=1024)
         self._sessions = sessions
         self._runner = runner
-        self._ack_wait = ack_wait_seconds
         # Well inside the ack wait, so a live worker's batch is never redelivered.
         self._heartbeat = ack_wait_seconds / 6
         self.worker_id = worker_id
 
-    async def subscribe(self) -> object:
-        """The durable pull subscription, created (or brought to this worker's ack wait) first."""
-        await tnats.ensure_stream(self._js, tnats.BATCHES_STREAM)
-        config = ConsumerConfig(
-            durable_name=DURABLE,
-            name=DURABLE,
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=self._ack_wait,
-            filter_subject=SUBJECT,
-            max_ack_pending=1024,
-        )
-        try:
-            await self._js.add_consumer(tnats.BATCHES_STREAM.name or "", config)
-        except APIError as error:  # an older server refuses to change an existing consumer
-            log.warning("keeping the existing %s consumer: %s", DURABLE, error)
-        return await self._js.pull_subscribe_bind(durable=DURABLE, stream=tnats.BATCHES_STREAM.name)
-
-    async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
-        """Pulls and runs batches one by one until `stop` is set."""
-        subscription = await self.subscribe()
-        if ready is not None:
-            ready.set()
-        log.info("batch worker waiting for batches", extra={"worker": self.worker_id})
-        try:
-            while not stop.is_set():
-                try:
-                    messages = await subscription.fetch(1, timeout=1.0)  # type: ignore[attr-defined]
-                except TimeoutError:
-                    continue
-                for msg in messages:
-                    await self.handle(msg, stop)
-        finally:
-            # A pull subscription left open makes the connection's drain wait out its whole timeout.
-            await subscription.unsubscribe()  # type: ignore[attr-defined]
-
-    async def handle(self, msg: Msg, stop: asyncio.Event) -> None:
-        """Runs one delivery of a batch request to its end (ack), or hands it back (nak)."""
-        try:
-            request = BatchRequested.FromString(msg.data)
-        except Exception:
-            log.error("dropping a message that is not a BatchRequested")
-            await msg.term()
-            return
-        claim = await self._claim(request)
-        if claim == "drop":
-            await msg.ack()
-            return
-        if claim == "busy":
-            await msg.nak(delay=self._ack_wait)
-            return
+    async def work(self, request: BatchRequested, msg: Msg, stop: asyncio.Event) -> None:
+        """Runs the claimed batch to its end (ack), or hands it back (nak) when stopping or cancelled."""
         halt = StopRequest()
         watcher = asyncio.create_task(self._keep_alive(request.batch_id, msg, halt, stop))
         try:
@@ -111,23 +64,23 @@ class BatchConsumer:
             await self._hand_back(request.batch_id)
             await msg.nak()
 
-    async def _claim(self, request: BatchRequested) -> str:
-        """'run' when this worker now owns the batch, 'drop' when nothing is left to do, 'busy' while
-        another live worker runs it (a duplicate delivery)."""
+    async def claim(self, request: BatchRequested) -> Claim:
+        """RUN when this worker now owns the batch, DROP when nothing is left to do, BUSY while another
+        live worker runs it (a duplicate delivery)."""
         now = time.time()
         async with self._sessions() as session, session.begin():
             batch = await repo.lock_batch(session, request.batch_id)
             if batch is None or batch.tenant_id != request.tenant_id:
                 log.warning("batch %s is not in this gateway's database; dropping it", request.batch_id)
-                return "drop"
+                return Claim.DROP
             if batch.status in st.FINISHED:
-                return "drop"
+                return Claim.DROP
             fresh = now - batch.heartbeat_at < self._ack_wait / 2
             if batch.worker_id and batch.worker_id != self.worker_id and fresh:
-                return "busy"
+                return Claim.BUSY
             batch.worker_id, batch.heartbeat_at = self.worker_id, now
         log.info("batch claimed", extra={"batch": request.batch_id, "worker": self.worker_id})
-        return "run"
+        return Claim.RUN
 
     async def _keep_alive(self, batch_id: str, msg: Msg, halt: StopRequest, stop: asyncio.Event) -> None:
         """Heartbeats to JetStream and the batch row; turns a cancel or a stop signal into a halt."""

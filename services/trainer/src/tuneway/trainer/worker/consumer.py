@@ -1,4 +1,5 @@
-"""Training worker: pulls jobs from the TRAINING work queue, trains, registers, and acks at the end."""
+"""Training worker: its side of the TRAINING work queue (`tuneway.core.work_queue`): claims each job,
+trains, registers the adapter, and acks at the end."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from dataclasses import dataclass
 
 from nats.aio.client import Client
 from nats.aio.msg import Msg
-from nats.js.api import AckPolicy, ConsumerConfig
-from nats.js.errors import APIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from tuneway.api.events.v1.events_pb2 import TrainingJobRequested
 from tuneway.core import nats as tnats
+from tuneway.core.work_queue import Claim, WorkQueueConsumer
 from tuneway.trainer import domain as d
 from tuneway.trainer.metrics import JOBS, TRAINING_SECONDS
 from tuneway.trainer.models import JobRow
@@ -40,8 +40,10 @@ class QueueTiming:
     max_attempts: int = 3
 
 
-class Worker:
+class Worker(WorkQueueConsumer[TrainingJobRequested]):
     """One worker process: one job at a time; run more processes to train more jobs at once."""
+
+    request_type = TrainingJobRequested
 
     def __init__(
         self,
@@ -52,84 +54,42 @@ class Worker:
         timing: QueueTiming,
         worker_id: str,
     ) -> None:
-        self._nc = nc
-        self._js = nc.jetstream()
+        super().__init__(
+            nc,
+            tnats.TRAINING_STREAM,
+            DURABLE,
+            SUBJECT,
+            timing.ack_wait_seconds,
+            max_ack_pending=64,
+            # Bounded, above what the crash guard allows, so the guard (with its reason) fires first.
+            max_deliver=4 * timing.max_attempts + 4,
+        )
         self._sessions = sessions
         self._runner = runner
         self._publisher = publisher
         self._timing = timing
         self.worker_id = worker_id
 
-    async def subscribe(self) -> object:
-        """The durable pull subscription, created (or brought to this worker's timing) first."""
-        await tnats.ensure_stream(self._js, tnats.TRAINING_STREAM)
-        config = ConsumerConfig(
-            durable_name=DURABLE,
-            name=DURABLE,
-            ack_policy=AckPolicy.EXPLICIT,
-            ack_wait=self._timing.ack_wait_seconds,
-            # Bounded, above what the crash guard allows, so the guard (with its reason) fires first.
-            max_deliver=4 * self._timing.max_attempts + 4,
-            filter_subject=SUBJECT,
-            max_ack_pending=64,
-        )
-        try:
-            await self._js.add_consumer(tnats.TRAINING_STREAM.name or "", config)
-        except APIError as error:  # an older server refuses to change an existing consumer
-            log.warning("keeping the existing %s consumer: %s", DURABLE, error)
-        return await self._js.pull_subscribe_bind(durable=DURABLE, stream=tnats.TRAINING_STREAM.name)
-
-    async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
-        """Pulls and handles jobs one by one until `stop` is set."""
-        subscription = await self.subscribe()
-        if ready is not None:
-            ready.set()
-        log.info("worker waiting for jobs", extra={"worker": self.worker_id})
-        try:
-            while not stop.is_set():
-                try:
-                    messages = await subscription.fetch(1, timeout=1.0)  # type: ignore[attr-defined]
-                except TimeoutError:
-                    continue
-                for msg in messages:
-                    await self.handle(msg, stop)
-        finally:
-            # A pull subscription left open makes the connection's drain wait out its whole timeout.
-            await subscription.unsubscribe()  # type: ignore[attr-defined]
-
-    async def handle(self, msg: Msg, stop: asyncio.Event) -> None:
-        """Runs one delivery of a job request to its end (ack), or hands it back (nak)."""
-        try:
-            request = TrainingJobRequested.FromString(msg.data)
-        except Exception:
-            log.error("dropping a message that is not a TrainingJobRequested")
-            await msg.term()
-            return
-        claim = await self._claim(request)
-        if claim == "drop":
-            await msg.ack()
-            return
-        if claim == "busy":
-            await msg.nak(delay=self._timing.ack_wait_seconds)
-            return
+    async def work(self, request: TrainingJobRequested, msg: Msg, stop: asyncio.Event) -> None:
+        """Trains the claimed job (ack at its end), or hands it back (nak) when stopping."""
         await self._train(request.job_id, msg, stop)
 
-    async def _claim(self, request: TrainingJobRequested) -> str:
-        """'run' when this worker now owns the job, 'drop' when nothing is left to do, 'busy' otherwise."""
+    async def claim(self, request: TrainingJobRequested) -> Claim:
+        """RUN when this worker now owns the job, DROP when nothing is left to do, BUSY otherwise."""
         now = time.time()
         async with self._sessions() as s, s.begin():
             job = await s.get(JobRow, request.job_id)
             if job is None or job.tenant_id != request.tenant_id:
                 log.warning("job %s: not in this trainer's database; dropping the request", request.job_id)
-                return "drop"
+                return Claim.DROP
             if job.status in d.FINISHED:
-                return "drop"
+                return Claim.DROP
             # A live worker refreshes heartbeat_at every heartbeat; one silent for half the ack wait is gone.
             fresh = now - job.heartbeat_at < max(
                 2 * self._timing.heartbeat_seconds, self._timing.ack_wait_seconds / 2
             )
             if job.status == d.RUNNING and job.worker_id and job.worker_id != self.worker_id and fresh:
-                return "busy"  # a duplicate delivery while its worker still trains it
+                return Claim.BUSY  # a duplicate delivery while its worker still trains it
             crashes = job.attempts - job.handbacks
             if crashes >= self._timing.max_attempts:
                 step = await self._last_step(s, job)
@@ -141,12 +101,12 @@ class Worker:
                 job.error_code, job.error_message, job.error_param = "worker_crashed", message, ""
                 await event_repo.add_event(s, job, message, level="error")
                 JOBS.labels(d.FAILED).inc()
-                return "drop"
+                return Claim.DROP
             job.status, job.attempts = d.RUNNING, job.attempts + 1
             job.worker_id, job.heartbeat_at = self.worker_id, now
             job.started_at = job.started_at or int(now)
             await event_repo.add_event(s, job, f"Fine-tuning job started (attempt {job.attempts}).")
-            return "run"
+            return Claim.RUN
 
     async def _last_step(self, s: AsyncSession, job: JobRow) -> int:
         events = await event_repo.list_events(s, job, "", 50)

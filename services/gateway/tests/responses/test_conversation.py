@@ -21,10 +21,13 @@ def _chat(**fields: Any) -> Any:
 
 
 def test_a_string_input_is_one_user_message_after_the_instructions() -> None:
-    chat = _chat(instructions="Be brief.", max_output_tokens=16, temperature=0.5, top_p=0.5, user="u1")
+    chat = _chat(
+        instructions="Be brief.", max_output_tokens=16, temperature=0.5, top_p=0.5, user="u1", ignore_eos=True
+    )
     assert [(m.role, m.text()) for m in chat.messages] == [("system", "Be brief."), ("user", "hi")]
     request = generate_request(chat, "acme", "resp_1")
     assert (request.params.max_tokens, request.params.temperature, request.params.top_p) == (16, 0.5, 0.5)
+    assert request.params.ignore_eos and chat.user == "u1"
     assert request.model == "tuneway-tiny" and not request.tools and not request.stream
 
 

@@ -66,6 +66,7 @@ def chat_request(body: ResponseRequest) -> ChatCompletionRequest:
         "metadata": body.metadata,
         "variables": body.variables,
         "response_format": _response_format(body),
+        "ignore_eos": body.ignore_eos,
     }
     if body.tools:
         chat["tools"] = [

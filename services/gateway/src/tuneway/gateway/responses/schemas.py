@@ -284,6 +284,8 @@ class ResponseRequest(UnicodeModel):
     truncation: Literal["auto", "disabled"] | None = None
     # tuneway extension for `assistant:<name>` models: values of the prompt's declared variables.
     variables: dict[str, str] | None = None
+    # vLLM extension, as on chat completions: generate past the end-of-sequence token.
+    ignore_eos: bool = False
     # Parts of the Responses API tuneway does not implement: refused when they ask for anything.
     previous_response_id: Any = None
     conversation: Any = None

@@ -6,11 +6,12 @@ of what tuneway does not implement."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal
 
 import jsonschema
 import openai
 import pytest
+from pydantic import BaseModel
 
 from tests.conftest import RunningStack, Tenant
 
@@ -159,6 +160,23 @@ def test_required_calls_a_function_and_its_output_comes_back(stack: RunningStack
     # The call and its result are in the prompt now.
     assert first.usage is not None and second.usage is not None
     assert second.usage.input_tokens > first.usage.input_tokens
+
+
+class City(BaseModel):
+    """Where to look the weather up."""
+
+    city: Literal["Paris", "Berlin", "Rome"]
+    unit: Literal["celsius", "fahrenheit"]
+
+
+def test_a_json_schema_text_format_is_followed_and_parsed_by_the_sdk(
+    stack: RunningStack, acme: Tenant
+) -> None:
+    response = stack.client(acme.key).responses.parse(
+        model=BASE, input="Pick a city.", text_format=City, max_output_tokens=128
+    )
+    assert response.status == "completed" and isinstance(response.output_parsed, City)
+    assert response.text.format.type == "json_schema"  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from tuneway.api.events.v1 import events_pb2 as epb
+from tuneway.gateway.analytics.outbox import Outbox
+
 from ..conftest import ADMIN_KEY, Gateway
+
+pytestmark = pytest.mark.integration
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
@@ -52,3 +59,34 @@ async def test_responses_count_against_the_keys_rate_limit_and_carry_their_id(ga
     assert response_id.startswith("resp_")
     principal = await gateway.services.authenticator.authenticate(gateway.acme_key)
     assert gateway.services.completion_ids.belongs_to(response_id, principal.tenant_id)
+
+
+async def test_a_response_leaves_its_analytics_event_as_a_chat_does(start_gateway: Any) -> None:
+    body = {
+        "model": "base-model",
+        "instructions": "Be brief.",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": "Where is my parcel?"}]}],
+        "user": "u-1",
+        "metadata": {"channel": "web", "conversation_id": "c1"},
+    }
+    # NATS is down: the event waits in the outbox, where this test reads it.
+    async with start_gateway(inference_connect_seconds=0.2) as gateway:
+        response = await gateway.app_client.post(
+            "/v1/responses", json=body, headers=gateway.auth(gateway.acme_key)
+        )
+        assert response.status_code == 503, response.text
+        outbox_file = gateway.settings.outbox_file()
+    outbox = Outbox(outbox_file, 100)
+    [stored] = await outbox.oldest(10)
+    outbox.close()
+    event = epb.CompletionEvent.FromString(stored.event.data)
+    assert (event.endpoint, event.kind, event.model, event.base_model) == (
+        "responses",
+        "base",
+        "base-model",
+        "base-model",
+    )
+    assert event.request_id == response.headers["x-request-id"] and event.request_id.startswith("resp_")
+    assert (event.user, event.channel, event.conversation_id) == ("u-1", "web", "c1")
+    assert event.last_user_message == "Where is my parcel?"
+    assert (event.status, event.http_status) == ("error", 503)

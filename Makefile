@@ -24,7 +24,6 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 install: $(STAMP) ## create .venv with every service, the engine and the dev tools
-	@command -v nats-server >/dev/null || $(MAKE) --no-print-directory nats-server
 	@command -v prometheus >/dev/null || $(MAKE) --no-print-directory prometheus
 	@command -v kubectl >/dev/null || $(MAKE) --no-print-directory kubectl
 
@@ -46,10 +45,6 @@ else
 	$(PIP) uninstall -q -y torchvision torchaudio torchcodec 2>/dev/null || true
 endif
 	touch $@
-
-nats-server: # NATS for machines that lack it (Debian's package)
-	@echo "nats-server not found; installing it from the distribution's packages"
-	apt-get update -qq && apt-get install -y -qq nats-server
 
 prometheus: # Prometheus for make run's metrics (Debian's package; make run carries on without it)
 	@echo "prometheus not found; installing it from the distribution's packages"

@@ -4,7 +4,6 @@ databases, a tenant of the test's own, and the domain error of a failing RPC."""
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -23,8 +22,6 @@ POSTGRES_ADMIN_URL = os.environ.get("TUNEWAY_TEST_POSTGRES_URL", "postgresql://p
 @pytest.fixture(scope="session")
 def nats_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsServer]:
     """A private nats-server with JetStream, started for this test session; tests may stop and start it."""
-    if shutil.which("nats-server") is None:
-        pytest.skip("nats-server is not on PATH")
     server = NatsServer(tmp_path_factory.mktemp("nats"))
     server.start()
     yield server

@@ -22,13 +22,25 @@ ADMIN_KEY = "sk-tw-e2e-admin-0123456789abcdef0123456789abcdef"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
-# Runs after every other e2e module: its fine-tuning panels read what test_finetune_e2e left behind.
-LAST_MODULE = "test_dashboards_e2e.py"
+# Run after every other e2e module, in this order: the dashboards' fine-tuning panels read what
+# test_finetune_e2e left behind; the log scan reads every log the session's requests wrote.
+LAST_MODULES = ("test_dashboards_e2e.py", "test_secrets_in_logs_e2e.py")
+# Every API key the stack issued to the tests (the admin key included): none may appear in a log.
+ISSUED_KEYS: set[str] = {ADMIN_KEY}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Moves the dashboards' e2e test to the end of the session."""
-    items.sort(key=lambda item: item.path.name == LAST_MODULE)
+    """Moves the dashboards' e2e test, then the log scan, to the end of the session."""
+    items.sort(
+        key=lambda item: LAST_MODULES.index(item.path.name) + 1 if item.path.name in LAST_MODULES else 0
+    )
+
+
+def _note_issued_key(response: httpx.Response) -> None:
+    """Keeps the raw key of a created API key (the only response that shows one)."""
+    if response.request.url.path == "/admin/keys" and response.status_code == 201:
+        response.read()
+        ISSUED_KEYS.add(response.json()["key"])
 
 
 @dataclass
@@ -52,7 +64,10 @@ class RunningStack:
     def admin(self) -> httpx.Client:
         """An HTTP client with the admin key."""
         return httpx.Client(
-            base_url=self.gateway_url, headers={"Authorization": f"Bearer {self.admin_key}"}, timeout=30
+            base_url=self.gateway_url,
+            headers={"Authorization": f"Bearer {self.admin_key}"},
+            timeout=30,
+            event_hooks={"response": [_note_issued_key]},
         )
 
 

@@ -39,7 +39,7 @@ async def test_migrations_apply_twice(db_url: str) -> None:
         "model_aliases",
         "gateway_alembic_version",
     } <= tables
-    assert version == "0005"
+    assert version == "0006"
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:

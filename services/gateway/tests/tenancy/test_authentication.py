@@ -1,8 +1,9 @@
-"""Authentication of API keys: the cache, revocation, shared lookups and a database outage."""
+"""Authentication of API keys: the cache, revocation, expiry, shared lookups and a database outage."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuneway.core.db import create_engine, session_factory
-from tuneway.core.errors import NotFoundError, UnavailableError
+from tuneway.core.errors import InvalidArgumentError, NotFoundError, UnavailableError
 from tuneway.gateway.errors import AuthenticationError
 from tuneway.gateway.tenancy.admin import TenancyAdmin
 from tuneway.gateway.tenancy.authentication import Authenticator
@@ -79,3 +80,24 @@ async def test_unreachable_database_is_unavailable_not_unauthenticated(tmp_path:
             )
     finally:
         await engine.dispose()
+
+
+async def test_an_expired_key_is_refused_at_its_expiry_even_from_a_long_cache(
+    auth: Authenticator, admin: TenancyAdmin
+) -> None:
+    tenant = await admin.create_tenant("acme")
+    with pytest.raises(InvalidArgumentError) as refused:
+        await admin.create_key(tenant.id, "member", "ci", expires_at=int(time.time()) - 1)
+    assert refused.value.param == "expires_at"
+    lasting, lasting_raw = await admin.create_key(
+        tenant.id, "member", "ci", expires_at=int(time.time()) + 3600
+    )
+    expiring, raw = await admin.create_key(tenant.id, "member", "ci", expires_at=int(time.time()) + 2)
+    assert expiring.expires_at is not None
+    # `auth` caches keys for 60 s: the entry of a key that expires sooner ends with the key.
+    assert (await auth.authenticate(raw)).key_id == expiring.id
+    await asyncio.sleep(max(0.0, expiring.expires_at - time.time()) + 0.05)
+    with pytest.raises(AuthenticationError) as caught:
+        await auth.authenticate(raw)
+    assert caught.value.code == "invalid_api_key"
+    assert (await auth.authenticate(lasting_raw)).key_id == lasting.id

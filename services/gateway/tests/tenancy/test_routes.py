@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +122,10 @@ async def test_keys(api: Admin) -> None:
     assert response.status_code == 400 and response.json()["error"]["param"] == "tenant_id"
     response = await api.client.post("/admin/keys", json={"tenant_id": "nope"}, headers=api.auth())
     assert response.status_code == 404 and response.json()["error"]["param"] == "tenant_id"
+    for past in (1, -5):
+        response = await api.client.post("/admin/keys", json={**body, "expires_at": past}, headers=api.auth())
+        assert response.status_code == 400 and response.json()["error"]["param"] == "expires_at"
+    assert created["expires_at"] is None
 
     response = await api.client.get("/admin/keys", params={"tenant_id": tenant["id"]}, headers=api.auth())
     assert response.status_code == 200
@@ -129,6 +134,10 @@ async def test_keys(api: Admin) -> None:
     assert created["key"] not in response.text and "key" not in listed[0]
     response = await api.client.get("/admin/keys", headers=api.auth())
     assert len(response.json()["data"]) == 2  # the bootstrap admin key too
+    later = int(time.time()) + 3600
+    response = await api.client.post("/admin/keys", json={**body, "expires_at": later}, headers=api.auth())
+    assert response.status_code == 201 and response.json()["expires_at"] == later
+    await api.client.delete(f"/admin/keys/{response.json()['id']}", headers=api.auth())
 
     response = await api.client.delete(f"/admin/keys/{created['id']}", headers=api.auth())
     assert response.status_code == 200

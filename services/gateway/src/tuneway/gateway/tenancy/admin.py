@@ -73,8 +73,11 @@ class TenancyAdmin:
             raise _tenant_not_found(tenant_id)
         return tenant
 
-    async def create_key(self, tenant_id: str, role: str = "member", name: str = "") -> tuple[ApiKey, str]:
-        """Creates a key: its row and the raw key, which is not stored and never shown again."""
+    async def create_key(
+        self, tenant_id: str, role: str = "member", name: str = "", expires_at: int | None = None
+    ) -> tuple[ApiKey, str]:
+        """Creates a key: its row and the raw key, which is not stored and never shown again; it stops
+        working at `expires_at` (unix seconds, in the future) when given."""
         if role not in ROLES:
             raise InvalidArgumentError(
                 f"Invalid value for 'role': {role!r}; expected one of {', '.join(ROLES)}.",
@@ -94,8 +97,14 @@ class TenancyAdmin:
                 param="role",
                 code="invalid_value",
             )
+        if expires_at is not None and expires_at <= time.time():
+            raise InvalidArgumentError(
+                f"Invalid value for 'expires_at': {expires_at} is not in the future.",
+                param="expires_at",
+                code="invalid_value",
+            )
         raw_key = generate_key()
-        key = new_api_key(tenant_id, role, name, raw_key)
+        key = new_api_key(tenant_id, role, name, raw_key, expires_at)
         async with self._sessions() as session:
             if await repo.get_tenant(session, tenant_id) is None:
                 raise _tenant_not_found(tenant_id)

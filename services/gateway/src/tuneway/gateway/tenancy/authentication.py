@@ -25,7 +25,7 @@ class Authenticator:
         self._sessions = sessions
         self._cache_seconds = cache_seconds
         # key hash -> (principal, monotonic expiry). Only valid keys are cached, so unknown keys cannot
-        # grow it; revocations elsewhere take effect once an entry expires.
+        # grow it; revocations elsewhere take effect once an entry expires, a key's own expiry at once.
         self._cache: dict[str, tuple[Principal, float]] = {}
         # Bumped by every revocation here, so a lookup that raced with it does not re-cache the key.
         self._generation = 0
@@ -75,7 +75,8 @@ class Authenticator:
         async with self._sessions() as session:
             key = await repo.find_key_by_hash(session, key_hash)
             tenant = await repo.get_tenant(session, key.tenant_id) if key is not None else None
-        if key is None or key.revoked_at is not None or tenant is None:
+        now = time.time()
+        if key is None or tenant is None or key.revoked_at is not None or _expired(key.expires_at, now):
             self._cache.pop(key_hash, None)
             return None
         quotas = quotas_of(
@@ -86,8 +87,16 @@ class Authenticator:
         )
         principal = Principal(tenant_id=key.tenant_id, role=key.role, key_id=key.id, quotas=quotas)
         if self._cache_seconds > 0 and generation == self._generation:
-            now = time.monotonic()
+            # A key that expires sooner than the cache entry would is cached only until it expires.
+            lifetime = self._cache_seconds
+            if key.expires_at is not None:
+                lifetime = min(lifetime, key.expires_at - now)
+            monotonic = time.monotonic()
             if len(self._cache) >= _CACHE_SWEEP_SIZE:
-                self._cache = {h: entry for h, entry in self._cache.items() if entry[1] > now}
-            self._cache[key_hash] = (principal, now + self._cache_seconds)
+                self._cache = {h: entry for h, entry in self._cache.items() if entry[1] > monotonic}
+            self._cache[key_hash] = (principal, monotonic + lifetime)
         return principal
+
+
+def _expired(expires_at: int | None, now: float) -> bool:
+    return expires_at is not None and expires_at <= now

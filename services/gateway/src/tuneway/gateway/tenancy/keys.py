@@ -41,7 +41,7 @@ def redact(raw_key: str, head: int = 6) -> str:
     return f"{raw_key[:head]}…{raw_key[-4:]}"
 
 
-def new_api_key(tenant_id: str, role: str, name: str, raw_key: str) -> ApiKey:
+def new_api_key(tenant_id: str, role: str, name: str, raw_key: str, expires_at: int | None = None) -> ApiKey:
     """The row of a new key: its hash and redacted form, never the raw key."""
     return ApiKey(
         id=f"key_{secrets.token_hex(12)}",
@@ -52,4 +52,5 @@ def new_api_key(tenant_id: str, role: str, name: str, raw_key: str) -> ApiKey:
         redacted=redact(raw_key, head=8),
         created_at=int(time.time()),
         revoked_at=None,
+        expires_at=expires_at,
     )

@@ -37,6 +37,7 @@ class KeyObject(TypedDict):
     redacted: str
     created_at: int
     revoked_at: int | None
+    expires_at: int | None
     rate_limits: RateLimitsObject
 
 
@@ -72,6 +73,7 @@ def key_object(key: ApiKey) -> KeyObject:
         "redacted": key.redacted,
         "created_at": key.created_at,
         "revoked_at": key.revoked_at,
+        "expires_at": key.expires_at,
         "rate_limits": _rate_limits(key),
     }
 

@@ -62,7 +62,7 @@ async def update_tenant(
 )
 async def create_key(body: CreateKeyRequest, _: AdminPrincipal, tenancy: Tenancy) -> Response:
     """201 with the key object; its `key` field holds the raw key, shown this once only."""
-    key, raw_key = await tenancy.create_key(body.tenant_id, body.role, body.name)
+    key, raw_key = await tenancy.create_key(body.tenant_id, body.role, body.name, body.expires_at)
     return json_response(created_key_object(key, raw_key), 201)
 
 

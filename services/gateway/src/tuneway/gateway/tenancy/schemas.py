@@ -24,6 +24,9 @@ class CreateKeyRequest(BaseModel):
     tenant_id: str
     role: Literal["member", "admin"] = "member"
     name: str = Field("", max_length=256)
+    expires_at: int | None = Field(
+        None, ge=0, le=2**53, description="When the key stops working (unix seconds); null: never."
+    )
 
 
 class RateLimits(BaseModel):

@@ -52,6 +52,8 @@ class ApiKey(Base):
     redacted: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[int] = mapped_column(BigInteger)
     revoked_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
+    # When the key stops working (unix seconds); None: never.
+    expires_at: Mapped[int | None] = mapped_column(BigInteger, default=None)
     # Per-minute quotas of this key alone (its tenant's apply too); None: no limit.
     requests_per_minute: Mapped[int | None] = mapped_column(BigInteger, default=None)
     tokens_per_minute: Mapped[int | None] = mapped_column(BigInteger, default=None)

@@ -29,6 +29,15 @@ def check_json_schema(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+def check_function_parameters(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A function's `parameters`: none (it takes no arguments) or a valid JSON schema of an object."""
+    if value is None:
+        return None
+    if value.get("type", "object") != "object":
+        raise ValueError("the parameters of a function must be a JSON schema of type object")
+    return check_json_schema(value)
+
+
 class FunctionDefinition(_Lenient):
     name: Annotated[str, Field(pattern=FUNCTION_NAME)]
     description: str | None = None
@@ -38,14 +47,7 @@ class FunctionDefinition(_Lenient):
     # the calls the model chooses under `auto` (vLLM's structural tag for the tool parser's format).
     strict: bool | None = None
 
-    @field_validator("parameters")
-    @classmethod
-    def _valid_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        if value.get("type", "object") != "object":
-            raise ValueError("the parameters of a function must be a JSON schema of type object")
-        return check_json_schema(value)
+    _valid_parameters = field_validator("parameters")(check_function_parameters)
 
 
 class FunctionTool(_Lenient):

@@ -11,7 +11,7 @@ from pydantic import BeforeValidator, ConfigDict, Field, ValidationInfo, field_v
 from pydantic_core import PydanticCustomError
 
 from tuneway.gateway.chat.schemas import JsonSchemaFormat
-from tuneway.gateway.chat.tool_schemas import FUNCTION_NAME, check_json_schema
+from tuneway.gateway.chat.tool_schemas import FUNCTION_NAME, check_function_parameters
 from tuneway.gateway.wire_types import PositiveInt32, Probability, UnicodeModel, has_lone_surrogate
 
 # Kinds of input the engine cannot take (images, files, audio), and items that only make sense on a
@@ -177,14 +177,7 @@ class FunctionTool(_Lenient):
             raise _unsupported(f"a tool of type '{value}'")
         return value
 
-    @field_validator("parameters")
-    @classmethod
-    def _valid_schema(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
-        if value is None:
-            return None
-        if value.get("type", "object") != "object":
-            raise ValueError("the parameters of a function must be a JSON schema of type object")
-        return check_json_schema(value)
+    _valid_parameters = field_validator("parameters")(check_function_parameters)
 
 
 class FunctionChoice(_Lenient):

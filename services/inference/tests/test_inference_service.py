@@ -123,6 +123,19 @@ async def _text(
     return "".join(parts), last
 
 
+async def test_a_first_prompt_of_few_tokens_is_served(stub: inference_pb2_grpc.InferenceServiceStub) -> None:
+    # First in this module on purpose: vLLM's CPU attention died (SIGILL) when the first prompt an engine
+    # ever prefilled had 4 tokens or fewer, unless the service had warmed it up (engine.warm_up).
+    request = pb.GenerateRequest(
+        tenant_id="tenant-a",
+        model=BASE,
+        raw_prompt=pb.RawPrompt(token_ids=[100, 200]),
+        params=pb.SamplingParams(max_tokens=2, ignore_eos=True),
+    )
+    _, last = await _text(stub, request)
+    assert (last.usage.prompt_tokens, last.usage.completion_tokens) == (2, 2)
+
+
 async def test_generate_streams_and_ends_with_usage(stub: inference_pb2_grpc.InferenceServiceStub) -> None:
     text, last = await _text(stub, _request(temperature=0, max_tokens=6, ignore_eos=True))
     assert last.finish_reason == "length"

@@ -43,3 +43,20 @@ def build_engine(settings: InferenceSettings) -> Any:
 
     arguments = AsyncEngineArgs(**engine_arguments(settings))
     return start_shielded_engine(lambda: AsyncLLM.from_engine_args(arguments))
+
+
+# vLLM 0.32's CPU attention kernel dies with SIGILL (taking the engine with it) when the first prefill
+# it ever runs with bfloat16 on an AMX machine is a prompt of 4 tokens or fewer; once a longer prompt
+# has run, prompts of any length are fine. Chat prompts always had a template around them; a raw
+# completions prompt ("Hi") would have been the first one.
+WARM_UP_TOKENS = 16
+
+
+async def warm_up(engine: Any) -> None:
+    """Runs one short generation of a WARM_UP_TOKENS-token prompt before the engine serves."""
+    from vllm.sampling_params import RequestOutputKind, SamplingParams
+
+    params = SamplingParams(max_tokens=1, output_kind=RequestOutputKind.FINAL_ONLY)
+    prompt = {"prompt_token_ids": list(range(WARM_UP_TOKENS))}
+    async for _ in engine.generate(prompt, params, "tuneway-warm-up"):
+        pass

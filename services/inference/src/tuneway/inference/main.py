@@ -17,7 +17,7 @@ from tuneway.core.lifecycle import retry_forever, run_until_stopped
 from tuneway.core.logging import configure_logging
 from tuneway.inference.adapters import AdapterReconciler, AdapterSet, watch_adapters
 from tuneway.inference.cpu_affinity import pin_engine_core_to_workers
-from tuneway.inference.engine import build_engine
+from tuneway.inference.engine import build_engine, warm_up
 from tuneway.inference.service import InferenceService
 from tuneway.inference.servicer import InferenceServicer
 from tuneway.inference.settings import InferenceSettings
@@ -74,6 +74,7 @@ class InferenceServer:
         reconciler = AdapterReconciler(self.engine, self.adapters, settings.model_name(), announce=nc.publish)
         self._watcher = asyncio.create_task(watch_adapters(kv, reconciler))
         await reconciler.synced.wait()
+        await warm_up(self.engine)
         await self._grpc.mark_serving()
         log.info("inference ready", extra={"adapters": len(list(self.adapters.all()))})
 

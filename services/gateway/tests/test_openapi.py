@@ -33,12 +33,21 @@ def _operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]
     return [(method, path, op) for path, ops in document["paths"].items() for method, op in ops.items()]
 
 
+def _chat_style_events(content: dict[str, Any], name: str) -> None:
+    """Each event's data is a JSON `name`, an error's envelope, or the closing [DONE], and nothing else."""
+    data = content["text/event-stream"]["itemSchema"]["properties"]["data"]
+    json_data, error, done = data["anyOf"]
+    assert json_data["contentSchema"] == {"$ref": f"#/components/schemas/{name}"}
+    assert json_data["contentMediaType"] == error["contentMediaType"] == "application/json"
+    assert error["contentSchema"] == ENVELOPE
+    assert done == {"const": "[DONE]"}
+
+
 def test_chat_completions_document_json_and_event_stream_and_every_error(document: dict[str, Any]) -> None:
     responses = document["paths"]["/v1/chat/completions"]["post"]["responses"]
     content = responses["200"]["content"]
     assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/ChatCompletion"}
-    data = content["text/event-stream"]["itemSchema"]["properties"]["data"]
-    assert data["contentSchema"] == {"$ref": "#/components/schemas/ChatCompletionChunk"}
+    _chat_style_events(content, "ChatCompletionChunk")
     for status in ("400", "401", "404", "409", "413", "429", "503"):
         assert responses[status]["content"]["application/json"]["schema"] == ENVELOPE, status
     schemas = document["components"]["schemas"]
@@ -50,8 +59,7 @@ def test_completions_document_json_and_event_stream(document: dict[str, Any]) ->
     responses = document["paths"]["/v1/completions"]["post"]["responses"]
     content = responses["200"]["content"]
     assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/TextCompletion"}
-    data = content["text/event-stream"]["itemSchema"]["properties"]["data"]
-    assert data["contentSchema"] == {"$ref": "#/components/schemas/TextCompletion"}
+    _chat_style_events(content, "TextCompletion")
     for status in ("400", "401", "404", "413", "429", "503"):
         assert responses[status]["content"]["application/json"]["schema"] == ENVELOPE, status
     schemas = document["components"]["schemas"]
@@ -96,8 +104,7 @@ def test_every_route_documents_its_success_and_errors_in_the_envelope(document: 
 def test_job_events_document_their_stream_and_file_content_its_bytes(document: dict[str, Any]) -> None:
     events = document["paths"]["/v1/fine_tuning/jobs/{fine_tuning_job_id}/events"]["get"]["responses"]["200"]
     assert set(events["content"]) == {"application/json", "text/event-stream"}
-    data = events["content"]["text/event-stream"]["itemSchema"]["properties"]["data"]
-    assert data["contentSchema"] == {"$ref": "#/components/schemas/JobEvent"}
+    _chat_style_events(events["content"], "JobEvent")
     content = document["paths"]["/v1/files/{file_id}/content"]["get"]["responses"]["200"]["content"]
     assert set(content) == {"application/octet-stream"}
 

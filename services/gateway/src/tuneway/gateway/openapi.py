@@ -50,11 +50,11 @@ _CHAT_STREAM = (
 
 
 def documented(
-    success: Any, *statuses: int, status: int = 200, events: Any = None, stream: str = _CHAT_STREAM
+    success: Any, *statuses: int, status: int = 200, events: Any = None, stream: str | None = None
 ) -> Responses:
     """`responses=` of a route: its success schema (`application/json`; with `events`, also a
-    `text/event-stream` whose events carry `events` objects, ending and failing as `stream` says) and its
-    error responses."""
+    `text/event-stream` whose events carry `events` objects, ending and failing as `stream` says, or as
+    chat completions do when it is None) and its error responses."""
     ok: dict[str, Any] = {"model": success}
     if events is not None:
         _EVENT_MODELS[events.__name__] = events
@@ -62,13 +62,22 @@ def documented(
     return {status: ok, **errors(*statuses)}
 
 
-def _event_schema(name: str, stream: str) -> dict[str, Any]:
-    """A server-sent event whose `data` is a JSON `name`."""
-    data = {
+def _json_data(name: str) -> dict[str, Any]:
+    """An event's `data` holding a JSON `name`."""
+    return {
         "type": "string",
         "contentMediaType": "application/json",
         "contentSchema": {"$ref": f"#/components/schemas/{name}"},
     }
+
+
+def _event_schema(name: str, stream: str | None) -> dict[str, Any]:
+    """A server-sent event whose `data` is a JSON `name`; in a chat-style stream (`stream` None) it may
+    also be the ErrorEnvelope or the closing `[DONE]`, which schemathesis checks each event against."""
+    data: dict[str, Any] = _json_data(name)
+    if stream is None:
+        stream = _CHAT_STREAM
+        data = {"anyOf": [data, _json_data(ErrorEnvelope.__name__), {"const": "[DONE]"}]}
     return {
         "type": "object",
         "description": f"Each event's data is a {name}; {stream}",

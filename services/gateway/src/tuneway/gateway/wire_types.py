@@ -24,13 +24,16 @@ Int64 = Annotated[int, Field(ge=INT64_MIN, le=INT64_MAX)]
 
 
 def _normal_float32(value: float) -> float:
-    if 0 < abs(value) < FLOAT32_MIN_NORMAL:
+    if value < FLOAT32_MIN_NORMAL:
         raise ValueError(f"must be at least {FLOAT32_MIN_NORMAL:.4g}: smaller values underflow float32")
     return value
 
 
-# A probability in (0, 1] that stays above zero as a float32 (top_p).
-Probability = Annotated[float, Field(gt=0, le=1), AfterValidator(_normal_float32)]
+# A probability in (0, 1] that stays above zero as a float32 (top_p). The document states the float32
+# bound as the minimum (`exclusiveMinimum: 0` invited 5e-324, a 400); the validator words the refusal.
+Probability = Annotated[
+    float, Field(le=1, json_schema_extra={"minimum": FLOAT32_MIN_NORMAL}), AfterValidator(_normal_float32)
+]
 
 
 def has_lone_surrogate(value: Any) -> bool:

@@ -241,3 +241,21 @@ async def test_experiments_over_http_and_tenant_isolation(gateway: Any) -> None:
     )
     deleted = await client.delete(path, headers=acme)
     assert deleted.json() == {"id": experiment["id"], "object": "experiment.deleted", "deleted": True}
+
+
+async def test_the_statuses_schemathesis_met_are_in_the_document(gateway: Any) -> None:
+    # Issue 12 §6: both answers were right but undocumented (status_code_conformance failed on them).
+    client, acme = gateway.app_client, gateway.auth(gateway.acme_key)
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    unknown = await client.get("/v1/experiments", headers=acme, params={"prompt": "null"})
+    assert _error(unknown, 404)["code"] == "prompt_not_found"
+    assert "404" in paths["/v1/experiments"]["get"]["responses"]
+    created = await client.post(
+        "/v1/prompts", headers=acme, json={"name": "faq", "template": "customer_support"}
+    )
+    assert created.status_code == 201, created.text
+    removed = await client.delete("/v1/prompts/faq/labels/production", headers=acme)
+    assert removed.status_code == 200, removed.text
+    unlabelled = await client.post("/v1/prompts/faq/render", headers=acme, json={})
+    assert _error(unlabelled, 409)["code"] == "label_not_found"
+    assert "409" in paths["/v1/prompts/{name}/render"]["post"]["responses"]

@@ -37,7 +37,8 @@ async def create_experiment(
     return json_response(obj.experiment(response.experiment), 201)
 
 
-@router.get("", responses=documented(ListObject[obj.Experiment], *UPSTREAM), summary="List experiments")
+# 404: `prompt` names no prompt of the tenant.
+@router.get("", responses=documented(ListObject[obj.Experiment], 404, *UPSTREAM), summary="List experiments")
 async def list_experiments(
     principal: CurrentPrincipal, prompts: Prompts, prompt: str | None = None, status: str | None = None
 ) -> Response:

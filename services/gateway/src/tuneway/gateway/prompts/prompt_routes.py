@@ -179,7 +179,8 @@ async def diff_versions(
 
 @router.post(
     "/prompts/{name}/render",
-    responses=documented(obj.RenderPreview, 404, *UPSTREAM),
+    # 409: the label to render (production by default) points at no version yet.
+    responses=documented(obj.RenderPreview, 404, 409, *UPSTREAM),
     summary="Preview a rendered prompt",
 )
 async def render(name: str, body: RenderBody, principal: CurrentPrincipal, prompts: Prompts) -> Response:

@@ -43,6 +43,7 @@ from tuneway.gateway.middleware import BodyLimitMiddleware, MetricsMiddleware
 from tuneway.gateway.models import routes as models
 from tuneway.gateway.models.aliases import ModelAliases
 from tuneway.gateway.models.catalog import BaseModels
+from tuneway.gateway.nul_bytes import NulBytesMiddleware
 from tuneway.gateway.openapi import document
 from tuneway.gateway.operations import routes as operations
 from tuneway.gateway.prompts import routes as prompts
@@ -187,6 +188,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.add_middleware(
         BodyLimitMiddleware, limit=settings.max_body_bytes, path_limits={"/v1/files": upload_limit}
     )
+    app.add_middleware(NulBytesMiddleware)
     if settings.gzip_minimum_bytes:
         # Never text/event-stream (among Starlette's exclusions): each event must leave as it is sent.
         # Nor files' bytes, served as uploaded with their length.

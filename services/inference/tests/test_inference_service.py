@@ -365,6 +365,17 @@ async def test_n_choices_share_one_request_and_count_all_tokens(
     assert len(texts) > 1, "the choices were sampled alike"
 
 
+async def test_greedy_choices_are_alike_and_each_counted(
+    stub: inference_pb2_grpc.InferenceServiceStub,
+) -> None:
+    # vLLM refuses n > 1 with greedy sampling; OpenAI answers it with n identical choices.
+    request = _request(temperature=0, max_tokens=4, ignore_eos=True, n=2)
+    choices = _by_choice([r async for r in stub.Generate(request)])
+    alone, last_alone = await _text(stub, _request(temperature=0, max_tokens=4, ignore_eos=True))
+    assert {i: "".join(r.text_delta for r in parts) for i, parts in choices.items()} == {0: alone, 1: alone}
+    assert choices[1][-1].usage.completion_tokens == 2 * last_alone.usage.completion_tokens == 8
+
+
 # The demo model's special tokens (<|pad|>, <|end|>, <|system|>, <|user|>, <|assistant|>): banned where a
 # test compares the tokens' texts with the content, which never shows them.
 NO_SPECIALS = {token: -100.0 for token in range(5)}

@@ -331,7 +331,7 @@ class InferenceService:
                 ignore_eos=s.ignore_eos,
                 presence_penalty=s.presence_penalty or 0.0,
                 frequency_penalty=s.frequency_penalty or 0.0,
-                n=s.n,
+                n=1 if _greedy(s) else s.n,
                 logprobs=s.logprobs,
                 prompt_logprobs=s.prompt_logprobs,
                 logit_bias=dict(s.logit_bias) or None,
@@ -361,6 +361,9 @@ class InferenceService:
             for index in range(request.sampling.n)
         ]
         params = self._sampling_params(request, len(prompt_ids), choices[0].reader)
+        # Greedy choices are all alike, and vLLM refuses n > 1 with greedy sampling: the engine generates
+        # one, which every choice reads (and counts) as its own, as OpenAI answers n with temperature 0.
+        copies = request.sampling.n if _greedy(request.sampling) else 1
         echo = (
             _Echo(request, prompt_ids, self._tokenizer)
             if request.raw_prompt and request.raw_prompt.echo
@@ -392,15 +395,16 @@ class InferenceService:
                     chunks: list[GenerationChunk] = []
                     # With n > 1 one output holds the deltas of every choice that advanced.
                     for completion in output.outputs:
-                        completion_tokens += len(completion.token_ids)
+                        completion_tokens += len(completion.token_ids) * copies
                         if first_token_at is None and completion.token_ids:
                             first_token_at = time.perf_counter()
                             TIME_TO_FIRST_TOKEN.observe(first_token_at - started)
                         if completion.finish_reason in _RETRYABLE_ENDINGS:
                             raise engine_unavailable()
-                        chunk = choices[completion.index].read(completion)
-                        if chunk is not None:
-                            chunks.append(chunk)
+                        for copy in range(copies):
+                            chunk = choices[completion.index + copy].read(completion)
+                            if chunk is not None:
+                                chunks.append(chunk)
                     prompt = echo.take(output, finished=output.finished) if echo is not None else None
                     if prompt is not None:
                         first = chunks[0] if chunks else GenerationChunk(text="")
@@ -517,6 +521,11 @@ class _Echo:
         positions = self._positions[: len(self._ids)]
         tokens = token_logprobs(self._ids[: len(positions)], positions, self._k, self._tokenizer)
         return PromptEcho(self._text, tuple(tokens))
+
+
+def _greedy(s: Sampling) -> bool:
+    # vLLM samples greedily below this temperature (its _SAMPLING_EPS).
+    return s.temperature is not None and s.temperature < 1e-5
 
 
 def _finish_reason(engine_reason: str | None, reader: OutputReader, tools: Tools) -> str:

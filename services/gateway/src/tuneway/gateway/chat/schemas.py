@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import ConfigDict, Field, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
+from tuneway.gateway.chat.sampling_fields import Choices, LogitBias, TopLogprobs
 from tuneway.gateway.chat.tool_schemas import (
     FunctionTool,
     MessageToolCall,
@@ -90,7 +91,8 @@ class ChatCompletionRequest(_Lenient):
     # Bounded by the int32 on the wire here; inference bounds it by the model's context.
     max_tokens: PositiveInt32 | None = None
     max_completion_tokens: PositiveInt32 | None = None
-    n: Annotated[int, Field(ge=1, le=1)] = 1
+    # Choices generated from the one prompt: one engine request, the prompt computed once.
+    n: Choices = 1
     stop: str | Annotated[list[str], Field(max_length=4)] | None = None
     seed: Int64 | None = None
     presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
@@ -108,21 +110,28 @@ class ChatCompletionRequest(_Lenient):
     variables: dict[str, str] | None = None
     # vLLM extension, accepted for parity with vLLM's server: generate past the end-of-sequence token.
     ignore_eos: bool = False
-    # Not honoured yet (logprobs, logit_bias: issue 12 §2) or not at all (OpenAI's deprecated functions
-    # API; `tools` replaces it): a request that asks for them is refused, never silently ignored. The
-    # values that ask for nothing (false, null, {}) stay accepted, as clients send them by default.
+    # The log probability of each content token, with `top_logprobs` most likely alternatives.
     logprobs: bool | None = None
-    top_logprobs: Any = None
-    logit_bias: Any = None
+    top_logprobs: TopLogprobs | None = None
+    logit_bias: LogitBias | None = None
+    # OpenAI's deprecated functions API (`tools` replaces it) is refused, never silently ignored; the
+    # values that ask for nothing (false, null, {}) stay accepted, as clients send them by default.
     functions: Any = None
     function_call: Any = None
 
-    @field_validator("logprobs", "top_logprobs", "logit_bias", "functions", "function_call")
+    @field_validator("functions", "function_call")
     @classmethod
     def _unsupported(cls, value: Any) -> Any:
         if value is None or value is False or value == {}:
             return value
         raise PydanticCustomError("unsupported_parameter", "this parameter is not supported")
+
+    @field_validator("top_logprobs")
+    @classmethod
+    def _top_needs_logprobs(cls, value: int | None, info: ValidationInfo) -> int | None:
+        if value is not None and not info.data.get("logprobs"):
+            raise ValueError("'top_logprobs' is only allowed when 'logprobs' is true")
+        return value
 
     @field_validator("tools")
     @classmethod

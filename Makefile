@@ -18,7 +18,7 @@ PACKAGES := libs/contracts libs/core libs/devstack services/inference services/g
 PROTOS := $(shell find proto -name '*.proto')
 STUBS := libs/contracts/src
 
-.PHONY: help install run test model proto proto-check lint bench images clean dashboards prometheus kubectl images-cuda images-constraints
+.PHONY: help install run test model proto proto-check lint bench images clean dashboards prometheus kubectl images-cuda images-constraints images-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -97,12 +97,22 @@ images: ## build every service image, inference on vLLM's CPU build (needs a Doc
 		$(DOCKER_BUILD) -f services/$$svc/Dockerfile -t tuneway/$$svc:$(IMAGE_TAG) .; done
 	$(DOCKER_BUILD) --target cpu -f services/inference/Dockerfile -t tuneway/inference:$(IMAGE_TAG)-cpu .
 
+# BASE_IMAGE given on the command line or in the environment is used as is; otherwise the script
+# pulls the default and, where no registry answers, makes a base from Debian's packages.
+# It needs .venv (the OpenAI SDK, asyncpg) but reinstalls nothing in it: others may be using it.
+images-test: ## build the images, run the stack's containers, drive them with the OpenAI SDK
+	@test -x $(PY) || $(MAKE) --no-print-directory install
+	$(PY) deploy/images/images_test.py --tag $(IMAGE_TAG) \
+		$(if $(filter command line environment,$(origin BASE_IMAGE)),--base-image $(BASE_IMAGE))
+
 images-cuda: ## build the inference image on vLLM's CUDA build (the prod overlay's)
 	$(DOCKER_BUILD) --target cuda -f services/inference/Dockerfile -t tuneway/inference:$(IMAGE_TAG)-cuda .
 
+# soupsieve 3.0.2+ needs Python 3.11.5, and a base made from Debian bookworm's packages has 3.11.2.
 images-constraints: install ## pin the images' Python packages to what .venv runs (deploy/images/constraints.txt)
 	{ sed -n '1,3p' deploy/images/constraints.txt; $(PIP) freeze --exclude-editable \
-		| grep -v -e '^torch==' -e ' @ ' -e '^#'; echo 'torch==2.13.0'; } > deploy/images/constraints.txt.new
+		| grep -v -e '^torch==' -e ' @ ' -e '^#' | sed 's/^soupsieve==.*/soupsieve==3.0.1/'; \
+		echo 'torch==2.13.0'; } > deploy/images/constraints.txt.new
 	mv deploy/images/constraints.txt.new deploy/images/constraints.txt
 
 clean: ## remove the virtualenv (var/ keeps your data)

@@ -102,7 +102,7 @@ images: ## build every service image, inference on vLLM's CPU build (needs a Doc
 # It needs .venv (the OpenAI SDK, asyncpg) but reinstalls nothing in it: others may be using it.
 images-test: ## build the images, run the stack's containers, drive them with the OpenAI SDK
 	@test -x $(PY) || $(MAKE) --no-print-directory install
-	$(PY) deploy/images/images_test.py --tag $(IMAGE_TAG) \
+	$(PY) deploy/images/images_e2e.py --tag $(IMAGE_TAG) \
 		$(if $(filter command line environment,$(origin BASE_IMAGE)),--base-image $(BASE_IMAGE))
 
 images-cuda: ## build the inference image on vLLM's CUDA build (the prod overlay's)

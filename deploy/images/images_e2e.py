@@ -1,6 +1,6 @@
 """make images-test: build the six images, run the stack's containers, drive the gateway, clean up.
 
-    python deploy/images/images_test.py [--tag 0.1.0] [--base-image IMAGE] [--no-build] [--keep]
+    python deploy/images/images_e2e.py [--tag 0.1.0] [--base-image IMAGE] [--no-build] [--keep]
 
 The containers use the host's network: a private NATS (nats-server -js on a free port) and a fresh
 database on the PostgreSQL that TUNEWAY_TEST_POSTGRES_URL names (default the test suite's,

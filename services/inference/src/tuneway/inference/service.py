@@ -85,7 +85,7 @@ class Sampling:
     ignore_eos: bool = False
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
-    # Choices from the one prompt (OpenAI's n): one engine request, so the prompt is computed once.
+    # Choices from the one prompt (OpenAI's n): one engine request, its choices sharing the prompt.
     n: int = 1
     # The generated tokens' log probabilities with this many alternatives; None: none.
     logprobs: int | None = None

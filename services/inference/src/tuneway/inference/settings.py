@@ -38,7 +38,7 @@ class InferenceSettings(GrpcServiceSettings):
     # model's format, and Qwen 2.5/3's and Hermes'. Empty: `auto` is refused with a 400.
     tool_parser: str = "hermes"
     # The most choices one request may ask for (OpenAI's n): each is a sequence of its own in the engine's
-    # batch (max_num_seqs), though the prompt is computed once for all of them.
+    # batch (max_num_seqs), though they share the prompt through vLLM's prefix cache.
     max_n: int = 8
     # Seconds to let in-flight generations finish on SIGTERM before they are cancelled.
     drain_seconds: float = 10.0

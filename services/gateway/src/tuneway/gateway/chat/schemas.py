@@ -91,7 +91,7 @@ class ChatCompletionRequest(_Lenient):
     # Bounded by the int32 on the wire here; inference bounds it by the model's context.
     max_tokens: PositiveInt32 | None = None
     max_completion_tokens: PositiveInt32 | None = None
-    # Choices generated from the one prompt: one engine request, the prompt computed once.
+    # Choices generated from the one prompt: one engine request, its choices sharing the prompt.
     n: Choices = 1
     stop: str | Annotated[list[str], Field(max_length=4)] | None = None
     seed: Int64 | None = None

@@ -198,3 +198,51 @@ def test_the_readme_agent_loop(stack: RunningStack, acme: Tenant, tool_adapter: 
     )
     assert reply.usage is not None and completion.usage is not None
     assert reply.usage.prompt_tokens > completion.usage.prompt_tokens + completion.usage.completion_tokens
+
+
+def test_langchain_and_litellm_read_the_adapters_choices_as_the_sdk_does(
+    stack: RunningStack, acme: Tenant, tool_adapter: str
+) -> None:
+    from langchain_openai import ChatOpenAI
+
+    from tests.test_litellm_e2e import load_litellm
+
+    litellm = load_litellm()
+    client = stack.client(acme.key)
+    # bind_tools without tool_choice: the model chooses (auto); LangChain sends TOOLS as they are.
+    agent = ChatOpenAI(
+        base_url=f"{stack.gateway_url}/v1",
+        api_key=acme.key,  # type: ignore[arg-type]
+        model=tool_adapter,
+        temperature=0,
+        max_tokens=80,
+        max_retries=0,
+    ).bind_tools(TOOLS)
+    options = {"tools": TOOLS, "temperature": 0, "max_tokens": 80}
+    # Three cities: test_auto_reads_the_call_the_adapter_chose allows at most two garbled calls of eight.
+    calls = 0
+    for messages in [*(_ask(city) for city in CITIES[:3]), [{"role": "user", "content": "Hello"}]]:
+        # The SDK's reading is the reference: each client reads the same reply the same way.
+        completion = client.chat.completions.create(model=tool_adapter, messages=messages, **options)  # type: ignore[call-overload]
+        reference = completion.choices[0]
+        expected = [
+            (c.function.name, json.loads(c.function.arguments)) for c in reference.message.tool_calls or []
+        ]
+        calls += bool(expected)
+        chain = agent.invoke(messages[0]["content"])
+        assert [(c["name"], c["args"]) for c in chain.tool_calls] == expected  # type: ignore[attr-defined]
+        assert chain.response_metadata["finish_reason"] == reference.finish_reason
+        lite = litellm.completion(
+            model=f"openai/{tool_adapter}",
+            messages=messages,
+            tool_choice="auto",
+            api_base=f"{stack.gateway_url}/v1",
+            api_key=acme.key,
+            num_retries=0,
+            **options,
+        ).choices[0]
+        got = [(c.function.name, json.loads(c.function.arguments)) for c in lite.message.tool_calls or []]
+        assert got == expected and lite.finish_reason == reference.finish_reason
+        if not expected:
+            assert chain.content == lite.message.content == reference.message.content
+    assert calls >= 1  # and so the comparison above covered calls, not only text

@@ -1,7 +1,8 @@
 """LangChain's `ChatOpenAI` against the stack, as an application would point it at tuneway by base URL:
 `bind_tools` with forced and required choices, `with_structured_output` by function calling and by JSON
-schema, streaming text and streamed tool calls, and a tool result sent back (issue 12 §7). `auto` through
-LangChain is in test_tools_auto_e2e.py, where an adapter has learned to call."""
+schema, streaming text and streamed tool calls, a tool result sent back, and generation, streaming and a
+call through `use_responses_api` (/v1/responses) (issue 12 §7). `auto` through LangChain is in
+test_tools_auto_e2e.py, where an adapter has learned to call."""
 
 from __future__ import annotations
 
@@ -145,3 +146,24 @@ def test_a_tool_result_goes_back_in_the_history(stack: RunningStack, acme: Tenan
     )
     assert reply.usage_metadata is not None  # type: ignore[attr-defined]
     assert reply.usage_metadata["input_tokens"] == len(expected)  # type: ignore[attr-defined]
+
+
+def test_use_responses_api_generates_streams_and_calls(stack: RunningStack, acme: Tenant) -> None:
+    # LangChain's use_responses_api sends the same requests to /v1/responses.
+    llm = _chat(stack, acme, max_tokens=16, temperature=0, use_responses_api=True)
+    whole = llm.invoke("Hello")
+    metadata = whole.response_metadata
+    assert metadata["object"] == "response" and metadata["id"].startswith("resp_")
+    chunks: list[Any] = list(llm.stream("Hello"))
+    total = chunks[0]
+    for chunk in chunks[1:]:
+        total += chunk
+    assert len(chunks) > 2 and whole.text and total.text == whole.text
+    assert whole.usage_metadata is not None and total.usage_metadata is not None
+    assert total.usage_metadata["output_tokens"] == whole.usage_metadata["output_tokens"] == 16
+    tools = _chat(stack, acme, max_tokens=64, use_responses_api=True).bind_tools(
+        [GetWeather], tool_choice="GetWeather"
+    )
+    called = tools.invoke(QUESTION)
+    assert [call["name"] for call in called.tool_calls] == ["GetWeather"]  # type: ignore[attr-defined]
+    _valid(called.tool_calls[0])  # type: ignore[attr-defined]

@@ -1,6 +1,6 @@
 """LlamaIndex's `OpenAILike` against the stack, as a LlamaIndex application points it at tuneway: chat,
 streamed chat, and function calling with a FunctionTool (the call read back by LlamaIndex, the tool run
-by `predict_and_call`, a streamed call) (issue 12 §7)."""
+by `predict_and_call`, a streamed call), and as a completion model on /v1/completions (issue 12 §7)."""
 
 # No `from __future__ import annotations`: FunctionTool builds its schema from the function's evaluated
 # annotations, and a string "Literal[...]" would not resolve.
@@ -29,17 +29,16 @@ WEATHER = FunctionTool.from_defaults(fn=get_weather)
 
 
 def _llm(stack: RunningStack, tenant: Tenant, **options: Any) -> OpenAILike:
-    """OpenAILike on the gateway as a chat model that calls functions (no retries)."""
+    """OpenAILike on the gateway, by default as a chat model that calls functions (no retries)."""
+    chat = {"is_chat_model": True, "is_function_calling_model": True}
     return OpenAILike(
         model=BASE,
         api_base=f"{stack.gateway_url}/v1",
         api_key=tenant.key,
-        is_chat_model=True,
-        is_function_calling_model=True,
         context_window=2048,
         max_retries=0,
         timeout=60,
-        **options,
+        **{**chat, **options},
     )
 
 
@@ -81,3 +80,19 @@ def test_a_streamed_call_is_assembled(stack: RunningStack, acme: Tenant) -> None
     [selection] = llm.get_tool_calls_from_response(parts[-1])
     assert selection.tool_name == "get_weather"
     _valid(selection.tool_kwargs)
+
+
+def test_a_completion_model_goes_through_v1_completions(stack: RunningStack, acme: Tenant) -> None:
+    # OpenAILike's default (is_chat_model=False): complete() posts the raw prompt to /v1/completions.
+    llm = _llm(
+        stack, acme, is_chat_model=False, is_function_calling_model=False, max_tokens=16, temperature=0
+    )
+    prompt = "Where is my parcel?"
+    done = llm.complete(prompt)
+    parts = list(llm.stream_complete(prompt))
+    assert done.raw is not None and done.raw.object == "text_completion"  # type: ignore[union-attr]
+    assert done.raw.usage.completion_tokens == 16  # type: ignore[union-attr]
+    assert "".join(part.delta or "" for part in parts) == parts[-1].text == done.text
+    # The text the OpenAI SDK gets for the same prompt: no chat template was put around it.
+    sdk = stack.client(acme.key).completions.create(model=BASE, prompt=prompt, max_tokens=16, temperature=0)
+    assert done.text and done.text == sdk.choices[0].text

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import ConfigDict, Field, JsonValue, ValidationInfo, field_validator
+from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
 from tuneway.gateway.chat.sampling_fields import Choices, LogitBias, TopLogprobs
@@ -29,7 +30,23 @@ class TextPart(_Lenient):
     text: str
 
 
+# A tool turn names the call it answers; only an assistant turn carries tool_calls.
+_NAMED_CALL: JsonDict = {"tool_call_id": {"type": "string", "minLength": 1}}
+_NO_CALLS: JsonDict = {"tool_calls": {"anyOf": [{"type": "null"}, {"type": "array", "maxItems": 0}]}}
+MESSAGE_ROLE_RULES: list[JsonValue] = [
+    {
+        "if": {"properties": {"role": {"const": "tool"}}},
+        "then": {"required": ["tool_call_id"], "properties": _NAMED_CALL},
+    },
+    {"if": {"properties": {"role": {"not": {"const": "assistant"}}}}, "then": {"properties": _NO_CALLS}},
+]
+
+
 class ChatMessage(_Lenient):
+    # The OpenAPI document states the two rules the validators below enforce, so that clients and
+    # generated requests (tests/test_schemathesis_e2e.py) know a tool turn names its call.
+    model_config = ConfigDict(json_schema_extra={"allOf": MESSAGE_ROLE_RULES})
+
     role: Literal["system", "developer", "user", "assistant", "tool"]
     # May be null in an assistant turn that only called tools.
     content: str | list[TextPart] | None = None

@@ -96,7 +96,9 @@ def _flag_values(name: str, value: Any) -> list[str]:
     flag = "--" + name.replace("_", "-")
     if value is True:
         return [flag]
-    if value is False or value is None:
+    if value is False:
+        return ["--no-" + name.replace("_", "-")]  # vLLM's boolean flags all take the --no- form
+    if value is None:
         return []
     if isinstance(value, list):
         return [flag, *map(str, value)]

@@ -64,7 +64,8 @@ def follow_events(stack: RunningStack, key: str, job_id: str, timeout: float) ->
             if line == "data: [DONE]":
                 return events
             events.append(json.loads(line.removeprefix("data: ")))
-    raise AssertionError("the event stream ended without [DONE]")
+    # An error after the stream started arrives as its last event: show it.
+    raise AssertionError(f"the event stream ended without [DONE]; its last events: {events[-3:]}")
 
 
 def wait_for_status(client: openai.OpenAI, job_id: str, statuses: tuple[str, ...], timeout: float) -> Any:

@@ -149,6 +149,24 @@ async def test_seed_makes_sampling_repeatable(stub: inference_pb2_grpc.Inference
     assert a[0] == b[0]
 
 
+async def test_seeded_prompts_longer_than_a_step_together_keep_the_engine(
+    stub: inference_pb2_grpc.InferenceServiceStub,
+) -> None:
+    # Three 1,500-token prompts exceed vLLM's 2,048-token step: with chunked prefill, a seeded one would be
+    # prefilled in parts and the CPU engine died rewinding its generator (engine.engine_arguments).
+    def seeded(offset: int) -> pb.GenerateRequest:
+        return pb.GenerateRequest(
+            tenant_id="tenant-a",
+            model=BASE,
+            raw_prompt=pb.RawPrompt(token_ids=[100 + (offset + i) % 1900 for i in range(1500)]),
+            params=pb.SamplingParams(temperature=1.0, seed=offset, max_tokens=4, ignore_eos=True),
+        )
+
+    results = await asyncio.gather(*(_text(stub, seeded(n)) for n in range(3)))
+    assert [last.usage.completion_tokens for _, last in results] == [4, 4, 4]
+    assert (await _text(stub, seeded(0)))[0] == results[0][0]  # the engine lives on, and the seed holds
+
+
 async def test_adapter_registered_before_start_is_served(
     stub: inference_pb2_grpc.InferenceServiceStub,
 ) -> None:

@@ -12,6 +12,7 @@ from tuneway.inference.settings import InferenceSettings
 def engine_arguments(settings: InferenceSettings) -> dict[str, Any]:
     """The AsyncEngineArgs fields we set (the benchmark gives vLLM's own server the same)."""
     from vllm.config import StructuredOutputsConfig
+    from vllm.platforms import current_platform
 
     return {
         "model": settings.model_path(),
@@ -30,6 +31,10 @@ def engine_arguments(settings: InferenceSettings) -> dict[str, Any]:
         # Structured output as compact JSON: a grammar that allows free whitespace lets a weak model
         # pad with blanks until max_tokens and never close the object.
         "structured_outputs_config": StructuredOutputsConfig(backend="xgrammar", disable_any_whitespace=True),
+        # vLLM 0.32 rewinds a seeded request's generator after each partial (chunked) prefill step, which
+        # only CUDA's generators allow: on CPU it raises "CPU Generator does not use offset" and the engine
+        # dies. Whole prefills never rewind; vLLM then raises its token budget to max_model_len itself.
+        "enable_chunked_prefill": not current_platform.is_cpu(),
     }
 
 

@@ -9,13 +9,17 @@ from collections.abc import AsyncIterator
 import orjson
 
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
-from tuneway.core.errors import DomainError
+from tuneway.core.errors import DomainError, UnavailableError
 from tuneway.gateway.clients.trainer import TrainerClient
 from tuneway.gateway.errors import domain_error_response
 from tuneway.gateway.fine_tuning.responses import event_object
 from tuneway.gateway.streaming import DONE
 
 KEEPALIVE = b": keepalive\n\n"
+# How long a stream waits for an unreachable trainer to be back (a restart takes seconds) before it ends
+# with the 503 as its last event, and how often it tries meanwhile.
+RESUME_WITHIN_SECONDS = 30.0
+RESUME_INTERVAL_SECONDS = 0.5
 _END = object()
 
 
@@ -25,20 +29,40 @@ def sse_event(event: pb.JobEvent) -> bytes:
 
 
 async def event_stream(
-    trainer: TrainerClient, tenant_id: str, job_id: str, after_seq: int, keepalive: float
+    trainer: TrainerClient,
+    tenant_id: str,
+    job_id: str,
+    after_seq: int,
+    keepalive: float,
+    resume_within: float = RESUME_WITHIN_SECONDS,
 ) -> AsyncIterator[bytes]:
-    """Relays WatchJobEvents; a comment line goes out whenever the job is quiet for `keepalive` s."""
+    """Relays WatchJobEvents; a comment line goes out whenever the job is quiet for `keepalive` s. When
+    the trainer cannot be reached (a replica restarted or rolled), the watch is reopened after the last
+    event relayed for up to `resume_within` s, so the client misses nothing and sees nothing twice."""
     # The watch runs in its own task feeding a queue, so waiting with a timeout never cancels the RPC.
     queue: asyncio.Queue[object] = asyncio.Queue(maxsize=1024)
-    request = pb.WatchJobEventsRequest(tenant_id=tenant_id, job_id=job_id, after_seq=after_seq)
+    loop = asyncio.get_running_loop()
 
     async def pump() -> None:
-        try:
-            async for response in trainer.stream(trainer.stub.WatchJobEvents, request):
-                await queue.put(response.event)
-            await queue.put(_END)
-        except DomainError as error:
-            await queue.put(error)
+        last_seq, give_up_at = after_seq, 0.0
+        while True:
+            request = pb.WatchJobEventsRequest(tenant_id=tenant_id, job_id=job_id, after_seq=last_seq)
+            try:
+                async for response in trainer.stream(trainer.stub.WatchJobEvents, request):
+                    give_up_at = 0.0
+                    last_seq = response.event.seq
+                    await queue.put(response.event)
+                await queue.put(_END)
+                return
+            except UnavailableError as error:
+                give_up_at = give_up_at or loop.time() + resume_within
+                if loop.time() >= give_up_at:
+                    await queue.put(error)
+                    return
+                await asyncio.sleep(RESUME_INTERVAL_SECONDS)
+            except DomainError as error:
+                await queue.put(error)
+                return
 
     task = asyncio.create_task(pump())
     try:

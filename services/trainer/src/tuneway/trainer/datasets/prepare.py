@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,16 @@ _READERS = {
 # measure little and cost a noticeable share of what the model can learn.
 AUTO_SPLIT_MIN_EXAMPLES = 100
 AUTO_SPLIT = 0.1
+# Byte-order marks of the encodings editors offer besides UTF-8 (UTF-32 first: its LE mark starts
+# with UTF-16's).
+_FOREIGN_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
+# Old Mac (CR) and Windows (CRLF) line ends read as one line end each, so every reader counts lines alike.
+_LINE_END = re.compile(r"\r\n?")
 
 
 @dataclass(frozen=True)
@@ -124,17 +135,32 @@ def _examples(
 
 
 def _decode(data: bytes, log: IssueLog) -> str | None:
-    """UTF-8 text (a byte-order mark is dropped), or None after naming the line with the bad bytes."""
+    """UTF-8 text (a byte-order mark is dropped, line ends made LF), or None after naming the line with
+    the bad bytes."""
+    for bom, encoding in _FOREIGN_BOMS:
+        if data.startswith(bom):
+            log.error(1, "unsupported_format", f"the file is {encoding} text; save it as UTF-8")
+            return None
+    # UTF-16 without a mark, and binary files, decode as UTF-8 text full of NULs: no text has one.
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        log.error(
+            data.count(b"\n", 0, nul) + 1,
+            "unsupported_format",
+            f"the file is not UTF-8 text (NUL byte at column {_column(data, nul)}; UTF-16 or a binary file?)",
+        )
+        return None
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        line = data.count(b"\n", 0, exc.start) + 1
         log.error(
             line,
             "unsupported_format",
             f"the file is not UTF-8 text (invalid byte at column {_column(data, exc.start)})",
         )
         return None
+    return _LINE_END.sub("\n", text)
 
 
 def _column(data: bytes, offset: int) -> int:

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tuneway.core.db import create_engine, upgrade_database
 from tuneway.gateway.app import MIGRATIONS
+from tuneway.gateway.audit import tables as _audit  # noqa: F401  (registers audit_entries on Base)
 from tuneway.gateway.batches import tables as _batches  # noqa: F401  (registers the batch tables on Base)
 from tuneway.gateway.files import tables as _files  # noqa: F401  (registers the files table on Base)
 from tuneway.gateway.tenancy.tables import Base
@@ -37,9 +38,10 @@ async def test_migrations_apply_twice(db_url: str) -> None:
         "batches",
         "batch_lines",
         "model_aliases",
+        "audit_entries",
         "gateway_alembic_version",
     } <= tables
-    assert version == "0006"
+    assert version == "0007"
 
 
 async def test_migrations_match_the_models(engine: AsyncEngine) -> None:

@@ -20,6 +20,8 @@ from tuneway.gateway.analytics.completion_ids import CompletionIds, load_secret
 from tuneway.gateway.analytics.events import AnalyticsEvents
 from tuneway.gateway.analytics.outbox import Outbox
 from tuneway.gateway.analytics.publisher import EventPublisher
+from tuneway.gateway.audit import routes as audit
+from tuneway.gateway.audit.service import AuditLog
 from tuneway.gateway.batches import routes as batches
 from tuneway.gateway.batches.dispatcher import BatchDispatcher
 from tuneway.gateway.batches.queue import BatchQueue
@@ -129,6 +131,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
             rate_limiter=rate_limiter,
             batches=BatchService(sessions, file_service, dispatcher.kick),
             model_aliases=model_aliases,
+            audit=AuditLog(sessions),
         )
         metrics_server = None
         try:
@@ -177,6 +180,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         batches,
         fine_tuning,
         analytics,
+        audit,
     ):
         limited = [Depends(enforce_rate_limits)] if domain in (chat, responses) else []
         app.include_router(domain.router, dependencies=limited)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tuneway.core.errors import PermissionDeniedError
 from tuneway.gateway.analytics.completion_ids import CompletionIds
 from tuneway.gateway.analytics.events import AnalyticsEvents as AnalyticsEventSink
+from tuneway.gateway.audit.service import AuditLog
 from tuneway.gateway.batches.service import BatchService
 from tuneway.gateway.clients.analytics import AnalyticsClient
 from tuneway.gateway.clients.inference import InferenceClient
@@ -48,6 +49,7 @@ class Services:
     rate_limiter: RateLimiter
     batches: BatchService
     model_aliases: ModelAliases
+    audit: AuditLog
 
 
 def _services(request: Request) -> Services:
@@ -81,6 +83,7 @@ AnalyticsEvents = Annotated[AnalyticsEventSink, _wired("analytics_events")]
 CompletionIdentities = Annotated[CompletionIds, _wired("completion_ids")]
 Batches = Annotated[BatchService, _wired("batches")]
 ModelAliasBook = Annotated[ModelAliases, _wired("model_aliases")]
+AuditTrail = Annotated[AuditLog, _wired("audit")]
 
 
 class BearerKey(SecurityBase):

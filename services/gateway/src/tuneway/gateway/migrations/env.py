@@ -5,6 +5,7 @@ from __future__ import annotations
 from tuneway.core.migrations_env import run_env
 
 # Each table registers on the one Base as its module is imported: every module with tables is named here.
+from tuneway.gateway.audit import tables as _audit  # noqa: F401
 from tuneway.gateway.batches import tables as _batches  # noqa: F401
 from tuneway.gateway.files import tables as _files  # noqa: F401
 from tuneway.gateway.models import alias_tables as _model_aliases  # noqa: F401

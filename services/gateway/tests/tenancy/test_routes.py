@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from tuneway.core.db import create_engine, session_factory, upgrade_database
 from tuneway.gateway.app import MIGRATIONS
+from tuneway.gateway.audit.service import AuditLog
 from tuneway.gateway.errors import install_error_handlers
 from tuneway.gateway.tenancy import routes as admin
 from tuneway.gateway.tenancy.admin import TenancyAdmin
@@ -43,7 +44,9 @@ async def api(sqlite_url: str, tmp_path: Path) -> AsyncIterator[Admin]:
     authenticator = Authenticator(sessions)
     tenancy = TenancyAdmin(sessions, authenticator)
     app = FastAPI()
-    app.state.services = SimpleNamespace(authenticator=authenticator, tenancy=tenancy)
+    app.state.services = SimpleNamespace(
+        authenticator=authenticator, tenancy=tenancy, audit=AuditLog(sessions)
+    )
     install_error_handlers(app, 1)
     app.include_router(admin.router)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://gateway") as client:

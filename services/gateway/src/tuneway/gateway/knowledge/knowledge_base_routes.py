@@ -6,12 +6,15 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from tuneway.api.retriever.v1 import retriever_pb2 as pb
-from tuneway.gateway.deps import CurrentPrincipal, Files, Retriever
+from tuneway.gateway.audit.service import AuditLog, read_before
+from tuneway.gateway.clients.retriever import RetrieverClient
+from tuneway.gateway.deps import AuditTrail, CurrentPrincipal, Files, Retriever
 from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
 from tuneway.gateway.knowledge import responses as obj
 from tuneway.gateway.knowledge.documents import document_request
 from tuneway.gateway.knowledge.schemas import CreateKnowledgeBaseBody, FileDocumentBody, SearchBody
 from tuneway.gateway.openapi import UPSTREAM, documented, form_body
+from tuneway.gateway.tenancy.keys import Principal
 
 router = APIRouter(prefix="/v1/knowledge_bases", tags=["knowledge bases"])
 
@@ -29,6 +32,34 @@ _DOCUMENT_BODY = form_body(
 )
 
 
+async def _read_knowledge_base(retriever: RetrieverClient, tenant_id: str, kb_id: str) -> obj.KnowledgeBase:
+    """The knowledge base as GET /v1/knowledge_bases/{kb_id} shows it."""
+    request = pb.GetKnowledgeBaseRequest(tenant_id=tenant_id, id=kb_id)
+    return obj.knowledge_base((await retriever.call(retriever.stub.GetKnowledgeBase, request)).knowledge_base)
+
+
+async def _read_document(
+    retriever: RetrieverClient, tenant_id: str, kb_id: str, document_id: str
+) -> obj.Document:
+    """The document as GET /v1/knowledge_bases/{kb_id}/documents/{document_id} shows it."""
+    request = pb.GetDocumentRequest(tenant_id=tenant_id, knowledge_base_id=kb_id, id=document_id)
+    return obj.document((await retriever.call(retriever.stub.GetDocument, request)).document)
+
+
+async def _record_document(
+    audit: AuditLog,
+    principal: Principal,
+    action: str,
+    document: tuple[str, str],
+    before: obj.Document | None,
+    after: obj.Document | None,
+) -> None:
+    """An audit entry of the document (knowledge base id, document id), whose id in the log is its path
+    under /v1/knowledge_bases."""
+    resource_id = "{}/documents/{}".format(*document)
+    await audit.record(principal, action, "knowledge.document", resource_id, before, after)
+
+
 @router.post(
     "",
     status_code=201,
@@ -36,11 +67,13 @@ _DOCUMENT_BODY = form_body(
     summary="Create a knowledge base",
 )
 async def create_knowledge_base(
-    body: CreateKnowledgeBaseBody, principal: CurrentPrincipal, retriever: Retriever
+    body: CreateKnowledgeBaseBody, principal: CurrentPrincipal, retriever: Retriever, audit: AuditTrail
 ) -> Response:
     """201 with the knowledge base; chunk size and overlap count the embedder's tokens."""
     response = await retriever.call(retriever.stub.CreateKnowledgeBase, body.to_proto(principal.tenant_id))
-    return json_response(obj.knowledge_base(response.knowledge_base), 201)
+    created = obj.knowledge_base(response.knowledge_base)
+    await audit.record(principal, "knowledge_base.created", "knowledge_base", created["id"], None, created)
+    return json_response(created, 201)
 
 
 @router.get(
@@ -58,16 +91,18 @@ async def list_knowledge_bases(principal: CurrentPrincipal, retriever: Retriever
 )
 async def get_knowledge_base(kb_id: str, principal: CurrentPrincipal, retriever: Retriever) -> Response:
     """One knowledge base with its document and chunk counts."""
-    request = pb.GetKnowledgeBaseRequest(tenant_id=principal.tenant_id, id=kb_id)
-    response = await retriever.call(retriever.stub.GetKnowledgeBase, request)
-    return json_response(obj.knowledge_base(response.knowledge_base))
+    return json_response(await _read_knowledge_base(retriever, principal.tenant_id, kb_id))
 
 
 @router.delete("/{kb_id}", responses=documented(Deleted, 404, *UPSTREAM), summary="Delete a knowledge base")
-async def delete_knowledge_base(kb_id: str, principal: CurrentPrincipal, retriever: Retriever) -> Response:
+async def delete_knowledge_base(
+    kb_id: str, principal: CurrentPrincipal, retriever: Retriever, audit: AuditTrail
+) -> Response:
     """Deletes the knowledge base with its documents and chunks."""
+    before = await read_before(_read_knowledge_base(retriever, principal.tenant_id, kb_id))
     request = pb.DeleteKnowledgeBaseRequest(tenant_id=principal.tenant_id, id=kb_id)
     response = await retriever.call(retriever.stub.DeleteKnowledgeBase, request)
+    await audit.record(principal, "knowledge_base.deleted", "knowledge_base", kb_id, before, None)
     return json_response(deleted(response.id, "knowledge_base.deleted"))
 
 
@@ -79,11 +114,19 @@ async def delete_knowledge_base(kb_id: str, principal: CurrentPrincipal, retriev
     openapi_extra=_DOCUMENT_BODY,
 )
 async def add_document(
-    kb_id: str, request: Request, principal: CurrentPrincipal, retriever: Retriever, files: Files
+    kb_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    retriever: Retriever,
+    files: Files,
+    audit: AuditTrail,
 ) -> Response:
     """201 with the document (a list for JSONL, one per line); `wait` answers once it is searchable."""
     message = await document_request(request, principal.tenant_id, kb_id, files)
     documents = [obj.document(d) for d in (await retriever.add_document(message)).documents]
+    for document in documents:
+        added = (kb_id, document["id"])
+        await _record_document(audit, principal, "knowledge.document.added", added, None, document)
     return json_response(documents[0] if len(documents) == 1 else list_object(documents), 201)
 
 
@@ -100,11 +143,15 @@ async def replace_document(
     principal: CurrentPrincipal,
     retriever: Retriever,
     files: Files,
+    audit: AuditTrail,
 ) -> Response:
     """New content for a document; its old chunks are served until the new ones are all in place."""
     message = await document_request(request, principal.tenant_id, kb_id, files, document_id)
-    response = await retriever.add_document(message)
-    return json_response(obj.document(response.documents[0]))
+    before = await read_before(_read_document(retriever, principal.tenant_id, kb_id, document_id))
+    after = obj.document((await retriever.add_document(message)).documents[0])
+    replaced = (kb_id, document_id)
+    await _record_document(audit, principal, "knowledge.document.replaced", replaced, before, after)
+    return json_response(after)
 
 
 @router.get(
@@ -128,9 +175,7 @@ async def get_document(
     kb_id: str, document_id: str, principal: CurrentPrincipal, retriever: Retriever
 ) -> Response:
     """One document; `status` and `progress` follow its ingestion."""
-    request = pb.GetDocumentRequest(tenant_id=principal.tenant_id, knowledge_base_id=kb_id, id=document_id)
-    response = await retriever.call(retriever.stub.GetDocument, request)
-    return json_response(obj.document(response.document))
+    return json_response(await _read_document(retriever, principal.tenant_id, kb_id, document_id))
 
 
 @router.delete(
@@ -139,11 +184,13 @@ async def get_document(
     summary="Delete a document",
 )
 async def delete_document(
-    kb_id: str, document_id: str, principal: CurrentPrincipal, retriever: Retriever
+    kb_id: str, document_id: str, principal: CurrentPrincipal, retriever: Retriever, audit: AuditTrail
 ) -> Response:
     """Deletes the document and its chunks."""
+    before = await read_before(_read_document(retriever, principal.tenant_id, kb_id, document_id))
     request = pb.DeleteDocumentRequest(tenant_id=principal.tenant_id, knowledge_base_id=kb_id, id=document_id)
     response = await retriever.call(retriever.stub.DeleteDocument, request)
+    await _record_document(audit, principal, "knowledge.document.deleted", (kb_id, document_id), before, None)
     return json_response(deleted(response.id, "knowledge_base.document.deleted"))
 
 

@@ -7,12 +7,14 @@ from starlette.responses import Response
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.core.errors import InvalidArgumentError
+from tuneway.gateway.audit.service import read_before
 from tuneway.gateway.clients.inference import InferenceClient
-from tuneway.gateway.deps import CurrentPrincipal, Inference, Prompts
+from tuneway.gateway.deps import AuditTrail, CurrentPrincipal, Inference, Prompts
 from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
 from tuneway.gateway.models.catalog import require_callable
 from tuneway.gateway.openapi import UPSTREAM, documented
 from tuneway.gateway.prompts import responses as obj
+from tuneway.gateway.prompts.reads import read_assistant
 from tuneway.gateway.prompts.schemas import AssistantFields, CreateAssistantBody
 
 router = APIRouter(prefix="/v1/assistants", tags=["assistants"])
@@ -31,14 +33,20 @@ async def _check_models(inference: InferenceClient, tenant_id: str, body: Assist
     summary="Create an assistant",
 )
 async def create_assistant(
-    body: CreateAssistantBody, principal: CurrentPrincipal, prompts: Prompts, inference: Inference
+    body: CreateAssistantBody,
+    principal: CurrentPrincipal,
+    prompts: Prompts,
+    inference: Inference,
+    audit: AuditTrail,
 ) -> Response:
     """201 with the assistant; chat with it as `model: "assistant:<name>"`."""
     await _check_models(inference, principal.tenant_id, body)
     assistant, _ = body.to_proto(body.name)
     request = pb.CreateAssistantRequest(tenant_id=principal.tenant_id, assistant=assistant)
     response = await prompts.call(prompts.stub.CreateAssistant, request)
-    return json_response(obj.assistant(response.assistant), 201)
+    created = obj.assistant(response.assistant)
+    await audit.record(principal, "assistant.created", "assistant", created["name"], None, created)
+    return json_response(created, 201)
 
 
 @router.get("", responses=documented(ListObject[obj.Assistant], *UPSTREAM), summary="List assistants")
@@ -52,31 +60,41 @@ async def list_assistants(principal: CurrentPrincipal, prompts: Prompts) -> Resp
 @router.get("/{name}", responses=documented(obj.Assistant, 404, *UPSTREAM), summary="Retrieve an assistant")
 async def get_assistant(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One assistant."""
-    request = pb.GetAssistantRequest(tenant_id=principal.tenant_id, name=name)
-    response = await prompts.call(prompts.stub.GetAssistant, request)
-    return json_response(obj.assistant(response.assistant))
+    return json_response(await read_assistant(prompts, principal.tenant_id, name))
 
 
 @router.post("/{name}", responses=documented(obj.Assistant, 404, *UPSTREAM), summary="Modify an assistant")
 @router.patch("/{name}", summary="Modify an assistant", include_in_schema=False)
 async def update_assistant(
-    name: str, body: AssistantFields, principal: CurrentPrincipal, prompts: Prompts, inference: Inference
+    name: str,
+    body: AssistantFields,
+    principal: CurrentPrincipal,
+    prompts: Prompts,
+    inference: Inference,
+    audit: AuditTrail,
 ) -> Response:
     """Changes the fields present in the body; the others keep their values."""
     await _check_models(inference, principal.tenant_id, body)
     assistant, fields = body.to_proto()
     if not fields:
         raise InvalidArgumentError("Nothing to update: the body sets no field.", code="invalid_value")
+    before = await read_before(read_assistant(prompts, principal.tenant_id, name))
     request = pb.UpdateAssistantRequest(
         tenant_id=principal.tenant_id, name=name, assistant=assistant, update_mask=fields
     )
     response = await prompts.call(prompts.stub.UpdateAssistant, request)
-    return json_response(obj.assistant(response.assistant))
+    after = obj.assistant(response.assistant)
+    await audit.record(principal, "assistant.updated", "assistant", name, before, after)
+    return json_response(after)
 
 
 @router.delete("/{name}", responses=documented(Deleted, 404, *UPSTREAM), summary="Delete an assistant")
-async def delete_assistant(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+async def delete_assistant(
+    name: str, principal: CurrentPrincipal, prompts: Prompts, audit: AuditTrail
+) -> Response:
     """Deletes the assistant; its prompt stays."""
+    before = await read_before(read_assistant(prompts, principal.tenant_id, name))
     request = pb.DeleteAssistantRequest(tenant_id=principal.tenant_id, name=name)
     response = await prompts.call(prompts.stub.DeleteAssistant, request)
+    await audit.record(principal, "assistant.deleted", "assistant", name, before, None)
     return json_response(deleted(response.id, "assistant.deleted"))

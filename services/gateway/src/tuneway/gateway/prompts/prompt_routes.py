@@ -9,10 +9,12 @@ from starlette.responses import Response
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.core.errors import NotFoundError
-from tuneway.gateway.deps import CurrentPrincipal, Prompts
+from tuneway.gateway.audit.service import read_before
+from tuneway.gateway.deps import AuditTrail, CurrentPrincipal, Prompts
 from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
 from tuneway.gateway.openapi import UPSTREAM, documented
 from tuneway.gateway.prompts import responses as obj
+from tuneway.gateway.prompts.reads import read_prompt
 from tuneway.gateway.prompts.rendering import render_request
 from tuneway.gateway.prompts.schemas import CreatePromptBody, CreateVersionBody, RenderBody, SetLabelBody
 from tuneway.gateway.wire_types import INT32_MAX
@@ -51,10 +53,14 @@ async def get_template(template_id: str, _: CurrentPrincipal, prompts: Prompts) 
     responses=documented(obj.Prompt, 404, 409, *UPSTREAM, status=201),
     summary="Create a prompt",
 )
-async def create_prompt(body: CreatePromptBody, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+async def create_prompt(
+    body: CreatePromptBody, principal: CurrentPrincipal, prompts: Prompts, audit: AuditTrail
+) -> Response:
     """201 with the prompt; `template` or `messages` make version 1, labelled production."""
     response = await prompts.call(prompts.stub.CreatePrompt, body.to_proto(principal.tenant_id))
-    return json_response(obj.prompt(response.prompt), 201)
+    created = obj.prompt(response.prompt)
+    await audit.record(principal, "prompt.created", "prompt", created["name"], None, created)
+    return json_response(created, 201)
 
 
 @router.get("/prompts", responses=documented(ListObject[obj.Prompt], *UPSTREAM), summary="List prompts")
@@ -68,18 +74,20 @@ async def list_prompts(principal: CurrentPrincipal, prompts: Prompts) -> Respons
 @router.get("/prompts/{name}", responses=documented(obj.Prompt, 404, *UPSTREAM), summary="Retrieve a prompt")
 async def get_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
     """One prompt with its labels."""
-    request = pb.GetPromptRequest(tenant_id=principal.tenant_id, name=name)
-    response = await prompts.call(prompts.stub.GetPrompt, request)
-    return json_response(obj.prompt(response.prompt))
+    return json_response(await read_prompt(prompts, principal.tenant_id, name))
 
 
 @router.delete(
     "/prompts/{name}", responses=documented(Deleted, 404, 409, *UPSTREAM), summary="Delete a prompt"
 )
-async def delete_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+async def delete_prompt(
+    name: str, principal: CurrentPrincipal, prompts: Prompts, audit: AuditTrail
+) -> Response:
     """Deletes the prompt with its versions and experiments; 409 while an assistant uses it."""
+    before = await read_before(read_prompt(prompts, principal.tenant_id, name))
     request = pb.DeletePromptRequest(tenant_id=principal.tenant_id, name=name)
     response = await prompts.call(prompts.stub.DeletePrompt, request)
+    await audit.record(principal, "prompt.deleted", "prompt", name, before, None)
     return json_response(deleted(response.id, "prompt.deleted"))
 
 
@@ -90,12 +98,16 @@ async def delete_prompt(name: str, principal: CurrentPrincipal, prompts: Prompts
     summary="Create a prompt version",
 )
 async def create_version(
-    name: str, body: CreateVersionBody, principal: CurrentPrincipal, prompts: Prompts
+    name: str, body: CreateVersionBody, principal: CurrentPrincipal, prompts: Prompts, audit: AuditTrail
 ) -> Response:
     """201 with the new, immutable version; `labels` move to it at once."""
     request = body.to_proto(principal.tenant_id, name)
     response = await prompts.call(prompts.stub.CreatePromptVersion, request)
-    return json_response(obj.version(response.version), 201)
+    created = obj.version(response.version)
+    # Its id is its path under /v1/prompts: the prompt's name and the version's number.
+    version_id = f"{name}/versions/{created['version']}"
+    await audit.record(principal, "prompt.version.created", "prompt_version", version_id, None, created)
+    return json_response(created, 201)
 
 
 @router.get(
@@ -138,13 +150,21 @@ async def get_version(name: str, version: str, principal: CurrentPrincipal, prom
     summary="Point a label at a version",
 )
 async def set_label(
-    name: str, label: str, body: SetLabelBody, principal: CurrentPrincipal, prompts: Prompts
+    name: str,
+    label: str,
+    body: SetLabelBody,
+    principal: CurrentPrincipal,
+    prompts: Prompts,
+    audit: AuditTrail,
 ) -> Response:
     """Moves (or creates) the label; rollback is moving it back. Every replica serves it at once."""
+    before = await read_before(read_prompt(prompts, principal.tenant_id, name))
     request = pb.SetPromptLabelRequest(
         tenant_id=principal.tenant_id, prompt=name, label=label, version=body.version
     )
-    return json_response(obj.label_moved(await prompts.call(prompts.stub.SetPromptLabel, request)))
+    response = await prompts.call(prompts.stub.SetPromptLabel, request)
+    await audit.record(principal, "prompt.label.moved", "prompt", name, before, obj.prompt(response.prompt))
+    return json_response(obj.label_moved(response))
 
 
 @router.delete(
@@ -152,11 +172,15 @@ async def set_label(
     responses=documented(obj.Prompt, 404, 409, *UPSTREAM),
     summary="Delete a label",
 )
-async def delete_label(name: str, label: str, principal: CurrentPrincipal, prompts: Prompts) -> Response:
+async def delete_label(
+    name: str, label: str, principal: CurrentPrincipal, prompts: Prompts, audit: AuditTrail
+) -> Response:
     """Removes the label; 409 while an assistant or a running experiment uses it."""
+    before = await read_before(read_prompt(prompts, principal.tenant_id, name))
     request = pb.DeletePromptLabelRequest(tenant_id=principal.tenant_id, prompt=name, label=label)
-    response = await prompts.call(prompts.stub.DeletePromptLabel, request)
-    return json_response(obj.prompt(response.prompt))
+    after = obj.prompt((await prompts.call(prompts.stub.DeletePromptLabel, request)).prompt)
+    await audit.record(principal, "prompt.label.deleted", "prompt", name, before, after)
+    return json_response(after)
 
 
 @router.get(

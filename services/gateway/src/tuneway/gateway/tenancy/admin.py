@@ -112,6 +112,14 @@ class TenancyAdmin:
             await session.commit()
         return key, raw_key
 
+    async def get_key(self, key_id: str) -> ApiKey:
+        """One key (redacted in every answer that shows it), or NotFoundError."""
+        async with self._sessions() as session:
+            key = await repo.get_key(session, key_id)
+        if key is None:
+            raise _key_not_found(key_id)
+        return key
+
     async def list_keys(self, tenant_id: str | None = None) -> Sequence[ApiKey]:
         """Keys of one tenant, or of all; revoked ones included, raw keys and hashes never."""
         async with self._sessions() as session:

@@ -26,16 +26,17 @@ SYSTEM = [{"role": "system", "content": "You help customers of Acme."}]
 
 @pytest.fixture
 async def gateway(
-    start_gateway: Callable[..., AbstractAsyncContextManager[Any]], nats_url: str, tmp_path: Path
+    start_gateway: Callable[..., AbstractAsyncContextManager[Any]], nats_url: str, tmp_path: Path, db_url: str
 ) -> AsyncIterator[Gateway]:
-    """A gateway whose prompt-svc is a real replica on SQLite; no inference behind it."""
+    """A gateway on each kind of database (SQLite, PostgreSQL) whose prompt-svc is a real replica on
+    SQLite; no inference behind it."""
     port = free_port()
     server = PromptServer(
         PromptSettings(data_dir=tmp_path / "prompt-svc", nats_url=nats_url, grpc_port=port, host="127.0.0.1")
     )
     await server.start()
     try:
-        async with start_gateway(prompt_target=f"127.0.0.1:{port}") as running:
+        async with start_gateway(prompt_target=f"127.0.0.1:{port}", database_url=db_url) as running:
             yield running
     finally:
         await server.stop()

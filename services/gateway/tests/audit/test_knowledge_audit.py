@@ -67,18 +67,29 @@ async def test_knowledge_changes_are_recorded(gateway: Gateway) -> None:
     # Another tenant cannot delete it, and that failure records nothing anywhere.
     assert (await client.delete(path, headers=gateway.auth(gateway.globex_key))).status_code == 404
     assert (await client.delete(path, headers=acme)).status_code == 200
+    # A JSONL upload adds a document per line: an entry for each.
+    lines = b'{"text": "Parking is free."}\n{"text": "Lunch is at noon."}\n{"text": "Badges at the desk."}\n'
+    jsonl = await client.post(
+        f"{base}/documents", files={"file": ("rules.jsonl", lines)}, data={"wait": "true"}, headers=acme
+    )
+    assert jsonl.status_code == 201, jsonl.text
+    rules = jsonl.json()["data"]
+    added = await _entries(gateway, gateway.acme_key, action="knowledge.document.added", limit=3)
+    assert [e["after"] for e in added] == rules[::-1]
+    assert [e["resource_id"] for e in added] == [f"{kb['id']}/documents/{r['id']}" for r in rules[::-1]]
     kb_now = (await client.get(base, headers=acme)).json()
     assert (await client.delete(base, headers=acme)).status_code == 200
 
     entries = await _entries(gateway, gateway.acme_key)
     assert [(e["action"], e["resource_type"]) for e in entries] == [
         ("knowledge_base.deleted", "knowledge_base"),
+        *[("knowledge.document.added", "knowledge.document")] * 3,
         ("knowledge.document.deleted", "knowledge.document"),
         ("knowledge.document.replaced", "knowledge.document"),
         ("knowledge.document.added", "knowledge.document"),
         ("knowledge_base.created", "knowledge_base"),
     ]
-    kb_deleted, doc_deleted, doc_replaced, doc_added, kb_created = entries
+    kb_deleted, *_, doc_deleted, doc_replaced, doc_added, kb_created = entries
     assert (kb_created["resource_id"], kb_created["before"], kb_created["after"]) == (kb["id"], None, kb)
     document_id = f"{kb['id']}/documents/{document['id']}"
     assert {e["resource_id"] for e in (doc_added, doc_replaced, doc_deleted)} == {document_id}

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 MAX_LIST_LIMIT = 100
 T = TypeVar("T")
+# One resource's change: its id, and the resource before and after (None: did not exist / no longer does).
+Change = tuple[str, Mapping[str, Any] | None, Mapping[str, Any] | None]
 
 
 async def read_before(read: Awaitable[T]) -> T | None:
@@ -56,30 +58,50 @@ class AuditLog:
     ) -> None:
         """Writes an entry for a change that has succeeded, in `tenant_id` (the principal's tenant unless
         an admin changed another tenant's resource). Logs, never raises, when the write fails."""
+        await self.record_each(
+            principal, action, resource_type, [(resource_id, before, after)], tenant_id=tenant_id
+        )
+
+    async def record_each(
+        self,
+        principal: Principal,
+        action: str,
+        resource_type: str,
+        changes: Sequence[Change],
+        *,
+        tenant_id: str | None = None,
+    ) -> None:
+        """`record` of one action on several resources (a JSONL upload's documents), in one transaction."""
+        if not changes:
+            return
         try:
             async with self._sessions.begin() as session:
-                session.add(
-                    AuditEntry(
-                        id=f"audit-{secrets.token_hex(12)}",
-                        tenant_id=tenant_id or principal.tenant_id,
-                        actor_key_id=principal.key_id,
-                        actor_key_name=await repo.key_name(session, principal.key_id),
-                        action=action,
-                        resource_type=resource_type,
-                        resource_id=resource_id,
-                        before=dict(before) if before is not None else None,
-                        after=dict(after) if after is not None else None,
-                        request_id=request_id_var.get() or "",
-                        created_at=int(time.time()),
+                key_name = await repo.key_name(session, principal.key_id)
+                now = int(time.time())
+                for resource_id, before, after in changes:
+                    session.add(
+                        AuditEntry(
+                            id=f"audit-{secrets.token_hex(12)}",
+                            tenant_id=tenant_id or principal.tenant_id,
+                            actor_key_id=principal.key_id,
+                            actor_key_name=key_name,
+                            action=action,
+                            resource_type=resource_type,
+                            resource_id=resource_id,
+                            before=dict(before) if before is not None else None,
+                            after=dict(after) if after is not None else None,
+                            request_id=request_id_var.get() or "",
+                            created_at=now,
+                        )
                     )
-                )
         except Exception as error:
             # The objects may hold a tenant's content: the log names the change, not what it held.
             log.error(
-                "audit entry not written: %s of %s %r by key %s: %s",
+                "audit entries not written: %s of %d %s (%r, ...) by key %s: %s",
                 action,
+                len(changes),
                 resource_type,
-                resource_id,
+                changes[0][0],
                 principal.key_id,
                 type(error).__name__,
             )

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from tuneway.api.retriever.v1 import retriever_pb2 as pb
-from tuneway.gateway.audit.service import AuditLog, read_before
+from tuneway.gateway.audit.service import read_before
 from tuneway.gateway.clients.retriever import RetrieverClient
 from tuneway.gateway.deps import AuditTrail, CurrentPrincipal, Files, Retriever
 from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
@@ -14,7 +14,6 @@ from tuneway.gateway.knowledge import responses as obj
 from tuneway.gateway.knowledge.documents import document_request
 from tuneway.gateway.knowledge.schemas import CreateKnowledgeBaseBody, FileDocumentBody, SearchBody
 from tuneway.gateway.openapi import UPSTREAM, documented, form_body
-from tuneway.gateway.tenancy.keys import Principal
 
 router = APIRouter(prefix="/v1/knowledge_bases", tags=["knowledge bases"])
 
@@ -46,18 +45,9 @@ async def _read_document(
     return obj.document((await retriever.call(retriever.stub.GetDocument, request)).document)
 
 
-async def _record_document(
-    audit: AuditLog,
-    principal: Principal,
-    action: str,
-    document: tuple[str, str],
-    before: obj.Document | None,
-    after: obj.Document | None,
-) -> None:
-    """An audit entry of the document (knowledge base id, document id), whose id in the log is its path
-    under /v1/knowledge_bases."""
-    resource_id = "{}/documents/{}".format(*document)
-    await audit.record(principal, action, "knowledge.document", resource_id, before, after)
+def _document_path(kb_id: str, document_id: str) -> str:
+    """A document's id in the audit log: its path under /v1/knowledge_bases."""
+    return f"{kb_id}/documents/{document_id}"
 
 
 @router.post(
@@ -124,9 +114,8 @@ async def add_document(
     """201 with the document (a list for JSONL, one per line); `wait` answers once it is searchable."""
     message = await document_request(request, principal.tenant_id, kb_id, files)
     documents = [obj.document(d) for d in (await retriever.add_document(message)).documents]
-    for document in documents:
-        added = (kb_id, document["id"])
-        await _record_document(audit, principal, "knowledge.document.added", added, None, document)
+    changes = [(_document_path(kb_id, d["id"]), None, d) for d in documents]
+    await audit.record_each(principal, "knowledge.document.added", "knowledge.document", changes)
     return json_response(documents[0] if len(documents) == 1 else list_object(documents), 201)
 
 
@@ -149,8 +138,10 @@ async def replace_document(
     message = await document_request(request, principal.tenant_id, kb_id, files, document_id)
     before = await read_before(_read_document(retriever, principal.tenant_id, kb_id, document_id))
     after = obj.document((await retriever.add_document(message)).documents[0])
-    replaced = (kb_id, document_id)
-    await _record_document(audit, principal, "knowledge.document.replaced", replaced, before, after)
+    resource_id = _document_path(kb_id, document_id)
+    await audit.record(
+        principal, "knowledge.document.replaced", "knowledge.document", resource_id, before, after
+    )
     return json_response(after)
 
 
@@ -190,7 +181,10 @@ async def delete_document(
     before = await read_before(_read_document(retriever, principal.tenant_id, kb_id, document_id))
     request = pb.DeleteDocumentRequest(tenant_id=principal.tenant_id, knowledge_base_id=kb_id, id=document_id)
     response = await retriever.call(retriever.stub.DeleteDocument, request)
-    await _record_document(audit, principal, "knowledge.document.deleted", (kb_id, document_id), before, None)
+    resource_id = _document_path(kb_id, document_id)
+    await audit.record(
+        principal, "knowledge.document.deleted", "knowledge.document", resource_id, before, None
+    )
     return json_response(deleted(response.id, "knowledge_base.document.deleted"))
 
 

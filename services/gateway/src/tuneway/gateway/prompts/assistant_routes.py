@@ -6,10 +6,12 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
-from tuneway.core.errors import InvalidArgumentError
+from tuneway.api.retriever.v1 import retriever_pb2 as rpb
+from tuneway.core.errors import InvalidArgumentError, NotFoundError
 from tuneway.gateway.audit.service import read_before
 from tuneway.gateway.clients.inference import InferenceClient
-from tuneway.gateway.deps import AuditTrail, CurrentPrincipal, Inference, Prompts
+from tuneway.gateway.clients.retriever import RetrieverClient
+from tuneway.gateway.deps import AuditTrail, CurrentPrincipal, Inference, Prompts, Retriever
 from tuneway.gateway.http import Deleted, ListObject, deleted, json_response, list_object
 from tuneway.gateway.models.catalog import require_callable
 from tuneway.gateway.openapi import UPSTREAM, documented
@@ -26,6 +28,22 @@ async def _check_models(inference: InferenceClient, tenant_id: str, body: Assist
     await require_callable(inference, tenant_id, models)
 
 
+async def _check_knowledge(retriever: RetrieverClient, tenant_id: str, body: AssistantFields) -> None:
+    """Each knowledge base must be one of the tenant's (another tenant's id is a 404, as everywhere); the
+    retriever is asked only when the body names some, so that assistants without knowledge never need it."""
+    for kb_id in dict.fromkeys(body.knowledge.knowledge_base_ids if body.knowledge else []):
+        try:
+            await retriever.call(
+                retriever.stub.GetKnowledgeBase, rpb.GetKnowledgeBaseRequest(tenant_id=tenant_id, id=kb_id)
+            )
+        except NotFoundError:
+            raise NotFoundError(
+                f"No knowledge base with id '{kb_id}'.",
+                param="knowledge.knowledge_base_ids",
+                code="knowledge_base_not_found",
+            ) from None
+
+
 @router.post(
     "",
     status_code=201,
@@ -37,10 +55,12 @@ async def create_assistant(
     principal: CurrentPrincipal,
     prompts: Prompts,
     inference: Inference,
+    retriever: Retriever,
     audit: AuditTrail,
 ) -> Response:
     """201 with the assistant; chat with it as `model: "assistant:<name>"`."""
     await _check_models(inference, principal.tenant_id, body)
+    await _check_knowledge(retriever, principal.tenant_id, body)
     assistant, _ = body.to_proto(body.name)
     request = pb.CreateAssistantRequest(tenant_id=principal.tenant_id, assistant=assistant)
     response = await prompts.call(prompts.stub.CreateAssistant, request)
@@ -71,10 +91,12 @@ async def update_assistant(
     principal: CurrentPrincipal,
     prompts: Prompts,
     inference: Inference,
+    retriever: Retriever,
     audit: AuditTrail,
 ) -> Response:
     """Changes the fields present in the body; the others keep their values."""
     await _check_models(inference, principal.tenant_id, body)
+    await _check_knowledge(retriever, principal.tenant_id, body)
     assistant, fields = body.to_proto()
     if not fields:
         raise InvalidArgumentError("Nothing to update: the body sets no field.", code="invalid_value")

@@ -18,7 +18,7 @@ PACKAGES := libs/contracts libs/core libs/devstack services/inference services/g
 PROTOS := $(shell find proto -name '*.proto')
 STUBS := libs/contracts/src
 
-.PHONY: help install run test model proto proto-check lint bench images clean dashboards prometheus kubectl images-cuda images-constraints images-test
+.PHONY: help install run test faults model proto proto-check lint bench images clean dashboards prometheus kubectl images-cuda images-constraints images-test
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -60,8 +60,11 @@ model: install ## build the tiny demo model into var/models (once)
 run: install model ## start every service on embedded defaults; Ctrl-C stops them
 	$(PY) -m tuneway.devstack run
 
-test: install model proto-check lint ## lint, then run every test (unit, integration, e2e)
-	$(PY) -m pytest
+test: install model proto-check lint ## lint, then run every test (unit, integration, e2e) but the slow fault tests
+	$(PY) -m pytest -m "not faults"
+
+faults: install model ## the fault tests make test leaves out: processes killed, restarted or starved under load
+	$(PY) -m pytest -m faults
 
 proto: install ## regenerate libs/contracts from proto/
 	$(PY) -m grpc_tools.protoc -Iproto --python_out=$(STUBS) --grpc_python_out=$(STUBS) \

@@ -243,6 +243,7 @@ def _chat_for(
     return sent[0], failures
 
 
+@pytest.mark.faults
 def test_nats_down_for_30_seconds_loses_no_chat_and_no_event(
     stack: RunningStack, nats_server: NatsServer
 ) -> None:

@@ -199,6 +199,7 @@ def _wait_retriever(url: str, key: str, timeout: float = 180) -> None:
             time.sleep(0.5)
 
 
+@pytest.mark.faults
 def test_knowledge_survives_a_retriever_restart(small_stack: dict[str, Any]) -> None:
     stack, url = small_stack["stack"], small_stack["url"]
     with _http(url, ADMIN_KEY) as admin:

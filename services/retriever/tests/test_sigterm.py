@@ -25,6 +25,8 @@ TEXT = "The reimbursement policy covers hotels, meals and travel within the stat
 INPUTS = 512
 CLIENTS = 6
 
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
+
 
 @pytest.fixture
 def retriever(tmp_path: Path) -> Iterator[tuple[Stack, int, int]]:

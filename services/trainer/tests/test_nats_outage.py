@@ -14,7 +14,7 @@ import pytest
 from tuneway.api.trainer.v1 import trainer_pb2 as pb
 from tuneway.core.testing.processes import NatsServer
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 FINISHED = ("succeeded", "failed", "cancelled")
 
 

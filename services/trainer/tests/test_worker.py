@@ -138,6 +138,7 @@ async def test_cancel_stops_a_running_job_at_its_next_step(
     assert max(steps) < job.validation_report.estimated_steps
 
 
+@pytest.mark.faults
 async def test_killed_worker_is_resumed_from_its_checkpoint_by_another(
     trainer: Any, tenant: str, example_dataset: Path, adapter_registration: Any
 ) -> None:

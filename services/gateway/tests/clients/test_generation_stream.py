@@ -19,7 +19,7 @@ from tuneway.core.errors import NotFoundError, UnavailableError
 from tuneway.core.testing.processes import free_port, start_nats_server, stop_process
 from tuneway.gateway.clients.inference import InferenceClient
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.faults]
 
 
 class Inference:

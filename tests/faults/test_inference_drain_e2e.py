@@ -22,7 +22,7 @@ import pytest
 
 from tuneway.devstack.launcher import Stack, StackConfig
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 ADMIN_KEY = "sk-tw-drain-admin-0123456789abcdef0123456789abcdef"
 BASE = "tuneway-tiny"
 BOT = "assistant:drain-bot"

@@ -27,7 +27,7 @@ from tuneway.core.artifacts import directory_sha256
 from tuneway.core.testing.lora import write_random_lora
 from tuneway.devstack.launcher import Stack, StackConfig
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 ADMIN_KEY = "sk-tw-scale-admin-0123456789abcdef0123456789abcdef"
 BASE = "tuneway-tiny"
 HELLO = [{"role": "user", "content": "Where is my parcel?"}]

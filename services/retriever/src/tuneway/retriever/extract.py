@@ -24,6 +24,9 @@ _EXTENSIONS = {
 }
 _FORMAT_ALIASES = {"text": "txt", "md": "markdown", "htm": "html", "ndjson": "jsonl"}
 MAX_JSONL_DOCUMENTS = 10_000
+# The most a PDF stream may inflate to. A page's text rarely takes 1 MB; pypdf's own bound (75 MB per
+# stream) let a 260 KB upload make the extractor hold about 160 MB before it refused the file.
+PDF_MAX_STREAM_BYTES = 8_000_000
 
 
 @dataclass
@@ -101,17 +104,25 @@ def parse_file(data: bytes, filename: str, format_: str) -> list[Parsed]:
 
 def _pdf(data: bytes, what: str) -> tuple[str, str]:
     """Title and text of a PDF, page by page."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader, apply_configuration
     from pypdf.errors import PyPdfError
 
     if not data.startswith(b"%PDF-"):
         raise _bad(f"{what} is not a PDF (it does not start with %PDF-).")
     try:
-        reader = PdfReader(io.BytesIO(data), strict=False)
-        if reader.is_encrypted:
-            raise _bad(f"{what} is an encrypted PDF; upload it without a password.")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = str(reader.metadata.title or "") if reader.metadata else ""
+        with apply_configuration(
+            zlib_maximum_output_length=PDF_MAX_STREAM_BYTES,
+            lzw_maximum_output_length=PDF_MAX_STREAM_BYTES,
+            run_length_maximum_output_length=PDF_MAX_STREAM_BYTES,
+            brotli_maximum_output_length=PDF_MAX_STREAM_BYTES,
+            array_based_stream_maximum_output_length=PDF_MAX_STREAM_BYTES,
+            maximum_declared_stream_length=PDF_MAX_STREAM_BYTES,
+        ):
+            reader = PdfReader(io.BytesIO(data), strict=False)
+            if reader.is_encrypted:
+                raise _bad(f"{what} is an encrypted PDF; upload it without a password.")
+            pages = [page.extract_text() or "" for page in reader.pages]
+            title = str(reader.metadata.title or "") if reader.metadata else ""
     except InvalidArgumentError:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:

@@ -9,7 +9,6 @@ import orjson
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2 as ppb
-from tuneway.gateway.chat.sampling_fields import logit_bias_map
 from tuneway.gateway.chat.schemas import ChatCompletionRequest, ChatMessage
 from tuneway.gateway.chat.tool_schemas import NamedToolChoice
 
@@ -37,24 +36,9 @@ def _tool_choice(body: ChatCompletionRequest) -> pb.ToolChoice:
 
 def generate_request(body: ChatCompletionRequest, tenant_id: str, request_id: str) -> pb.GenerateRequest:
     """The inference request for a validated chat completion body."""
-    params = pb.SamplingParams(stop=body.stop or (), ignore_eos=body.ignore_eos)
-    if body.temperature is not None:
-        params.temperature = body.temperature
-    if body.top_p is not None:
-        params.top_p = body.top_p
-    max_tokens = body.max_completion_tokens or body.max_tokens
-    if max_tokens is not None:
-        params.max_tokens = max_tokens
-    if body.seed is not None:
-        params.seed = body.seed
-    if body.presence_penalty is not None:
-        params.presence_penalty = body.presence_penalty
-    if body.frequency_penalty is not None:
-        params.frequency_penalty = body.frequency_penalty
-    params.n = body.n
+    params = body.sampling_params(max_tokens=body.max_completion_tokens or body.max_tokens)
     if body.logprobs:
         params.logprobs = body.top_logprobs or 0
-    params.logit_bias.update(logit_bias_map(body.logit_bias))
     fmt = pb.ResponseFormat(type="text")
     if body.response_format is not None:
         fmt.type = body.response_format.type

@@ -41,7 +41,8 @@ async def complete(
 ) -> Response:
     """The chat completion of `body` for `tenant_id`, as JSON or (with `stream`) server-sent events."""
     try:
-        return await _complete(body, tenant_id, completion_id, inference, prompts, retriever, recorder)
+        generation = await generate(body, tenant_id, completion_id, inference, prompts, retriever, recorder)
+        return await _write(body, completion_id, generation, recorder)
     except BaseException as error:
         recorder.failed(error)
         raise
@@ -94,18 +95,11 @@ async def generate(
     return Generation(first, responses, served)
 
 
-async def _complete(
-    body: ChatCompletionRequest,
-    tenant_id: str,
-    completion_id: str,
-    inference: InferenceClient,
-    prompts: PromptClient,
-    retriever: RetrieverClient,
-    recorder: CompletionRecorder,
+async def _write(
+    body: ChatCompletionRequest, completion_id: str, generation: Generation, recorder: CompletionRecorder
 ) -> Response:
-    generation = await generate(body, tenant_id, completion_id, inference, prompts, retriever, recorder)
+    """The write step: OpenAI's chat.completion, or its chunk events as they are generated."""
     first, responses, served = generation.first, generation.rest, generation.served
-    # Write.
     served_body = served.body if served else None
     headers = served.headers if served else {}
     if not body.stream:

@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import (
     Any,
@@ -17,12 +18,10 @@ from typing_extensions import TypedDict
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2 as ppb
-from tuneway.core.errors import DomainError
 from tuneway.gateway.chat.logprobs import ChoiceLogprobs, choice_logprobs
-from tuneway.gateway.errors import domain_error_response
 from tuneway.gateway.knowledge.responses import Source
 from tuneway.gateway.knowledge.retrieval import KnowledgeUsed, RetrievalServed
-from tuneway.gateway.streaming import DONE
+from tuneway.gateway.streaming import relay_generation
 
 
 class Served(TypedDict):
@@ -338,36 +337,23 @@ async def stream_completion(
     index), usage if asked, then [DONE]."""
     for index in range(writer.n):
         yield writer.chunk({"role": "assistant", "content": "", "refusal": None}, index=index)
-    last = first
-    try:
-        response = first
-        while True:
-            index = response.index
-            if response.text_delta or (writer.logprobs and response.logprobs):
-                yield writer.chunk(
-                    {"content": response.text_delta},
-                    index=index,
-                    logprobs=choice_logprobs(response.logprobs) if writer.logprobs else None,
-                )
-            # One call part per chunk, as OpenAI streams them.
-            for call in response.tool_calls:
-                yield writer.chunk({"tool_calls": [chunk_tool_call(call)]}, index=index)
-            if response.finish_reason:
-                last = response
-                yield writer.chunk({}, response.finish_reason, index=index)
-            # The generation's last response (every choice finished) carries the usage.
-            if response.HasField("usage"):
-                last = response
-                break
-            response = await anext(rest)
-    except DomainError as error:
-        # Headers are gone; OpenAI-compatible clients read an `error` event and stop.
-        yield b"data: " + bytes(domain_error_response(error).body) + b"\n\n"
-        return
-    except StopAsyncIteration:
-        pass
-    finally:
-        await rest.aclose()
-    if include_usage:
-        yield writer.usage(last)
-    yield DONE
+
+    def events_of(response: pb.GenerateResponse) -> Iterator[bytes]:
+        index = response.index
+        if response.text_delta or (writer.logprobs and response.logprobs):
+            yield writer.chunk(
+                {"content": response.text_delta},
+                index=index,
+                logprobs=choice_logprobs(response.logprobs) if writer.logprobs else None,
+            )
+        # One call part per chunk, as OpenAI streams them.
+        for call in response.tool_calls:
+            yield writer.chunk({"tool_calls": [chunk_tool_call(call)]}, index=index)
+        if response.finish_reason:
+            yield writer.chunk({}, response.finish_reason, index=index)
+
+    # aclosing: a client that goes away closes this generator, and with it the relay's call at once.
+    usage_event = writer.usage if include_usage else None
+    async with aclosing(relay_generation(first, rest, events_of, usage_event)) as events:
+        async for event in events:
+            yield event

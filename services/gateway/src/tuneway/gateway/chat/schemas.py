@@ -8,7 +8,7 @@ from pydantic import ConfigDict, Field, JsonValue, ValidationInfo, field_validat
 from pydantic.config import JsonDict
 from pydantic_core import PydanticCustomError
 
-from tuneway.gateway.chat.sampling_fields import Choices, LogitBias, TopLogprobs
+from tuneway.gateway.chat.sampling_fields import SamplingFields, TopLogprobs
 from tuneway.gateway.chat.tool_schemas import (
     FunctionTool,
     MessageToolCall,
@@ -17,7 +17,7 @@ from tuneway.gateway.chat.tool_schemas import (
     check_tool_choice,
     check_tools,
 )
-from tuneway.gateway.wire_types import Int64, PositiveInt32, Probability, UnicodeModel
+from tuneway.gateway.wire_types import PositiveInt32, UnicodeModel
 
 
 class _Lenient(UnicodeModel):
@@ -100,20 +100,12 @@ class ResponseFormat(_Lenient):
     json_schema: JsonSchemaFormat | None = None
 
 
-class ChatCompletionRequest(_Lenient):
+class ChatCompletionRequest(SamplingFields):
     model: Annotated[str, Field(min_length=1)]
     messages: Annotated[list[ChatMessage], Field(min_length=1)]
-    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
-    top_p: Probability | None = None
     # Bounded by the int32 on the wire here; inference bounds it by the model's context.
     max_tokens: PositiveInt32 | None = None
     max_completion_tokens: PositiveInt32 | None = None
-    # Choices generated from the one prompt: one engine request, its choices sharing the prompt.
-    n: Choices = 1
-    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
-    seed: Int64 | None = None
-    presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
-    frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
     response_format: ResponseFormat | None = None
@@ -125,12 +117,9 @@ class ChatCompletionRequest(_Lenient):
     metadata: dict[str, str] | None = None
     # tuneway extension for `assistant:<name>` models: values of the prompt's declared variables.
     variables: dict[str, str] | None = None
-    # vLLM extension, accepted for parity with vLLM's server: generate past the end-of-sequence token.
-    ignore_eos: bool = False
     # The log probability of each content token, with `top_logprobs` most likely alternatives.
     logprobs: bool | None = None
     top_logprobs: TopLogprobs | None = None
-    logit_bias: LogitBias | None = None
     # OpenAI's deprecated functions API (`tools` replaces it) is refused, never silently ignored; the
     # values that ask for nothing (false, null, {}) stay accepted, as clients send them by default.
     functions: Any = None
@@ -167,14 +156,3 @@ class ChatCompletionRequest(_Lenient):
         if value is not None and not info.data.get("tools"):
             raise ValueError("'parallel_tool_calls' is only allowed when 'tools' are specified")
         return value
-
-    @field_validator("stop")
-    @classmethod
-    def _stop_list(cls, value: str | list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        stops = [value] if isinstance(value, str) else value
-        # vLLM refuses an empty stop string (it would end every generation at once).
-        if not all(stops):
-            raise ValueError("stop sequences must not be empty")
-        return stops

@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import AsyncGenerator, Sequence
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
-from tuneway.gateway.chat.sampling_fields import logit_bias_map
 from tuneway.gateway.completions.schemas import CompletionRequest
 
 
@@ -16,23 +15,11 @@ def generate_requests(
     body: CompletionRequest, tenant_id: str, completion_id: str
 ) -> list[pb.GenerateRequest]:
     """The inference request of each prompt of a validated body."""
-    params = pb.SamplingParams(stop=body.stop or (), ignore_eos=body.ignore_eos, n=body.n)
-    params.max_tokens = body.max_tokens or 16
-    if body.temperature is not None:
-        params.temperature = body.temperature
-    if body.top_p is not None:
-        params.top_p = body.top_p
-    if body.seed is not None:
-        params.seed = body.seed
-    if body.presence_penalty is not None:
-        params.presence_penalty = body.presence_penalty
-    if body.frequency_penalty is not None:
-        params.frequency_penalty = body.frequency_penalty
+    params = body.sampling_params(max_tokens=body.max_tokens or 16)
     if body.logprobs is not None:
         params.logprobs = body.logprobs
         if body.echo:
             params.prompt_logprobs = body.logprobs
-    params.logit_bias.update(logit_bias_map(body.logit_bias))
     prompts = body.prompts()
     requests = []
     for i, prompt in enumerate(prompts):

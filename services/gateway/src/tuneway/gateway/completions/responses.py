@@ -5,17 +5,16 @@ text_offset)."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
+from contextlib import aclosing
 from typing import Any, Literal, NotRequired
 
 import orjson
 from typing_extensions import TypedDict
 
 from tuneway.api.inference.v1 import inference_pb2 as pb
-from tuneway.core.errors import DomainError
 from tuneway.gateway.chat.responses import Usage
-from tuneway.gateway.errors import domain_error_response
-from tuneway.gateway.streaming import DONE
+from tuneway.gateway.streaming import relay_generation
 
 
 class CompletionLogprobs(TypedDict):
@@ -197,32 +196,20 @@ async def stream_completion(
 ) -> AsyncIterator[bytes]:
     """SSE events: each choice's echoed prompt (when asked), text deltas and finish reason, usage if
     asked, then [DONE]."""
-    last = first
-    try:
-        response = first
-        while True:
-            if response.HasField("prompt"):
-                # Every choice of the prompt opens with it.
-                start = (response.index // writer.n) * writer.n
-                for index in range(start, start + writer.n):
-                    yield writer.chunk(index, response.prompt.text, response.prompt.tokens)
-            if response.text_delta or response.logprobs or response.finish_reason:
-                yield writer.chunk(
-                    response.index, response.text_delta, response.logprobs, response.finish_reason or None
-                )
-            # The generation's last response (every choice finished) carries the usage.
-            if response.HasField("usage"):
-                last = response
-                break
-            response = await anext(rest)
-    except DomainError as error:
-        # Headers are gone; OpenAI-compatible clients read an `error` event and stop.
-        yield b"data: " + bytes(domain_error_response(error).body) + b"\n\n"
-        return
-    except StopAsyncIteration:
-        pass
-    finally:
-        await rest.aclose()
-    if include_usage:
-        yield writer.usage(last)
-    yield DONE
+
+    def events_of(response: pb.GenerateResponse) -> Iterator[bytes]:
+        if response.HasField("prompt"):
+            # Every choice of the prompt opens with it.
+            start = (response.index // writer.n) * writer.n
+            for index in range(start, start + writer.n):
+                yield writer.chunk(index, response.prompt.text, response.prompt.tokens)
+        if response.text_delta or response.logprobs or response.finish_reason:
+            yield writer.chunk(
+                response.index, response.text_delta, response.logprobs, response.finish_reason or None
+            )
+
+    # aclosing: a client that goes away closes this generator, and with it the relay's call at once.
+    usage_event = writer.usage if include_usage else None
+    async with aclosing(relay_generation(first, rest, events_of, usage_event)) as events:
+        async for event in events:
+            yield event

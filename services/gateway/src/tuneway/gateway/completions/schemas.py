@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 from pydantic_core import PydanticCustomError
 
-from tuneway.gateway.chat.sampling_fields import Choices, LogitBias
+from tuneway.gateway.chat.sampling_fields import SamplingFields
 from tuneway.gateway.chat.schemas import StreamOptions
-from tuneway.gateway.wire_types import INT32_MAX, Int64, PositiveInt32, Probability, UnicodeModel
+from tuneway.gateway.wire_types import INT32_MAX, PositiveInt32
 
 # Prompts of one request: each is its own engine request (with its n choices).
 MAX_PROMPTS = 64
@@ -38,32 +38,18 @@ def prompts_of(value: Any) -> list[str | list[int]]:
     return [_token_ids(value)]
 
 
-class CompletionRequest(UnicodeModel):
-    # Clients (LangChain, LlamaIndex, the SDK's extra_body) send fields we do not use; OpenAI-compatible
-    # servers ignore them.
-    model_config = ConfigDict(extra="ignore")
-
+class CompletionRequest(SamplingFields):
     model: Annotated[str, Field(min_length=1)]
     prompt: str | list[str] | list[int] | list[list[int]]
     # OpenAI's default for this API: 16 tokens (null too).
     max_tokens: PositiveInt32 | None = 16
-    temperature: Annotated[float, Field(ge=0, le=2)] | None = None
-    top_p: Probability | None = None
-    n: Choices = 1
-    stop: str | Annotated[list[str], Field(max_length=4)] | None = None
-    seed: Int64 | None = None
-    presence_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
-    frequency_penalty: Annotated[float, Field(ge=-2, le=2)] | None = None
     # The log probabilities of each token, with this many most likely alternatives (OpenAI's limit: 5).
     logprobs: Annotated[int, Field(ge=0, le=5)] | None = None
     # The prompt before the completion in each choice's text (with logprobs, the prompt's tokens too).
     echo: bool = False
-    logit_bias: LogitBias | None = None
     stream: bool = False
     stream_options: StreamOptions | None = None
     user: str | None = None
-    # vLLM extension, accepted for parity with vLLM's server: generate past the end-of-sequence token.
-    ignore_eos: bool = False
     # Not honoured: text after the insertion point, and server-side best-of sampling. A request that asks
     # for them is refused; the values that ask for nothing stay accepted, as clients send them by default.
     suffix: str | None = None
@@ -76,17 +62,6 @@ class CompletionRequest(UnicodeModel):
         if len(prompts) > MAX_PROMPTS:
             raise ValueError(f"at most {MAX_PROMPTS} prompts per request")
         return value
-
-    @field_validator("stop")
-    @classmethod
-    def _stop_list(cls, value: str | list[str] | None) -> list[str] | None:
-        if value is None:
-            return None
-        stops = [value] if isinstance(value, str) else value
-        # vLLM refuses an empty stop string (it would end every generation at once).
-        if not all(stops):
-            raise ValueError("stop sequences must not be empty")
-        return stops
 
     @field_validator("suffix")
     @classmethod

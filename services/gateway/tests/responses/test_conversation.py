@@ -100,12 +100,12 @@ def test_function_tools_and_choices_reach_inference() -> None:
         "get_weather",
         "Weather now",
         PARAMETERS,
-        False,
+        True,  # the Responses API's default, unlike chat's
     )
     assert (request.tool_choice.mode, request.tool_choice.function_name) == ("function", "get_weather")
     assert request.HasField("parallel_tool_calls") and not request.parallel_tool_calls
-    strict = generate_request(_chat(tools=[{**TOOL, "strict": True}], tool_choice="required"), "acme", "r")
-    assert strict.tools[0].strict and strict.tool_choice.mode == "required"
+    loose = generate_request(_chat(tools=[{**TOOL, "strict": False}], tool_choice="required"), "acme", "r")
+    assert not loose.tools[0].strict and loose.tool_choice.mode == "required"
 
 
 def test_without_tools_a_choice_that_asks_for_none_is_dropped() -> None:

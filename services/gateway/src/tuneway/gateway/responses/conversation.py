@@ -76,7 +76,7 @@ def chat_request(body: ResponseRequest) -> ChatCompletionRequest:
                     "name": tool.name,
                     "description": tool.description,
                     "parameters": tool.parameters,
-                    "strict": tool.strict,
+                    "strict": tool.strict_calls,
                 },
             }
             for tool in body.tools

@@ -234,8 +234,8 @@ def _tool(tool: Any) -> dict[str, Any]:
         "name": tool.name,
         "description": tool.description,
         "parameters": tool.parameters,
-        # Calls the model chooses follow the schema exactly only when asked (forced calls always do).
-        "strict": bool(tool.strict),
+        # Calls the model chooses follow the schema exactly unless asked not to (forced calls always do).
+        "strict": tool.strict_calls,
     }
 
 

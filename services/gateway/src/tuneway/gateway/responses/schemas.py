@@ -167,7 +167,13 @@ class FunctionTool(_Lenient):
     name: Annotated[str, Field(pattern=FUNCTION_NAME)]
     description: str | None = None
     parameters: dict[str, Any] | None = None
+    # OpenAI's Responses default, unlike chat's: the calls the model chooses follow the schema exactly.
     strict: bool | None = None
+
+    @property
+    def strict_calls(self) -> bool:
+        """Whether calls the model chooses follow the schema exactly: unless `strict` is false."""
+        return self.strict is not False
 
     @field_validator("type")
     @classmethod

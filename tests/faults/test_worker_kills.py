@@ -1,0 +1,271 @@
+"""A trainer worker SIGKILLed mid-job, ten times over ten jobs (issue 14 §1): the trainer API, two workers
+and the gateway, started by the launcher as `make run` starts them. Each job is killed once, after its
+first checkpoint; the other worker takes it over when JetStream redelivers it, and the killed one is
+started again. Every job must succeed, resumed from its last checkpoint, with exactly one adapter version
+(in the registry and in the ADAPTERS bucket)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import signal
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tuneway.core import nats as tnats
+from tuneway.core.testing.processes import NatsServer
+from tuneway.devstack.launcher import REPLICATED, Stack, StackConfig
+
+pytestmark = [pytest.mark.e2e, pytest.mark.faults]
+ADMIN_KEY = "sk-tw-kills-admin-0123456789abcdef0123456789abcdef"
+BASE = "tuneway-tiny"
+JOBS = 10
+# 10 examples, batch 1, 30 epochs: 300 steps, a checkpoint every 25. The kill follows the first
+# checkpoint's event, with more than 250 steps still to train.
+EPOCHS = 30
+CHECKPOINT_STEPS = 25
+TOTAL_STEPS = 10 * EPOCHS
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+@dataclass
+class Killable:
+    stack: Stack
+    http: httpx.Client
+    tenant_id: str
+    file_id: str
+    nats_url: str
+
+
+def _dataset() -> bytes:
+    """Ten distinct short conversations: OpenAI's minimum for a training file."""
+    lines = []
+    for n in range(10):
+        messages = [
+            {"role": "user", "content": f"Where is parcel number {n}?"},
+            {"role": "assistant", "content": f"Parcel {n} is at depot {n % 3} and arrives tomorrow."},
+        ]
+        lines.append(json.dumps({"messages": messages}))
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _trained_tokens(url: str) -> float:
+    """What one worker process has trained since it started (it counts only its own jobs)."""
+    try:
+        text = httpx.get(url, timeout=5).text
+    except httpx.HTTPError:
+        return 0.0  # a worker still starting: it trains nothing yet
+    match = re.search(r"^tuneway_trainer_trained_tokens_total (\S+)$", text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def _worker_metrics(stack: Stack) -> dict[str, str]:
+    """Each worker replica's /metrics, by its name."""
+    names = [replica.name for replica in stack.replicas["trainer-worker"]]
+    return dict(zip(names, stack.metrics_urls()["trainer-worker"], strict=True))
+
+
+def _events(http: httpx.Client, job_id: str) -> list[dict[str, Any]]:
+    """Every event of a job, oldest first (the list pages newest first)."""
+    events: list[dict[str, Any]] = []
+    after = ""
+    while True:
+        params: dict[str, Any] = {"limit": 100, **({"after": after} if after else {})}
+        response = http.get(f"/v1/fine_tuning/jobs/{job_id}/events", params=params)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        events.extend(page["data"])
+        if not page["has_more"] or not page["data"]:
+            return events[::-1]
+        after = page["data"][-1]["id"]
+
+
+def _step(message: str) -> int:
+    """The step a "... at step N." event names."""
+    return int(message.split()[-1].rstrip("."))
+
+
+def _job(http: httpx.Client, job_id: str) -> dict[str, Any]:
+    response = http.get(f"/v1/fine_tuning/jobs/{job_id}")
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+@pytest.fixture(scope="module")
+def killable(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Killable]:
+    """The trainer API, two workers and the gateway on a NATS of their own (the queue's consumer gets this
+    module's short ack wait, and no other module's jobs are in its stream)."""
+    root = tmp_path_factory.mktemp("kills")
+    nats = NatsServer(root / "nats")
+    nats.start()
+    nats_url = nats.url
+    config = StackConfig.on_free_ports(
+        root / "stack",
+        nats_url=nats_url,
+        model=str(demo_model),
+        bootstrap_key=ADMIN_KEY,
+        prometheus_port=0,
+        replicas={"trainer-worker": 2},
+        env={
+            "GATEWAY_ANALYTICS_ENABLED": "false",
+            "TRAINER_CHECKPOINT_STEPS": str(CHECKPOINT_STEPS),
+            # A dead worker's job is redelivered 6 s after its last heartbeat (not 30 s), so that ten
+            # kills fit in minutes; a live worker beats every second, far inside that.
+            "TRAINER_ACK_WAIT_SECONDS": "6",
+            "TRAINER_HEARTBEAT_SECONDS": "1",
+            # No inference service runs here: nobody confirms loading the adapter; do not wait for it.
+            "TRAINER_REGISTRATION_WAIT_SECONDS": "0.5",
+            # Two workers on a small machine: one core each.
+            "TRAINER_TORCH_THREADS": "1",
+        },
+    )
+    stack = Stack(config)
+    stack.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        stack.start_service("trainer", "tuneway.trainer", "api")
+        stack.start_replicas("trainer-worker")
+        stack.start_service("gateway", "tuneway.gateway")
+        admin = httpx.Client(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+        deadline = time.monotonic() + 300
+        while True:
+            stack.check_alive()
+            try:
+                tenant = admin.post("/admin/tenants", json={"name": "kills"})
+                if tenant.status_code == 201:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, "the gateway did not answer within 300 s"
+            time.sleep(0.5)
+        tenant_id = tenant.json()["id"]
+        member = {"tenant_id": tenant_id, "role": "member", "name": "kills"}
+        key = admin.post("/admin/keys", json=member).json()["key"]
+        admin.close()
+        http = httpx.Client(
+            base_url=stack.gateway_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
+        )
+        uploaded = http.post(
+            "/v1/files", files={"file": ("parcels.jsonl", _dataset())}, data={"purpose": "fine-tune"}
+        )
+        assert uploaded.status_code == 200, uploaded.text
+        # Both workers pull from the queue before the first job (each has loaded torch by then).
+        deadline = time.monotonic() + 300
+        while asyncio.run(_workers_waiting(nats_url)) < 2:
+            stack.check_alive()
+            assert time.monotonic() < deadline, "two workers did not pull from the TRAINING queue"
+            time.sleep(0.5)
+        yield Killable(stack, http, tenant_id, uploaded.json()["id"], nats_url)
+        http.close()
+    finally:
+        stack.stop()
+        nats.stop()
+
+
+async def _workers_waiting(nats_url: str) -> int:
+    """Pull requests waiting on the trainer's durable consumer: one per idle worker."""
+    connection = await tnats.connect(nats_url, "test")
+    try:
+        info = await connection.jetstream().consumer_info(tnats.TRAINING_STREAM.name or "", "trainer")
+        return int(info.num_waiting or 0)
+    except Exception:
+        return 0  # the stream or the consumer is not there yet
+    finally:
+        await connection.close()
+
+
+async def _registered_keys(nats_url: str, tenant_id: str) -> list[str]:
+    """The tenant's keys in the ADAPTERS bucket (what inference replicas load)."""
+    connection = await tnats.connect(nats_url, "test")
+    try:
+        kv = await tnats.ensure_kv(connection.jetstream(), tnats.ADAPTERS_BUCKET)
+        return [key for key in await kv.keys() if key.startswith(f"{tenant_id}.")]
+    finally:
+        await connection.close()
+
+
+def _kill_mid_training(killable: Killable, job_id: str, before: dict[str, float]) -> str:
+    """SIGKILLs the worker training `job_id` once its first checkpoint is recorded, and starts it again;
+    the worker's name."""
+    stack, http = killable.stack, killable.http
+    deadline = time.monotonic() + 300
+    while not any(e["message"].startswith("Checkpoint saved") for e in _events(http, job_id)):
+        stack.check_alive()
+        assert _job(http, job_id)["status"] not in TERMINAL, f"{job_id} ended before its first checkpoint"
+        assert time.monotonic() < deadline, f"{job_id} saved no checkpoint within 300 s"
+        time.sleep(0.2)
+    urls = _worker_metrics(stack)
+    # One job trains at a time here: the worker whose trained-token count moved is the one training it.
+    [victim] = [name for name, url in urls.items() if _trained_tokens(url) > before[name]]
+    stack.stop_service(victim, signal.SIGKILL)
+    [replica] = [r for r in stack.replicas["trainer-worker"] if r.name == victim]
+    stack.start_service(victim, *REPLICATED["trainer-worker"], env=replica.env)
+    return victim
+
+
+def test_ten_jobs_each_killed_mid_training_all_succeed_once(killable: Killable) -> None:
+    stack, http = killable.stack, killable.http
+    started = time.monotonic()
+    jobs: list[str] = []
+    for number in range(JOBS):
+        urls = _worker_metrics(stack)
+        before = {name: _trained_tokens(url) for name, url in urls.items()}
+        body = {
+            "model": BASE,
+            "training_file": killable.file_id,
+            "suffix": "kills",
+            "seed": number,
+            "hyperparameters": {"n_epochs": EPOCHS, "batch_size": 1},
+        }
+        created = http.post("/v1/fine_tuning/jobs", json=body)
+        assert created.status_code == 200, created.text
+        job_id = created.json()["id"]
+        jobs.append(job_id)
+        victim = _kill_mid_training(killable, job_id, before)
+        deadline = time.monotonic() + 300
+        while (job := _job(http, job_id))["status"] not in TERMINAL:
+            stack.check_alive()
+            assert time.monotonic() < deadline, f"{job_id} did not finish within 300 s of the kill"
+            time.sleep(0.5)
+        assert job["status"] == "succeeded", (job_id, job.get("error"), stack.log_tail(victim))
+        print(
+            f"job {number + 1}: {job_id} killed on {victim}, succeeded at {time.monotonic() - started:.0f} s"
+        )
+
+    # Each was resumed, once, from its last checkpoint before the kill.
+    for job_id in jobs:
+        messages = [e["message"] for e in _events(http, job_id)]
+        attempts = [m for m in messages if m.startswith("Fine-tuning job started")]
+        assert attempts == ["Fine-tuning job started (attempt 1).", "Fine-tuning job started (attempt 2)."]
+        second = messages.index(attempts[1])
+        saved = [
+            int(m.split()[-1].rstrip(".")) for m in messages[:second] if m.startswith("Checkpoint saved")
+        ]
+        resumed = [m for m in messages if m.startswith("Resumed from checkpoint at step")]
+        assert len(resumed) == 1 and messages.index(resumed[0]) > second, messages
+        step = _step(resumed[0])
+        # Its last checkpoint: at least the last one recorded before the kill (a checkpoint completed on
+        # disk as the worker died may not have its event yet), and before the end of training.
+        assert saved and max(saved) <= step < TOTAL_STEPS, (job_id, saved, step)
+        assert step % CHECKPOINT_STEPS == 0
+        assert sum(m.startswith("Training started") for m in messages) == 1
+        assert messages[-1] == "The job has successfully completed."
+
+    # No job lost, no adapter registered twice: one version per job, in the registry and the bucket.
+    listed = http.get("/v1/fine_tuning/jobs", params={"limit": 100}).json()["data"]
+    assert sorted(j["id"] for j in listed) == sorted(jobs)
+    assert all(j["status"] == "succeeded" for j in listed)
+    adapters = http.get("/v1/fine_tuning/adapters", params={"include_retired": "true"}).json()["data"]
+    assert sorted(a["fine_tuning_job_id"] for a in adapters) == sorted(jobs)
+    assert sorted(a["version"] for a in adapters) == list(range(1, JOBS + 1))
+    models = sorted(j["fine_tuned_model"] for j in listed)
+    assert len(set(models)) == JOBS and sorted(a["id"] for a in adapters) == models
+    keys = asyncio.run(_registered_keys(killable.nats_url, killable.tenant_id))
+    assert sorted(keys) == sorted(f"{killable.tenant_id}.{job_id}" for job_id in jobs)
+    print(f"{JOBS} jobs, each killed once, in {time.monotonic() - started:.0f} s")

@@ -8,6 +8,7 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import MetaData
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 # Deterministic constraint names, so later Alembic migrations can drop or alter them on every database.
@@ -41,6 +42,33 @@ def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         return create_async_engine(url, connect_args={"timeout": 30})
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+# SQLSTATEs of a server that cannot serve connections now: class 08 (connection exception), and an
+# administrator's or a crash's shutdown, or a server still starting (57P01-57P03).
+_UNREACHABLE_STATES = ("08", "57P01", "57P02", "57P03")
+
+
+def database_unreachable(error: BaseException) -> bool:
+    """Whether `error` (or what caused it) says the database cannot be reached now (stopped, restarting,
+    the connection refused or cut) rather than that the request or the code is wrong: the request may
+    succeed when retried, so it is answered as unavailable, not as an internal error.
+
+    asyncpg's connect raises ConnectionRefusedError itself, not wrapped by SQLAlchemy; a server shutting
+    down answers with a SQLSTATE of its own."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionError):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        state = getattr(current, "sqlstate", None)
+        if isinstance(state, str) and state.startswith(_UNREACHABLE_STATES):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -13,6 +13,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_health.v1._async import HealthServicer
 from grpc_reflection.v1alpha import reflection
 
+from tuneway.core.db import database_unreachable
 from tuneway.core.errors import DomainError, InvalidArgumentError, trailing_metadata
 from tuneway.core.logging import request_id_var, tenant_var
 from tuneway.core.metrics import GrpcMetrics
@@ -30,6 +31,12 @@ async def _abort_for(error: Exception, context: grpc.aio.ServicerContext) -> str
     """Turns `error` into the RPC's status; returns the code name for metrics."""
     if isinstance(error, DomainError):
         await context.abort(error.grpc_code, error.message, trailing_metadata(error))
+    if database_unreachable(error):
+        # The database is down or restarting: the caller may retry (a gateway answers 503), not a bug.
+        log.warning("database unavailable: %s: %s", type(error).__name__, error)
+        await context.abort(
+            grpc.StatusCode.UNAVAILABLE, "The service's database is unavailable; please retry."
+        )
     log.exception("unhandled error in RPC", exc_info=error)
     await context.abort(grpc.StatusCode.INTERNAL, "internal error")
     return "INTERNAL"  # pragma: no cover - abort raises
@@ -83,7 +90,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                     if isinstance(error, grpc.aio.AbortError):
                         code = "ABORTED_BY_HANDLER"
                         raise
-                    code = "INTERNAL"
+                    code = "UNAVAILABLE" if database_unreachable(error) else "INTERNAL"
                     await _abort_for(error, context)
                 finally:
                     metrics.observe(method, code, time.perf_counter() - started)
@@ -114,7 +121,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                     if not isinstance(error, Exception):  # CancelledError: the client went away
                         code = "CANCELLED"
                         raise
-                    code = "INTERNAL"
+                    code = "UNAVAILABLE" if database_unreachable(error) else "INTERNAL"
                     await _abort_for(error, context)
                 finally:
                     metrics.observe(method, code, time.perf_counter() - started)

@@ -8,12 +8,14 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match, Route
 from typing_extensions import TypedDict  # pydantic documents typing.TypedDict only from Python 3.12
 
 from tuneway.core import errors as core
+from tuneway.core.db import database_unreachable
 from tuneway.gateway.request_ids import HEADER as REQUEST_ID_HEADER
 from tuneway.gateway.request_ids import request_id
 
@@ -170,3 +172,16 @@ def install_error_handlers(app: FastAPI, retry_after: int) -> None:
         # Starlette sends this one from outside every middleware, RequestIdMiddleware included.
         response.headers[REQUEST_ID_HEADER] = request_id(request)
         return response
+
+    # The gateway's database down or restarting: 503 with Retry-After, as for any dependency. Handled
+    # here, by class, rather than by the catch-all above: Starlette re-raises what reaches that one, and
+    # the server then drops the client's connection (its next request on it was reset).
+    async def _database(request: Request, error: Exception) -> Response:
+        if not database_unreachable(error):
+            return await _unexpected(request, error)
+        log.warning("database unavailable: %s: %s", type(error).__name__, error)
+        message = "The gateway's database is unavailable; please retry."
+        return error_response(503, message, "server_error", None, "service_unavailable", retry_after)
+
+    app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(ConnectionError, _database)

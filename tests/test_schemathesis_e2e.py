@@ -11,6 +11,8 @@ document, a file, an experiment, a completion id) in place of half the fuzzing p
 file id is offered in a body, so no fine-tuning job or batch runs. tests/schemathesis_hooks.py sends the
 coverage phase's valid chat and completions requests to the demo model and keeps every generation a few
 tokens long. Nothing is excluded: streamed responses are read to their end and each event is checked.
+The stateful phase runs on its own (issue 14 §4): chains of operations along the links schemathesis infers
+from the document, with its checks that a created resource can be read and a deleted one cannot.
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ EMBEDDER = "all-MiniLM-L6-v2"
 # Fuzzing draws per operation; the coverage phase adds its boundary and type-confusion cases on top
 # (~4,500 of them). The whole module takes ~1.5 min on a quiet 2-core machine, ~3 min on a loaded one.
 MAX_EXAMPLES = 5
+# Scenarios of the stateful phase: ~200 chains over ~50 operations in ~15 s.
+STATEFUL_EXAMPLES = 300
 
 
 def _ok(response: httpx.Response, status: int = 200) -> Any:
@@ -59,6 +63,9 @@ def _fuzz(
     dictionaries: dict[str, list[Any]],
     parameters: dict[str, str],
     *filters: str,
+    phases: str = "examples,coverage,fuzzing",
+    checks: str = CHECKS,
+    max_examples: int = MAX_EXAMPLES,
 ) -> None:
     """Runs schemathesis over the operations `filters` select; `parameters` maps a parameter (`path.kb_id`,
     `body.model`) to the dictionary whose values replace half its draws."""
@@ -81,8 +88,8 @@ def _fuzz(
     command = [
         *(sys.executable, "-m", "schemathesis.cli", "--no-color", "--config-file", str(path), "run"),
         f"{stack.gateway_url}/openapi.json",
-        *("--checks", CHECKS, "--phases", "examples,coverage,fuzzing", "--mode", "all"),
-        *("--max-examples", str(MAX_EXAMPLES), "--workers", "1"),
+        *("--checks", checks, "--phases", phases, "--mode", "all"),
+        *("--max-examples", str(max_examples), "--workers", "1"),
         *("--output-truncate", "false", *filters),
     ]
     # Hypothesis's own caches (unicode tables, constants) go under the test's directory, not the tree's.
@@ -147,6 +154,26 @@ def test_member_routes_answer_as_documented(stack: RunningStack, tmp_path: Path)
         "path.version": "versions",
     }
     _fuzz(stack, tenant.key, tmp_path, dictionaries, parameters, "--exclude-path-regex", "^/admin/")
+
+
+def test_linked_member_operations_answer_as_documented(stack: RunningStack, tmp_path: Path) -> None:
+    # schemathesis' stateful phase: it infers the links between operations from the document (a create's
+    # `id` feeds the paths that name it) and runs chains of them, each step checked as above; a resource
+    # must be readable once created and gone once deleted.
+    tenant = make_tenant(stack, "schemathesis-stateful")
+    checks = f"{CHECKS},ensure_resource_availability,use_after_free"
+    _fuzz(
+        stack,
+        tenant.key,
+        tmp_path,
+        {},
+        {},
+        "--exclude-path-regex",
+        "^/admin/",
+        phases="stateful",
+        checks=checks,
+        max_examples=STATEFUL_EXAMPLES,
+    )
 
 
 def test_admin_routes_answer_as_documented(stack: RunningStack, tmp_path: Path) -> None:

@@ -53,7 +53,7 @@ def _document_path(kb_id: str, document_id: str) -> str:
 @router.post(
     "",
     status_code=201,
-    responses=documented(obj.KnowledgeBase, 409, *UPSTREAM, status=201),
+    responses=documented(obj.KnowledgeBase, 404, 409, *UPSTREAM, status=201),
     summary="Create a knowledge base",
 )
 async def create_knowledge_base(

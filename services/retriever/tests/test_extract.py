@@ -111,3 +111,13 @@ def test_backends_agree(embedder: Embedder, tmp_path_factory: pytest.TempPathFac
     for candidate in (embedder, onnx_embedder):
         assert (candidate.embed(texts) * reference).sum(axis=1).min() > 0.999
         assert candidate.embed(texts).shape == (2, 384)
+
+
+def test_a_pdf_that_trips_pypdf_is_refused_as_malformed(make_pdf: ModuleType) -> None:
+    # Found by tests/faults/test_fuzz.py: an object reference in a content stream ("2 0 R", where
+    # operators belong) failed an assertion inside pypdf, which the RPC answered as INTERNAL.
+    pdf = make_pdf.text_pdf("Hello world.", "T").replace(b"14 TL", b"2 0 R")
+    with pytest.raises(
+        InvalidArgumentError, match=r"could not be read as a PDF: it is malformed \(AssertionError\)"
+    ):
+        parse_file(pdf, "reference-in-content.pdf", "")

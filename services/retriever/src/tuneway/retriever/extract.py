@@ -127,6 +127,11 @@ def _pdf(data: bytes, what: str) -> tuple[str, str]:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, OSError) as error:
         raise _bad(f"{what} could not be read as a PDF: {error}.") from None
+    except Exception as error:
+        # pypdf meets some malformed files with its internal assertions (an object reference inside a
+        # content stream), IndexError, AttributeError or RecursionError: each says the file is not a
+        # readable PDF, which is the uploader's to fix, not an internal error.
+        raise _bad(f"{what} could not be read as a PDF: it is malformed ({type(error).__name__}).") from None
     text = "\n\n".join(p.strip() for p in pages if p.strip())
     if not text:
         raise _bad(f"{what} has no extractable text (a scanned PDF needs OCR first).")

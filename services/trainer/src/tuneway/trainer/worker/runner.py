@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tuneway.trainer.repository import datasets as dataset_repo
 from tuneway.trainer.repository import job_events as event_repo
 from tuneway.trainer.repository import jobs as job_repo
 from tuneway.trainer.worker import training
+from tuneway.trainer.worker.out_of_space import out_of_space, out_of_space_message
 from tuneway.trainer.worker.progress import JobProgress
 
 log = logging.getLogger(__name__)
@@ -63,9 +65,18 @@ class JobRunner:
             return await self._run(job_id, progress)
         except Exception as error:
             log.exception("job %s: training failed", job_id)
+            if out_of_space(error, self._config.artifacts):
+                # The job cannot be resumed once failed: its checkpoints give their space back.
+                await asyncio.to_thread(self._remove_checkpoints, job_id)
+                await self.fail(job_id, d.JobError("artifact_store_full", out_of_space_message(error)[:2000]))
+                return RunOutcome("failed")
             message = f"Training failed: {type(error).__name__}: {error}"
             await self.fail(job_id, d.JobError("training_failed", message[:2000]))
             return RunOutcome("failed")
+
+    def _remove_checkpoints(self, job_id: str) -> None:
+        for job_dir in (self._config.artifacts / "checkpoints").glob(f"*/{job_id}"):
+            shutil.rmtree(job_dir, ignore_errors=True)
 
     async def _run(self, job_id: str, progress: JobProgress) -> RunOutcome:
         async with self._sessions() as s:

@@ -227,6 +227,10 @@ def _save_adapter(model: Any, adapter_dir: Path) -> None:
     """Writes the adapter next to its final place, then renames it, so readers never see half of it."""
     partial = adapter_dir.with_name(adapter_dir.name + ".partial")
     shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(str(partial))
+    try:
+        model.save_pretrained(str(partial))
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)  # a full store keeps nothing of a half-written adapter
+        raise
     shutil.rmtree(adapter_dir, ignore_errors=True)
     partial.rename(adapter_dir)

@@ -121,3 +121,10 @@ def test_a_pdf_that_trips_pypdf_is_refused_as_malformed(make_pdf: ModuleType) ->
         InvalidArgumentError, match=r"could not be read as a PDF: it is malformed \(AssertionError\)"
     ):
         parse_file(pdf, "reference-in-content.pdf", "")
+
+
+def test_html_the_parser_refuses_is_a_clear_error() -> None:
+    # Found by tests/faults/test_fuzz.py: html.parser refuses a marked section ("<![DOCTYPE"), and bs4's
+    # ParserRejectedMarkup escaped the extractor, which the RPC answered as INTERNAL.
+    with pytest.raises(InvalidArgumentError, match=r"could not be read as HTML: .*DOCTYPE"):
+        parse_file(b"<![DOCTYPE html><p>Hi</p>", "marked-section.html", "")

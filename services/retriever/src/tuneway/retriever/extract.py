@@ -86,9 +86,7 @@ def parse_file(data: bytes, filename: str, format_: str) -> list[Parsed]:
         title, text = _pdf(data, what)
         parsed = Parsed(title, kind, [Section("", text)])
     elif kind == "html":
-        from tuneway.retriever.html import html_to_markdown
-
-        title, text = html_to_markdown(data)
+        title, text = _html(data, what)
         sections, heading = markdown_sections(text)
         parsed = Parsed(title or heading, kind, sections)
     elif kind == "markdown":
@@ -100,6 +98,21 @@ def parse_file(data: bytes, filename: str, format_: str) -> list[Parsed]:
         raise _bad(f"{what} contains no text to index.")
     parsed.title = parsed.title or PurePosixPath(filename).stem
     return [parsed]
+
+
+def _html(data: bytes, what: str) -> tuple[str, str]:
+    """Title and markdown-ish text of an HTML page."""
+    from bs4.exceptions import ParserRejectedMarkup
+
+    from tuneway.retriever.html import html_to_markdown
+
+    try:
+        return html_to_markdown(data)
+    except ParserRejectedMarkup as error:
+        # Python's html.parser refuses some markup outright (a marked section like "<![DOCTYPE"); the
+        # last line of bs4's message names what it refused.
+        reason = str(error).strip().splitlines()[-1].strip()
+        raise _bad(f"{what} could not be read as HTML: {reason}.") from None
 
 
 def _pdf(data: bytes, what: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ import pytest
 from tuneway.core.errors import InvalidArgumentError
 from tuneway.retriever.chunking import chunk_sections, token_windows
 from tuneway.retriever.embedder import Embedder
-from tuneway.retriever.extract import parse_file
+from tuneway.retriever.extract import MAX_HTML_TAGS, parse_file
 from tuneway.retriever.markdown import markdown_sections
 
 
@@ -138,3 +138,12 @@ def test_deeply_nested_html_is_read_in_one_pass() -> None:
     page = b"<html><body>" + b"<div>" * depth + b"<h2>Deep</h2><ul><li>x</li></ul>" + b"</div>" * depth
     [doc] = parse_file(page, "nested.html", "")
     assert [(s.heading, s.text.strip()) for s in doc.sections] == [("Deep", "- x")]
+
+
+def test_html_with_too_many_tags_is_refused_before_parsing() -> None:
+    # 1 MB of bare tags took bs4 about 190 MB; the 64 MiB an upload may have would have taken some 12 GB.
+    page = b"<b>" * (MAX_HTML_TAGS + 1)
+    with pytest.raises(InvalidArgumentError, match=f"has {MAX_HTML_TAGS + 1} HTML tags, more than"):
+        parse_file(page, "tags.html", "")
+    [doc] = parse_file(b"<p>ok</p>" * (MAX_HTML_TAGS // 2 - 1), "many.html", "")
+    assert doc.sections[0].text.count("ok") == MAX_HTML_TAGS // 2 - 1

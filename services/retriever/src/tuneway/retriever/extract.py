@@ -27,6 +27,10 @@ MAX_JSONL_DOCUMENTS = 10_000
 # The most a PDF stream may inflate to. A page's text rarely takes 1 MB; pypdf's own bound (75 MB per
 # stream) let a 260 KB upload make the extractor hold about 160 MB before it refused the file.
 PDF_MAX_STREAM_BYTES = 8_000_000
+# The most tags an HTML upload may hold. bs4 keeps about 600 bytes per element, so a 64 MiB upload of
+# bare tags would take some 12 GB; this bound keeps a page's tree under about 150 MB. Long handbooks
+# hold tens of thousands of elements.
+MAX_HTML_TAGS = 250_000
 
 
 @dataclass
@@ -106,6 +110,8 @@ def _html(data: bytes, what: str) -> tuple[str, str]:
 
     from tuneway.retriever.html import html_to_markdown
 
+    if (tags := data.count(b"<")) > MAX_HTML_TAGS:
+        raise _bad(f"{what} has {tags} HTML tags, more than {MAX_HTML_TAGS} can be read; split it.")
     try:
         return html_to_markdown(data)
     except ParserRejectedMarkup as error:

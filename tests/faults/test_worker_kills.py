@@ -244,9 +244,7 @@ def test_ten_jobs_each_killed_mid_training_all_succeed_once(killable: Killable) 
         attempts = [m for m in messages if m.startswith("Fine-tuning job started")]
         assert attempts == ["Fine-tuning job started (attempt 1).", "Fine-tuning job started (attempt 2)."]
         second = messages.index(attempts[1])
-        saved = [
-            int(m.split()[-1].rstrip(".")) for m in messages[:second] if m.startswith("Checkpoint saved")
-        ]
+        saved = [_step(m) for m in messages[:second] if m.startswith("Checkpoint saved")]
         resumed = [m for m in messages if m.startswith("Resumed from checkpoint at step")]
         assert len(resumed) == 1 and messages.index(resumed[0]) > second, messages
         step = _step(resumed[0])

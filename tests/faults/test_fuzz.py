@@ -20,8 +20,9 @@ pytestmark = [pytest.mark.faults]
 
 FUZZ = Path(__file__).resolve().parent / "fuzz"
 SECONDS = int(os.environ.get("TUNEWAY_FUZZ_SECONDS", "60"))
-# One input that runs longer than this is a hang; a process above this resident size is a leak or a bomb.
-INPUT_TIMEOUT_S = 20
+# One input that runs longer than this is a hang (inputs take milliseconds; a busy machine has stalled
+# one for 12 s); a process above this resident size is a leak or a bomb.
+INPUT_TIMEOUT_S = 30
 RSS_LIMIT_MB = 2048
 # Larger than the seeds, so the fuzzer may grow files, but small enough to keep its pace.
 MAX_LEN = 64 * 1024

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import re
 import shutil
 import socket
@@ -11,12 +12,45 @@ import sys
 import time
 from pathlib import Path
 
+_handed_out: set[int] = set()
+# Not the `random` module's shared state: a test that seeds it would make every process pick alike.
+_pick = random.SystemRandom()
+# Below the kernel's ephemeral range (where outgoing connections take their source ports) so that a
+# port chosen here cannot be taken by some client's connection before the service binds it: with
+# several stacks starting at once, a port from bind(0) was taken that way in between.
+_FALLBACK_EPHEMERAL_LOW = 32768
+_LOWEST = 15000
+
+
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return _FALLBACK_EPHEMERAL_LOW
+
+
+def _bindable(port: int) -> bool:
+    with socket.socket() as sock:
+        # As the servers bind: a connection of an earlier user still in TIME_WAIT does not block them.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+        return True
+
 
 def free_port() -> int:
-    """A TCP port that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A TCP port that nothing listens on right now, outside the ephemeral range, and not handed out
+    before by this process (a stack takes a dozen at once, before any is bound)."""
+    high = _ephemeral_low()
+    low = _LOWEST if high > _LOWEST + 1000 else 1024
+    for _ in range(1000):
+        port = _pick.randrange(low, high)
+        if port not in _handed_out and _bindable(port):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError(f"no free TCP port between {low} and {high}")
 
 
 def port_open(host: str, port: int, timeout: float = 0.2) -> bool:

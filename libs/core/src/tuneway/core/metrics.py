@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 # Buckets that resolve both sub-millisecond RPCs and multi-second generations.
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
@@ -50,10 +51,28 @@ class GrpcMetrics:
 _GRPC_METRICS: dict[str, GrpcMetrics] = {}
 
 
+# One per process, whichever service it runs: the job label tells the services apart.
+_EVENT_LOOP_TASKS = Gauge(
+    "tuneway_asyncio_tasks",
+    "Tasks alive on the process's event loop; at rest after steady load, more than before is a leak",
+)
+
+
+def _count_tasks_of_running_loop() -> None:
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:
+        return
+    # Read on the scraping thread: all_tasks copies the loop's weak set, retrying if it changes meanwhile.
+    _EVENT_LOOP_TASKS.set_function(lambda: len(asyncio.all_tasks(loop)))
+
+
 def serve_metrics(port: int, host: str = "0.0.0.0") -> WSGIServer | None:
-    """Starts the Prometheus endpoint on its own thread (port 0 disables it); stop_metrics stops it."""
+    """Starts the Prometheus endpoint on its own thread (port 0 disables it); stop_metrics stops it.
+    Called on a running event loop, the endpoint also counts that loop's tasks."""
     if not port:
         return None
+    _count_tasks_of_running_loop()
     server, _ = start_http_server(port, addr=host)
     return server
 

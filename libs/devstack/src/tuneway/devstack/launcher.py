@@ -392,8 +392,13 @@ class Stack:
                 raise StackError(f"{name} keeps exiting (code {process.returncode})\n{self.log_tail(name)}")
             self._restarts[name] = [*recent, now]
             print(f"{name} exited with code {process.returncode}; restarting it", flush=True)
-            command, env = self._commands[name]
-            self.start_service(name, *command, env=env)
+            self.restart_service(name)
+
+    def restart_service(self, name: str) -> None:
+        """Starts `name` again with the command and environment it was first started with (after it
+        exited, or was stopped with `stop_service`)."""
+        command, env = self._commands[name]
+        self.start_service(name, *command, env=env)
 
     def log_tail(self, name: str, lines: int = 40) -> str:
         """The end of a service's log."""

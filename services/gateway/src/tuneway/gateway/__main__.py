@@ -20,7 +20,7 @@ def main() -> None:
         log_config=None,
         access_log=False,
         # Graceful drain: uvicorn stops accepting on SIGTERM and lets open requests finish.
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=settings.drain_seconds,
     )
 
 

@@ -53,6 +53,9 @@ class GatewaySettings(DatabaseSettings):
     # How long a replica resolves model aliases from its copy before refreshing it (in the background):
     # how late other replicas see an alias changed on one.
     model_alias_cache_seconds: float = 5.0
+    # Seconds open requests (streams included) get to finish on SIGTERM, after the gateway stops
+    # accepting connections; what is still open then is closed. Whole seconds, as uvicorn takes them.
+    drain_seconds: int = Field(10, ge=0)
     # Suggested wait, sent as Retry-After with 503 and 429.
     retry_after_seconds: int = 1
     # The analytics service (summaries, drill-down, experiment results) behind /v1/analytics.

@@ -29,7 +29,7 @@ from tuneway.api.events.v1 import events_pb2
 _AT = {name: index for index, name in enumerate(COUNTERS)}
 Ints = npt.NDArray[np.int64]
 # (tenant_id, dimension_set, period_ms, bucket_start_ms, first_value, second_value, *COUNTERS,
-#  *latency buckets, *ttft buckets, score_sum): models.ROLLUP_WRITE_COLUMNS' order.
+#  *latency buckets, *ttft buckets, score_sum): models.ROLLUP_WRITE_COLUMNS' order; None for a zero.
 RollupRow = tuple[Any, ...]
 # (tenant_id, dimension_set, period_ms, bucket_start_ms, first_value, second_value, error_code, errors)
 ErrorRow = tuple[Any, ...]
@@ -151,6 +151,14 @@ def _encode(values: Sequence[str]) -> tuple[npt.NDArray[Any], Ints]:
     return uniques[order], rank[codes]
 
 
+def _nulls_for_zeros(values: npt.NDArray[Any]) -> npt.NDArray[Any]:
+    """`values` as Python numbers, None where 0 (an object array of the same shape)."""
+    cells = np.full(values.shape, None, dtype=object)
+    nonzero = values != 0
+    cells[nonzero] = values[nonzero]
+    return cells
+
+
 def _number(keys: Ints) -> tuple[int, Ints]:
     """Numbers the distinct keys 0..G-1: (G, each key's number)."""
     uniques, inverse = np.unique(keys, return_inverse=True)
@@ -244,9 +252,11 @@ class _Columns:
         ttft = np.bincount(
             group_of * BUCKETS + self.ttft_bucket, weights=self.ttft_weight, minlength=groups * BUCKETS
         ).reshape(groups, BUCKETS)
-        # Column by column, then zipped: the rows are built in C, not one Python tuple at a time.
-        measures = np.hstack([counters, latency, ttft]).astype(np.int64).T.tolist()
-        score_sums = np.bincount(group_of, weights=self.score_sum, minlength=groups).tolist()
+        # Column by column, then zipped: the rows are built in C, not one Python tuple at a time. A zero
+        # is written as NULL (models.py: most measures of a row are zero, and a NULL costs no bytes).
+        measures = _nulls_for_zeros(np.hstack([counters, latency, ttft]).astype(np.int64)).T.tolist()
+        score_sum = np.bincount(group_of, weights=self.score_sum, minlength=groups)
+        score_sums = _nulls_for_zeros(score_sum).tolist()
         constant = [set_id] * groups, [period] * groups
         columns = (tenants, *constant, starts, firsts, seconds, *measures, score_sums)
         result.rollups.extend(zip(*columns, strict=True))

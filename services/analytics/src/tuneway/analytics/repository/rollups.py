@@ -25,8 +25,12 @@ _ERROR_KEY = (*ROLLUP_KEY, "error_code")
 
 
 def _adding_upsert(table: str, columns: Sequence[str], key: Sequence[str], added: Sequence[str]) -> str:
-    """`INSERT ... ON CONFLICT (key) DO UPDATE` adding `added`; the rows come after it (VALUES or SELECT)."""
-    updates = ", ".join(f'"{name}" = "{table}"."{name}" + excluded."{name}"' for name in added)
+    """`INSERT ... ON CONFLICT (key) DO UPDATE` adding `added`; the rows come after it (VALUES or SELECT).
+    A NULL measure is 0 (models.py): the sum where both are set, else whichever is (NULL if neither)."""
+    updates = ", ".join(
+        f'"{name}" = COALESCE("{table}"."{name}" + excluded."{name}", "{table}"."{name}", excluded."{name}")'
+        for name in added
+    )
     return (
         f'INSERT INTO "{table}" ({quoted(columns)}) {{rows}}'
         f" ON CONFLICT ({quoted(key)}) DO UPDATE SET {updates}"

@@ -1,8 +1,8 @@
 """Rollup measures may be NULL, meaning 0, and the rollups table's pages keep room for HOT updates.
 
 Most of a rollup row's 95 measures are zero; written as NULL they take a bit of the row's null bitmap
-on PostgreSQL instead of 4 or 8 bytes each, and the ingest's COPY, sort, upsert and WAL handle rows a
-third as wide (`models.py`). Rows already stored keep their zeros, which read the same: sums skip
+on PostgreSQL instead of 4 or 8 bytes each, and the ingest's COPY, sort, upsert and WAL handle rows
+about half as wide (`models.py`). Rows already stored keep their zeros, which read the same: sums skip
 NULLs and readers take a NULL sum as 0. On PostgreSQL the table's fillfactor becomes 70 (for the pages
 written from now on), so adding a batch to a stored row mostly finds room for the new version on the
 row's own page (a HOT update: no new primary-key entry).

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import time
 from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -111,6 +114,42 @@ def test_a_stream_is_neither_compressed_nor_held_back(stack: RunningStack, acme:
         lines = [line for line in response.iter_lines() if line.startswith("data: {")]
         assert response.headers["x-request-id"] == json.loads(lines[0].removeprefix("data: "))["id"]
     assert response.headers["x-request-id"].startswith("chatcmpl-")
+
+
+def _read_response(conn: socket.socket) -> bytes:
+    """One HTTP/1.1 response with a Content-Length, read off a raw connection."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        data += conn.recv(65536)
+    head, body = data.split(b"\r\n\r\n", 1)
+    length = int(
+        next(h.split(b":")[1] for h in head.split(b"\r\n") if h.lower().startswith(b"content-length"))
+    )
+    while len(body) < length:
+        body += conn.recv(65536)
+    return head
+
+
+def test_an_idle_connection_outlives_the_clients_own_keep_alive(stack: RunningStack, acme: Tenant) -> None:
+    # httpx (so the OpenAI SDK) keeps an idle connection 5 s, aiohttp 15 s: a server that closed it first
+    # would race the client's next request on it, which then fails with a reset.
+    url = urlparse(stack.gateway_url)
+    request = (
+        f"GET /v1/models HTTP/1.1\r\nHost: {url.netloc}\r\nAuthorization: Bearer {acme.key}\r\n\r\n"
+    ).encode()
+    with socket.create_connection((url.hostname, url.port), timeout=10) as conn:
+        conn.sendall(request)
+        assert _read_response(conn).startswith(b"HTTP/1.1 200")
+        time.sleep(16)
+        conn.settimeout(0.2)
+        try:
+            closed = conn.recv(1) == b""
+        except TimeoutError:
+            closed = False
+        assert not closed, "the gateway closed an idle connection a client still keeps"
+        conn.settimeout(10)
+        conn.sendall(request)
+        assert _read_response(conn).startswith(b"HTTP/1.1 200")
 
 
 def test_concurrent_requests_each_get_their_own_answer(stack: RunningStack, acme: Tenant) -> None:

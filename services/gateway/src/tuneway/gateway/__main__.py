@@ -19,6 +19,7 @@ def main() -> None:
         port=settings.port,
         log_config=None,
         access_log=False,
+        timeout_keep_alive=settings.keep_alive_seconds,
         # Graceful drain: uvicorn stops accepting on SIGTERM and lets open requests finish.
         timeout_graceful_shutdown=settings.drain_seconds,
     )

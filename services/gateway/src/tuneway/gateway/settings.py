@@ -56,6 +56,10 @@ class GatewaySettings(DatabaseSettings):
     # Seconds open requests (streams included) get to finish on SIGTERM, after the gateway stops
     # accepting connections; what is still open then is closed. Whole seconds, as uvicorn takes them.
     drain_seconds: int = Field(10, ge=0)
+    # How long an idle client connection stays open. Longer than clients keep theirs (httpx, so the OpenAI
+    # SDK: 5 s; aiohttp: 15 s; load balancers: 60 s), so that the client closes it first: a server that
+    # closes first races the client's next request on that connection, which then fails with a reset.
+    keep_alive_seconds: int = Field(75, ge=1)
     # Suggested wait, sent as Retry-After with 503 and 429.
     retry_after_seconds: int = 1
     # The analytics service (summaries, drill-down, experiment results) behind /v1/analytics.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 
 import grpc
@@ -138,3 +140,42 @@ async def test_not_serving_until_marked() -> None:
                 assert status == health_pb2.HealthCheckResponse.SERVING, name
     finally:
         await server.stop(0)
+
+
+class SlowServicer(inference_pb2_grpc.InferenceServiceServicer):
+    """ListModels takes as many seconds as its tenant id says."""
+
+    async def ListModels(
+        self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext
+    ) -> pb.ListModelsResponse:
+        await asyncio.sleep(float(request.tenant_id))
+        return pb.ListModelsResponse(models=[pb.ModelInfo(id="m")])
+
+
+async def test_the_drain_finishes_calls_in_its_grace_and_reports_the_ones_it_cut(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """SIGTERM's drain: a call that ends within the grace is answered, one that does not is cut, and the
+    drain's log line counts both (what the fault tests read to tell calls in flight from late ones)."""
+    port = free_port()
+    server = build_server(
+        service="coretest-drain",
+        registrars=[lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(SlowServicer(), s)],
+        service_names=[SERVICE],
+        bind=f"127.0.0.1:{port}",
+    )
+    await server.start()
+    await server.mark_serving()
+    async with create_channel(f"127.0.0.1:{port}") as chan:
+        stub = inference_pb2_grpc.InferenceServiceStub(chan)
+        short = asyncio.ensure_future(stub.ListModels(pb.ListModelsRequest(tenant_id="0.5")))
+        long = asyncio.ensure_future(stub.ListModels(pb.ListModelsRequest(tenant_id="60")))
+        answered = await stub.ListModels(pb.ListModelsRequest(tenant_id="0"))  # both are running by now
+        assert answered.models
+        with caplog.at_level(logging.INFO, logger="tuneway.core.grpc_server"):
+            await server.stop(2)
+        assert (await short).models[0].id == "m"
+        with pytest.raises(grpc.aio.AioRpcError):
+            await long
+    [drained] = [r for r in caplog.records if r.getMessage() == "drained"]
+    assert (drained.in_flight, drained.cut) == (2, 1)  # type: ignore[attr-defined]

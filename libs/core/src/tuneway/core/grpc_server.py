@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -58,10 +59,20 @@ def _bind_context(request: Any) -> None:
 
 
 class ServiceInterceptor(grpc.aio.ServerInterceptor):
-    """Counts and times every RPC, binds log context and maps DomainError to a status with metadata."""
+    """Counts and times every RPC, binds log context and maps DomainError to a status with metadata.
+
+    It also keeps the calls running now and how many were ever cancelled (their client left, or the
+    drain ran out), which the server's drain reports."""
 
     def __init__(self, metrics: GrpcMetrics) -> None:
         self._metrics = metrics
+        self.in_flight = 0
+        self.cancelled = 0
+
+    def _ended(self, code: str) -> None:
+        self.in_flight -= 1
+        if code == "CANCELLED":
+            self.cancelled += 1
 
     async def intercept_service(
         self,
@@ -80,12 +91,16 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 started, code = time.perf_counter(), "OK"
+                self.in_flight += 1
                 try:
                     _bind_context(request)
                     return await inner(request, context)
                 except DomainError as error:
                     code = error.grpc_code.name
                     await _abort_for(error, context)
+                except asyncio.CancelledError:  # the client went away, or the drain ran out
+                    code = "CANCELLED"
+                    raise
                 except Exception as error:
                     if isinstance(error, grpc.aio.AbortError):
                         code = "ABORTED_BY_HANDLER"
@@ -93,6 +108,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                     code = "UNAVAILABLE" if database_unreachable(error) else "INTERNAL"
                     await _abort_for(error, context)
                 finally:
+                    self._ended(code)
                     metrics.observe(method, code, time.perf_counter() - started)
 
             return grpc.unary_unary_rpc_method_handler(
@@ -107,6 +123,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             # A suspended generator that grpc merely drops is finalised only by the garbage collector.
             async def stream(request: Any, context: grpc.aio.ServicerContext) -> None:
                 started, code = time.perf_counter(), "OK"
+                self.in_flight += 1
                 try:
                     _bind_context(request)
                     async with aclosing(inner_stream(request, context)) as items:
@@ -124,6 +141,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
                     code = "UNAVAILABLE" if database_unreachable(error) else "INTERNAL"
                     await _abort_for(error, context)
                 finally:
+                    self._ended(code)
                     metrics.observe(method, code, time.perf_counter() - started)
 
             return grpc.unary_stream_rpc_method_handler(
@@ -135,10 +153,17 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 class GrpcServer:
     """A service's grpc.aio server with its health servicer: listening, ready, draining."""
 
-    def __init__(self, server: grpc.aio.Server, health: HealthServicer, service_names: Sequence[str]) -> None:
+    def __init__(
+        self,
+        server: grpc.aio.Server,
+        health: HealthServicer,
+        service_names: Sequence[str],
+        calls: ServiceInterceptor | None = None,
+    ) -> None:
         self.server = server
         self.health = health
         self._service_names = tuple(service_names)
+        self._calls = calls
 
     async def start(self) -> None:
         """Listens; health checks answer NOT_SERVING until `mark_serving`."""
@@ -150,9 +175,15 @@ class GrpcServer:
             await self.health.set(name, health_pb2.HealthCheckResponse.SERVING)
 
     async def stop(self, grace_seconds: float | None) -> None:
-        """Reports NOT_SERVING, refuses new RPCs and gives in-flight ones `grace_seconds` to finish."""
+        """Reports NOT_SERVING, refuses new RPCs and gives in-flight ones `grace_seconds` to finish;
+        logs how many calls were in flight and how many of them the drain cut off."""
         await self.health.enter_graceful_shutdown()
+        calls = self._calls
+        in_flight, cancelled = (calls.in_flight, calls.cancelled) if calls else (0, 0)
         await self.server.stop(grace_seconds)
+        if calls is not None:
+            cut = calls.cancelled - cancelled
+            log.info("drained", extra={"in_flight": in_flight, "cut": cut, "grace_seconds": grace_seconds})
 
 
 def build_server(
@@ -164,8 +195,9 @@ def build_server(
     options: Sequence[tuple[str, Any]] = (),
 ) -> GrpcServer:
     """A grpc.aio server with our interceptor, health (SERVING once marked) and reflection, bound."""
+    calls = ServiceInterceptor(GrpcMetrics.for_service(service))
     server = grpc.aio.server(
-        interceptors=[ServiceInterceptor(GrpcMetrics.for_service(service))],
+        interceptors=[calls],
         options=[
             ("grpc.max_receive_message_length", 64 * 1024 * 1024),
             ("grpc.max_send_message_length", 64 * 1024 * 1024),
@@ -190,4 +222,4 @@ def build_server(
         server,
     )
     server.add_insecure_port(bind)
-    return GrpcServer(server, health, service_names)
+    return GrpcServer(server, health, service_names, calls)

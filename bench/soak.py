@@ -33,7 +33,7 @@ import re
 import statistics
 import sys
 import time
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "soak.json"
 BOOTSTRAP_KEY = "tw-bench-soak-000000000000000000000000"
 GROWTH_GOAL_PERCENT = 5.0
+SUCCEEDED = {"chat ok", "assistant ok", "embeddings 200", "feedback 201"}
 ASSISTANT = "soak-bot"
 ASSISTANT_QUESTIONS = [
     json.loads(line)["question"]
@@ -62,8 +63,9 @@ QUESTIONS = (
 )
 
 
-def resident_bytes(pid: int) -> int:
-    """RSS of the process and all its descendants."""
+def summed_over_tree(pid: int, measure: Callable[[psutil.Process], int]) -> int:
+    """`measure` of the process and all its descendants, added up (vLLM's engine core is a child of
+    the inference service)."""
     try:
         process = psutil.Process(pid)
         processes = [process, *process.children(recursive=True)]
@@ -72,10 +74,15 @@ def resident_bytes(pid: int) -> int:
     total = 0
     for each in processes:
         try:
-            total += each.memory_info().rss
+            total += measure(each)
         except psutil.NoSuchProcess:
             pass
     return total
+
+
+def resident_bytes(pid: int) -> int:
+    """RSS of the process and all its descendants."""
+    return summed_over_tree(pid, lambda process: process.memory_info().rss)
 
 
 class Load:
@@ -175,18 +182,7 @@ def give_an_assistant_knowledge(gateway: str, key: str, model: str) -> None:
 
 def open_descriptors(pid: int) -> int:
     """Open file descriptors of the process and all its descendants."""
-    try:
-        process = psutil.Process(pid)
-        processes = [process, *process.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0
-    total = 0
-    for each in processes:
-        try:
-            total += each.num_fds()
-        except psutil.NoSuchProcess:
-            pass
-    return total
+    return summed_over_tree(pid, lambda process: process.num_fds())
 
 
 def event_loop_tasks(metrics_url: str) -> int | None:
@@ -219,42 +215,47 @@ async def drive(
     samples: list[dict[str, Any]] = []
     rests: dict[str, Any] = {}
     started = time.monotonic()
-    warmup_ends = started + args.warmup * args.minutes * 60
-    deadline = started + args.minutes * 60
     next_sample = started
-    tasks: set[asyncio.Task[None]] = set()
-    timeout = aiohttp.ClientTimeout(total=60)
+    tick = 0
 
-    def launch(work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
+    async def load_until(deadline: float) -> None:
+        """The mix until `deadline`, on a client of its own, closed at the end with its connections:
+        what a service still holds afterwards is its own, not a client's idle keep-alive."""
+        nonlocal next_sample, tick
+        tasks: set[asyncio.Task[None]] = set()
+
+        def launch(work: Coroutine[Any, Any, None]) -> None:
+            task = asyncio.create_task(work)
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+            while time.monotonic() < deadline:
+                now = time.monotonic()
+                if now >= next_sample:
+                    rss = {name: resident_bytes(p.pid) for name, p in stack.processes.items()}
+                    samples.append({"t": round(now - started, 1), "rss": rss})
+                    next_sample += args.every
+                for _ in range(args.rate):
+                    launch(load.chat(session))
+                for _ in range(args.assistant_rate):
+                    launch(load.ask_assistant(session))
+                launch(load.embed(session))
+                tick += 1
+                await asyncio.sleep(max(0.0, started + tick - time.monotonic()))
+            await asyncio.gather(*tasks, return_exceptions=True)
 
     async def rest(name: str) -> None:
-        await asyncio.gather(*tasks, return_exceptions=True)
+        nonlocal started
+        paused = time.monotonic()
         await asyncio.sleep(args.rest)
         rests[name] = await asyncio.to_thread(at_rest, stack)
+        started += time.monotonic() - paused  # the load's clock does not count the rest
 
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        tick = 0
-        while time.monotonic() < deadline:
-            now = time.monotonic()
-            if warmup_ends and now >= warmup_ends:
-                warmup_ends = 0
-                await rest("after warm-up")
-                now = time.monotonic()
-            if now >= next_sample:
-                rss = {name: resident_bytes(p.pid) for name, p in stack.processes.items()}
-                samples.append({"t": round(now - started, 1), "rss": rss})
-                next_sample += args.every
-            for _ in range(args.rate):
-                launch(load.chat(session))
-            for _ in range(args.assistant_rate):
-                launch(load.ask_assistant(session))
-            launch(load.embed(session))
-            tick += 1
-            await asyncio.sleep(max(0.0, started + tick - time.monotonic()))
-        await rest("at the end")
+    await load_until(started + args.warmup * args.minutes * 60)
+    await rest("after warm-up")
+    await load_until(started + args.minutes * 60)
+    await rest("at the end")
     return samples, rests
 
 
@@ -367,7 +368,7 @@ def main() -> int:
     for name, row in leaked.items():
         values = (*row["fds"], *row["tasks"], row["leak"])
         print(f"{name:<16} " + " ".join(f"{value!s:>10}" for value in values))
-    failed = [outcome for outcome in load.outcomes if not outcome.endswith(("ok", "200"))]
+    failed = [outcome for outcome in load.outcomes if outcome not in SUCCEEDED]
     grew = [name for name, row in services.items() if row["growth_percent"] >= GROWTH_GOAL_PERCENT]
     return 1 if failed or grew or any(row["leak"] for row in leaked.values()) else 0
 

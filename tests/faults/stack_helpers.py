@@ -239,3 +239,10 @@ def wait_for_pullers(stack: Stack, nats_url: str, stream: str, durable: str, cou
         stack.check_alive()
         assert time.monotonic() < deadline, f"{count} workers did not pull from {stream} within 300 s"
         time.sleep(0.5)
+
+
+def requests_counted(http: httpx.Client) -> int:
+    """The requests analytics has counted for the client's tenant."""
+    response = http.get("/v1/analytics/summary")
+    assert response.status_code == 200, response.text
+    return int(response.json()["total"]["requests"])

@@ -6,11 +6,8 @@ the ADAPTERS bucket, no listed model, no adapter directory. Once space is freed,
 
 from __future__ import annotations
 
-import asyncio
 import errno
-import json
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,13 +16,20 @@ from typing import Any
 import httpx
 import pytest
 
-from tuneway.core import nats as tnats
-from tuneway.devstack.launcher import Stack, StackConfig
+from tests.faults.stack_helpers import (
+    create_job,
+    member_client,
+    private_stack,
+    registered_adapters,
+    serves_a_chat,
+    upload_training_file,
+    wait_job,
+    wait_until_served,
+)
+from tuneway.devstack.launcher import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 ADMIN_KEY = "sk-tw-fullstore-admin-0123456789abcdef0123456789abcdef"
-BASE = "tuneway-tiny"
-TERMINAL = ("succeeded", "failed", "cancelled")
 STORE_BYTES = 64 * 1024 * 1024
 # What a job's first checkpoint finds left (a rank-64 adapter of the demo model is about 1.5 MB, its
 # optimizer state 3 MB): no room for the adapter (safetensors' writer fails first), or room for the
@@ -41,18 +45,6 @@ class FullStore:
     file_id: str
     store: Path
     nats_url: str
-
-
-def _dataset() -> bytes:
-    """Ten distinct short conversations: OpenAI's minimum for a training file."""
-    lines = []
-    for n in range(10):
-        messages = [
-            {"role": "user", "content": f"Can I return item {n}?"},
-            {"role": "assistant", "content": f"Item {n} can be returned within {n + 14} days."},
-        ]
-        lines.append(json.dumps({"messages": messages}))
-    return ("\n".join(lines) + "\n").encode()
 
 
 def _mount_small_filesystem(where: Path) -> None:
@@ -84,45 +76,10 @@ def _fill(store: Path, leave: int) -> Path:
     return filler
 
 
-def _job(http: httpx.Client, job_id: str) -> dict[str, Any]:
-    response = http.get(f"/v1/fine_tuning/jobs/{job_id}")
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
 def _train(full: FullStore, suffix: str) -> dict[str, Any]:
     """Creates a small job (40 steps) and waits for its end."""
-    body = {
-        "model": BASE,
-        "training_file": full.file_id,
-        "suffix": suffix,
-        "seed": 7,
-        "hyperparameters": {"n_epochs": 4, "batch_size": 1},
-    }
-    created = full.http.post("/v1/fine_tuning/jobs", json=body)
-    assert created.status_code == 200, created.text
-    job_id = created.json()["id"]
-    deadline = time.monotonic() + 300
-    while (job := _job(full.http, job_id))["status"] not in TERMINAL:
-        full.stack.check_alive()
-        assert time.monotonic() < deadline, f"{job_id} did not finish within 300 s"
-        time.sleep(0.5)
-    return job
-
-
-async def _registered_keys(nats_url: str, tenant_id: str) -> list[str]:
-    connection = await tnats.connect(nats_url, "test")
-    try:
-        kv = await tnats.ensure_kv(connection.jetstream(), tnats.ADAPTERS_BUCKET)
-        try:
-            keys = await kv.keys()
-        except Exception as error:  # nats-py raises NoKeysError for an empty bucket
-            if type(error).__name__ != "NoKeysError":
-                raise
-            keys = []
-        return [key for key in keys if key.startswith(f"{tenant_id}.")]
-    finally:
-        await connection.close()
+    job_id = create_job(full.http, full.file_id, suffix, epochs=4, batch_size=1)
+    return wait_job(full.stack, full.http, job_id, timeout=300)
 
 
 def _fine_tuned_models(http: httpx.Client) -> list[str]:
@@ -138,12 +95,11 @@ def full_store(
     root = tmp_path_factory.mktemp("full-store")
     store = root / "artifacts"
     _mount_small_filesystem(store)
-    config = StackConfig.on_free_ports(
+    stack = private_stack(
         root / "stack",
+        ADMIN_KEY,
         nats_url=nats_url,
         model=str(demo_model),
-        bootstrap_key=ADMIN_KEY,
-        prometheus_port=0,
         env={
             "GATEWAY_ANALYTICS_ENABLED": "false",
             # One artifact store, at the same path for every service (artifact URIs are absolute).
@@ -153,36 +109,15 @@ def full_store(
             "TRAINER_REGISTRATION_WAIT_SECONDS": "30",
         },
     )
-    stack = Stack(config)
-    stack.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         stack.start_service("inference", "tuneway.inference")
         stack.start_service("trainer", "tuneway.trainer", "api")
         stack.start_service("trainer-worker", "tuneway.trainer", "worker")
         stack.start_service("gateway", "tuneway.gateway")
-        admin = httpx.Client(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-        chat = {"model": BASE, "messages": [{"role": "user", "content": "Hello"}], "max_tokens": 1}
-        deadline = time.monotonic() + 300
-        while True:
-            stack.check_alive()
-            try:
-                if admin.post("/v1/chat/completions", json=chat).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the stack did not serve a chat within 300 s"
-            time.sleep(0.5)
-        tenant_id = admin.post("/admin/tenants", json={"name": "full-store"}).json()["id"]
-        member = {"tenant_id": tenant_id, "role": "member", "name": "full-store"}
-        key = admin.post("/admin/keys", json=member).json()["key"]
-        admin.close()
-        headers = {"Authorization": f"Bearer {key}"}
-        http = httpx.Client(base_url=stack.gateway_url, headers=headers, timeout=60)
-        uploaded = http.post(
-            "/v1/files", files={"file": ("returns.jsonl", _dataset())}, data={"purpose": "fine-tune"}
-        )
-        assert uploaded.status_code == 200, uploaded.text
-        yield FullStore(stack, http, tenant_id, uploaded.json()["id"], store, nats_url)
+        wait_until_served(stack, ADMIN_KEY, serves_a_chat)
+        tenant_id, http = member_client(stack, ADMIN_KEY, "full-store")
+        file_id = upload_training_file(http)
+        yield FullStore(stack, http, tenant_id, file_id, store, nats_url)
         http.close()
     finally:
         stack.stop()
@@ -213,7 +148,7 @@ def test_a_full_store_fails_the_job_with_enospc_and_registers_nothing(
     # job's checkpoints gave their space back.
     adapters = http.get("/v1/fine_tuning/adapters", params={"include_retired": "true"}).json()["data"]
     assert adapters == []
-    assert asyncio.run(_registered_keys(full_store.nats_url, full_store.tenant_id)) == []
+    assert registered_adapters(full_store.nats_url, full_store.tenant_id) == {}
     assert _fine_tuned_models(http) == []
     adapter_dir = full_store.store / "adapters" / full_store.tenant_id / job["id"]
     assert not adapter_dir.exists() and not adapter_dir.with_name(adapter_dir.name + ".partial").exists()

@@ -20,11 +20,18 @@ import orjson
 import psutil
 import pytest
 
-from tuneway.devstack.launcher import Stack, StackConfig
+from tests.faults.stack_helpers import (
+    BASE,
+    assert_unavailable,
+    member_client,
+    private_stack,
+    serves_a_chat,
+    wait_until_served,
+)
+from tuneway.devstack.launcher import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 ADMIN_KEY = "sk-tw-drain-admin-0123456789abcdef0123456789abcdef"
-BASE = "tuneway-tiny"
 BOT = "assistant:drain-bot"
 MESSAGES = [{"role": "user", "content": "Can I change my delivery address?"}]
 # Long enough that the in-flight generations outlast the calls made during the drain.
@@ -81,20 +88,14 @@ def _stream(http: httpx.Client, body: dict[str, Any], result: StreamResult) -> S
     return result
 
 
-def _assert_unavailable(response: httpx.Response, what: str) -> None:
-    assert response.status_code == 503, f"{what}: {response.status_code} {response.text}"
-    assert response.headers.get("Retry-After") == "1", f"{what}: no Retry-After"
-    assert response.json()["error"]["code"] == "service_unavailable", f"{what}: {response.text}"
-
-
 def _assert_every_route_unavailable(http: httpx.Client) -> None:
     """Chat (plain and assistant, streaming and not) and the model list all answer 503 + Retry-After."""
     for model in (BASE, BOT):
-        _assert_unavailable(http.post("/v1/chat/completions", json=_chat(model)), f"{model} chat")
+        assert_unavailable(http.post("/v1/chat/completions", json=_chat(model)), f"{model} chat")
         with http.stream("POST", "/v1/chat/completions", json=_chat(model, stream=True)) as response:
             response.read()
-            _assert_unavailable(response, f"{model} streaming chat")
-    _assert_unavailable(http.get("/v1/models"), "model list")
+            assert_unavailable(response, f"{model} streaming chat")
+    assert_unavailable(http.get("/v1/models"), "model list")
 
 
 def _in_flight(metrics_url: str) -> float:
@@ -109,16 +110,13 @@ def drainable(
 ) -> Iterator[Drainable]:
     """Inference, prompt-svc and the gateway, each started by the launcher in its own process group;
     a tenant with a plain prompt and an assistant on it."""
-    config = StackConfig.on_free_ports(
+    stack = private_stack(
         tmp_path_factory.mktemp("drain"),
+        ADMIN_KEY,
         nats_url=nats_url,
         model=str(demo_model),
-        bootstrap_key=ADMIN_KEY,
-        prometheus_port=0,
         env={"INFERENCE_DRAIN_SECONDS": str(DRAIN_SECONDS)},
     )
-    stack = Stack(config)
-    stack.data_dir.mkdir(parents=True, exist_ok=True)
     for name, module in (
         ("inference", "tuneway.inference"),
         ("prompt-svc", "tuneway.prompt_svc"),
@@ -126,23 +124,8 @@ def drainable(
     ):
         stack.start_service(name, module)
     try:
-        admin = httpx.Client(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-        deadline = time.monotonic() + 300
-        while True:
-            stack.check_alive()
-            try:
-                if admin.post("/v1/chat/completions", json=_chat(max_tokens=1)).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the stack did not serve a chat within 300 s"
-            time.sleep(0.5)
-        tenant = admin.post("/admin/tenants", json={"name": "drain"}).json()["id"]
-        member = {"tenant_id": tenant, "role": "member", "name": "drain"}
-        key = admin.post("/admin/keys", json=member).json()["key"]
-        admin.close()
-        headers = {"Authorization": f"Bearer {key}"}
-        http = httpx.Client(base_url=stack.gateway_url, headers=headers, timeout=120)
+        wait_until_served(stack, ADMIN_KEY, serves_a_chat)
+        _, http = member_client(stack, ADMIN_KEY, "drain", timeout=120)
         prompt = {"name": "drain", "messages": [{"role": "system", "content": "You help customers."}]}
         assert http.post("/v1/prompts", json=prompt).status_code == 201
         assistant = {"name": "drain-bot", "base_model": BASE, "prompt": "drain"}
@@ -209,10 +192,10 @@ def test_process_group_sigterm_drains_inference(drainable: Drainable) -> None:
 def _assert_chat_unavailable(http: httpx.Client) -> None:
     """Plain and assistant chats, streaming and not, answer 503 with Retry-After."""
     for model in (BASE, BOT):
-        _assert_unavailable(http.post("/v1/chat/completions", json=_chat(model)), f"{model} chat")
+        assert_unavailable(http.post("/v1/chat/completions", json=_chat(model)), f"{model} chat")
         with http.stream("POST", "/v1/chat/completions", json=_chat(model, stream=True)) as response:
             response.read()
-            _assert_unavailable(response, f"{model} streaming chat")
+            assert_unavailable(response, f"{model} streaming chat")
 
 
 def _serving_inference(stack: Stack, http: httpx.Client) -> psutil.Process:

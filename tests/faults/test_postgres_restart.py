@@ -25,8 +25,9 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.faults.stack_helpers import member_client, private_stack
 from tuneway.core.testing.processes import free_port
-from tuneway.devstack.launcher import Stack, StackConfig
+from tuneway.devstack.launcher import Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 ADMIN_KEY = "sk-tw-pgrestart-admin-0123456789abcdef0123456789abcdef"
@@ -133,39 +134,19 @@ def on_postgres(nats_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         cluster.init()
         cluster.start()
         cluster.create_databases(list(DATABASES.values()))
-        config = StackConfig.on_free_ports(
+        stack = private_stack(
             tmp_path_factory.mktemp("pg-restart"),
+            ADMIN_KEY,
             nats_url=nats_url,
-            bootstrap_key=ADMIN_KEY,
-            prometheus_port=0,
             env={
                 "GATEWAY_ANALYTICS_ENABLED": "false",
                 **{variable: cluster.url(name) for variable, name in DATABASES.items()},
             },
         )
-        stack = Stack(config)
-        stack.data_dir.mkdir(parents=True, exist_ok=True)
         stack.start_service("prompt-svc", "tuneway.prompt_svc")
         stack.start_service("trainer", "tuneway.trainer", "api")
         stack.start_service("gateway", "tuneway.gateway")
-        admin = httpx.Client(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-        deadline = time.monotonic() + 180
-        while True:
-            stack.check_alive()
-            try:
-                tenant = admin.post("/admin/tenants", json={"name": "pg-restart"})
-                if tenant.status_code == 201:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the gateway did not answer within 180 s"
-            time.sleep(0.5)
-        member = {"tenant_id": tenant.json()["id"], "role": "member", "name": "pg-restart"}
-        key = admin.post("/admin/keys", json=member).json()["key"]
-        admin.close()
-        http = httpx.Client(
-            base_url=stack.gateway_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-        )
+        _, http = member_client(stack, ADMIN_KEY, "pg-restart", timeout=60)
         yield OnPostgres(stack, cluster, http)
         http.close()
     finally:

@@ -6,33 +6,39 @@ started again. Every job must succeed, resumed from its last checkpoint, with ex
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
+from tests.faults.stack_helpers import (
+    create_job,
+    job_events,
+    member_client,
+    private_stack,
+    registered_adapters,
+    upload_training_file,
+    wait_for_checkpoint,
+    wait_for_pullers,
+    wait_job,
+)
 from tuneway.core import nats as tnats
 from tuneway.core.testing.processes import NatsServer
-from tuneway.devstack.launcher import REPLICATED, Stack, StackConfig
+from tuneway.devstack.launcher import REPLICATED, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
 ADMIN_KEY = "sk-tw-kills-admin-0123456789abcdef0123456789abcdef"
-BASE = "tuneway-tiny"
 JOBS = 10
 # 10 examples, batch 1, 30 epochs: 300 steps, a checkpoint every 25. The kill follows the first
 # checkpoint's event, with more than 250 steps still to train.
 EPOCHS = 30
 CHECKPOINT_STEPS = 25
 TOTAL_STEPS = 10 * EPOCHS
-TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 @dataclass
@@ -42,18 +48,6 @@ class Killable:
     tenant_id: str
     file_id: str
     nats_url: str
-
-
-def _dataset() -> bytes:
-    """Ten distinct short conversations: OpenAI's minimum for a training file."""
-    lines = []
-    for n in range(10):
-        messages = [
-            {"role": "user", "content": f"Where is parcel number {n}?"},
-            {"role": "assistant", "content": f"Parcel {n} is at depot {n % 3} and arrives tomorrow."},
-        ]
-        lines.append(json.dumps({"messages": messages}))
-    return ("\n".join(lines) + "\n").encode()
 
 
 def _trained_tokens(url: str) -> float:
@@ -72,30 +66,9 @@ def _worker_metrics(stack: Stack) -> dict[str, str]:
     return dict(zip(names, stack.metrics_urls()["trainer-worker"], strict=True))
 
 
-def _events(http: httpx.Client, job_id: str) -> list[dict[str, Any]]:
-    """Every event of a job, oldest first (the list pages newest first)."""
-    events: list[dict[str, Any]] = []
-    after = ""
-    while True:
-        params: dict[str, Any] = {"limit": 100, **({"after": after} if after else {})}
-        response = http.get(f"/v1/fine_tuning/jobs/{job_id}/events", params=params)
-        assert response.status_code == 200, response.text
-        page = response.json()
-        events.extend(page["data"])
-        if not page["has_more"] or not page["data"]:
-            return events[::-1]
-        after = page["data"][-1]["id"]
-
-
 def _step(message: str) -> int:
     """The step a "... at step N." event names."""
     return int(message.split()[-1].rstrip("."))
-
-
-def _job(http: httpx.Client, job_id: str) -> dict[str, Any]:
-    response = http.get(f"/v1/fine_tuning/jobs/{job_id}")
-    assert response.status_code == 200, response.text
-    return dict(response.json())
 
 
 @pytest.fixture(scope="module")
@@ -106,12 +79,11 @@ def killable(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     nats = NatsServer(root / "nats")
     nats.start()
     nats_url = nats.url
-    config = StackConfig.on_free_ports(
+    stack = private_stack(
         root / "stack",
+        ADMIN_KEY,
         nats_url=nats_url,
         model=str(demo_model),
-        bootstrap_key=ADMIN_KEY,
-        prometheus_port=0,
         replicas={"trainer-worker": 2},
         env={
             "GATEWAY_ANALYTICS_ENABLED": "false",
@@ -126,80 +98,26 @@ def killable(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             "TRAINER_TORCH_THREADS": "1",
         },
     )
-    stack = Stack(config)
-    stack.data_dir.mkdir(parents=True, exist_ok=True)
     try:
         stack.start_service("trainer", "tuneway.trainer", "api")
         stack.start_replicas("trainer-worker")
         stack.start_service("gateway", "tuneway.gateway")
-        admin = httpx.Client(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
-        deadline = time.monotonic() + 300
-        while True:
-            stack.check_alive()
-            try:
-                tenant = admin.post("/admin/tenants", json={"name": "kills"})
-                if tenant.status_code == 201:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the gateway did not answer within 300 s"
-            time.sleep(0.5)
-        tenant_id = tenant.json()["id"]
-        member = {"tenant_id": tenant_id, "role": "member", "name": "kills"}
-        key = admin.post("/admin/keys", json=member).json()["key"]
-        admin.close()
-        http = httpx.Client(
-            base_url=stack.gateway_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-        )
-        uploaded = http.post(
-            "/v1/files", files={"file": ("parcels.jsonl", _dataset())}, data={"purpose": "fine-tune"}
-        )
-        assert uploaded.status_code == 200, uploaded.text
+        tenant_id, http = member_client(stack, ADMIN_KEY, "kills")
+        file_id = upload_training_file(http)
         # Both workers pull from the queue before the first job (each has loaded torch by then).
-        deadline = time.monotonic() + 300
-        while asyncio.run(_workers_waiting(nats_url)) < 2:
-            stack.check_alive()
-            assert time.monotonic() < deadline, "two workers did not pull from the TRAINING queue"
-            time.sleep(0.5)
-        yield Killable(stack, http, tenant_id, uploaded.json()["id"], nats_url)
+        wait_for_pullers(stack, nats_url, tnats.TRAINING_STREAM.name or "", "trainer", 2)
+        yield Killable(stack, http, tenant_id, file_id, nats_url)
         http.close()
     finally:
         stack.stop()
         nats.stop()
 
 
-async def _workers_waiting(nats_url: str) -> int:
-    """Pull requests waiting on the trainer's durable consumer: one per idle worker."""
-    connection = await tnats.connect(nats_url, "test")
-    try:
-        info = await connection.jetstream().consumer_info(tnats.TRAINING_STREAM.name or "", "trainer")
-        return int(info.num_waiting or 0)
-    except Exception:
-        return 0  # the stream or the consumer is not there yet
-    finally:
-        await connection.close()
-
-
-async def _registered_keys(nats_url: str, tenant_id: str) -> list[str]:
-    """The tenant's keys in the ADAPTERS bucket (what inference replicas load)."""
-    connection = await tnats.connect(nats_url, "test")
-    try:
-        kv = await tnats.ensure_kv(connection.jetstream(), tnats.ADAPTERS_BUCKET)
-        return [key for key in await kv.keys() if key.startswith(f"{tenant_id}.")]
-    finally:
-        await connection.close()
-
-
 def _kill_mid_training(killable: Killable, job_id: str, before: dict[str, float]) -> str:
     """SIGKILLs the worker training `job_id` once its first checkpoint is recorded, and starts it again;
     the worker's name."""
     stack, http = killable.stack, killable.http
-    deadline = time.monotonic() + 300
-    while not any(e["message"].startswith("Checkpoint saved") for e in _events(http, job_id)):
-        stack.check_alive()
-        assert _job(http, job_id)["status"] not in TERMINAL, f"{job_id} ended before its first checkpoint"
-        assert time.monotonic() < deadline, f"{job_id} saved no checkpoint within 300 s"
-        time.sleep(0.2)
+    wait_for_checkpoint(stack, http, job_id)
     urls = _worker_metrics(stack)
     # One job trains at a time here: the worker whose trained-token count moved is the one training it.
     [victim] = [name for name, url in urls.items() if _trained_tokens(url) > before[name]]
@@ -216,31 +134,18 @@ def test_ten_jobs_each_killed_mid_training_all_succeed_once(killable: Killable) 
     for number in range(JOBS):
         urls = _worker_metrics(stack)
         before = {name: _trained_tokens(url) for name, url in urls.items()}
-        body = {
-            "model": BASE,
-            "training_file": killable.file_id,
-            "suffix": "kills",
-            "seed": number,
-            "hyperparameters": {"n_epochs": EPOCHS, "batch_size": 1},
-        }
-        created = http.post("/v1/fine_tuning/jobs", json=body)
-        assert created.status_code == 200, created.text
-        job_id = created.json()["id"]
+        job_id = create_job(http, killable.file_id, "kills", EPOCHS, batch_size=1, seed=number)
         jobs.append(job_id)
         victim = _kill_mid_training(killable, job_id, before)
-        deadline = time.monotonic() + 300
-        while (job := _job(http, job_id))["status"] not in TERMINAL:
-            stack.check_alive()
-            assert time.monotonic() < deadline, f"{job_id} did not finish within 300 s of the kill"
-            time.sleep(0.5)
-        assert job["status"] == "succeeded", (job_id, job.get("error"), stack.log_tail(victim))
+        ended = wait_job(stack, http, job_id, timeout=300)
+        assert ended["status"] == "succeeded", (job_id, ended.get("error"), stack.log_tail(victim))
         print(
             f"job {number + 1}: {job_id} killed on {victim}, succeeded at {time.monotonic() - started:.0f} s"
         )
 
     # Each was resumed, once, from its last checkpoint before the kill.
     for job_id in jobs:
-        messages = [e["message"] for e in _events(http, job_id)]
+        messages = [e["message"] for e in job_events(http, job_id)]
         attempts = [m for m in messages if m.startswith("Fine-tuning job started")]
         assert attempts == ["Fine-tuning job started (attempt 1).", "Fine-tuning job started (attempt 2)."]
         second = messages.index(attempts[1])
@@ -264,6 +169,6 @@ def test_ten_jobs_each_killed_mid_training_all_succeed_once(killable: Killable) 
     assert sorted(a["version"] for a in adapters) == list(range(1, JOBS + 1))
     models = sorted(j["fine_tuned_model"] for j in listed)
     assert len(set(models)) == JOBS and sorted(a["id"] for a in adapters) == models
-    keys = asyncio.run(_registered_keys(killable.nats_url, killable.tenant_id))
+    keys = list(registered_adapters(killable.nats_url, killable.tenant_id))
     assert sorted(keys) == sorted(f"{killable.tenant_id}.{job_id}" for job_id in jobs)
     print(f"{JOBS} jobs, each killed once, in {time.monotonic() - started:.0f} s")

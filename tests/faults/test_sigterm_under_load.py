@@ -37,6 +37,7 @@ from tests.faults.stack_helpers import (
     member_client,
     private_stack,
     read_job,
+    requests_counted,
     serves_a_chat,
     upload_training_file,
     wait_for_checkpoint,
@@ -144,9 +145,11 @@ def _request(operation: str, method: str, path: str, **extra: Any) -> Operation:
     return call
 
 
-def _streamed(operation: str, model: str, max_tokens: int) -> Operation:
+def _streamed(
+    operation: str, model: str, max_tokens: int, generating: threading.Event | None = None
+) -> Operation:
     """A streamed chat; a 200 counts only if it ends with a finish reason and [DONE], without an error
-    event."""
+    event. `generating` is set at each stream's first chunk."""
     body = {
         "model": model,
         "messages": [{"role": "user", "content": "How long do I have to return an opened laptop?"}],
@@ -171,6 +174,8 @@ def _streamed(operation: str, model: str, max_tokens: int) -> Operation:
                     if line == "data: [DONE]":
                         done = True
                     elif line.startswith("data: "):
+                        if first is None and generating is not None:
+                            generating.set()
                         first = first or time.monotonic()
                         event = json.loads(line.removeprefix("data: "))
                         if "error" in event:
@@ -323,6 +328,24 @@ def _ports_free(*ports: int) -> None:
     assert not [port for port in ports if port_open("127.0.0.1", port)], "a port is still bound"
 
 
+def _stop_under_load(
+    under: Under, name: str, operations: list[Operation], *, gone: set[str], ports: tuple[int, ...]
+) -> tuple[list[Outcome], float]:
+    """A gRPC service under the load of `operations`: SIGTERM (its exit and its drain checked), its ports
+    free, calls meeting it away, then started again until the operations in `gone` (those that need it)
+    succeed again. Every call was clean and some met it away. The outcomes, and when it was signalled."""
+    with Load(under.http, operations) as load:
+        load.wait_for(6)
+        signalled = _sigterm(under.stack, name)
+        _assert_drained(under.stack, name, some_in_flight=name == "retriever")
+        _ports_free(*ports)
+        time.sleep(2)  # calls while it is away
+        _restart_and_serve(under, name, load, gone, timeout=420)
+    _assert_clean(load.outcomes, signalled, gone=gone)
+    assert [o for o in load.outcomes if o.status == 503], f"no call met {name} away"
+    return load.outcomes, signalled
+
+
 @pytest.fixture(scope="module")
 def under(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Under]:
     """The whole stack on a NATS of its own (its work queues hold only this module's jobs and batches), a
@@ -374,32 +397,26 @@ def under(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
 
 
 def test_prompt_svc(under: Under) -> None:
-    """Prompt reads and assistant chats (rendered by prompt-svc) under load."""
-    stack = under.stack
+    """Prompt reads and assistant chats (rendered by prompt-svc) under load; plain chats go on."""
     operations = [
         _request("prompt", "GET", "/v1/prompts/helper"),
         _chat("assistant", BOT),
         _streamed("assistant stream", BOT, 16),
         _chat("chat", BASE),
     ]
-    with Load(under.http, operations, threads_each=1) as load:
-        load.wait_for(10)
-        signalled = _sigterm(stack, "prompt-svc")
-        _assert_drained(stack, "prompt-svc", some_in_flight=False)
-        _ports_free(stack.config.prompt_port, stack.config.prompt_metrics_port)
-        time.sleep(2)  # calls while it is away
-        _restart_and_serve(under, "prompt-svc", load, {"prompt", "assistant", "assistant stream"})
-    _assert_clean(load.outcomes, signalled, gone={"prompt", "assistant", "assistant stream"})
-    refused = [o for o in load.outcomes if o.status == 503]
-    assert refused, "no call reached the gateway while prompt-svc was away"
-    # Plain chats do not need it: none failed.
-    assert all(o.ok for o in load.outcomes if o.operation == "chat")
+    config = under.stack.config
+    _stop_under_load(
+        under,
+        "prompt-svc",
+        operations,
+        gone={"prompt", "assistant", "assistant stream"},
+        ports=(config.prompt_port, config.prompt_metrics_port),
+    )
 
 
 def test_retriever(under: Under) -> None:
     """Embeddings, knowledge searches and assistant chats with knowledge under load: the calls in flight
     at the signal (embeddings among them) are answered in full."""
-    stack, http = under.stack, under.http
     search = {"query": "How long do I have to return electronics?", "top_k": 2}
     operations = [
         _embeddings(16),
@@ -407,26 +424,20 @@ def test_retriever(under: Under) -> None:
         _request("search", "POST", f"/v1/knowledge_bases/{under.kb}/search", json=search),
         _chat("assistant", BOT),
     ]
-    with Load(http, operations) as load:
-        load.wait_for(8)
-        signalled = _sigterm(stack, "retriever")
-        _assert_drained(stack, "retriever", some_in_flight=True)
-        _ports_free(stack.config.retriever_port, stack.config.retriever_metrics_port)
-        time.sleep(2)
-        _restart_and_serve(under, "retriever", load, {"embeddings", "search", "assistant"})
-    _assert_clean(load.outcomes, signalled, gone={"embeddings", "search", "assistant"})
-
-
-def _requests_counted(http: httpx.Client) -> int:
-    response = http.get("/v1/analytics/summary")
-    assert response.status_code == 200, response.text
-    return int(response.json()["total"]["requests"])
+    config = under.stack.config
+    _stop_under_load(
+        under,
+        "retriever",
+        operations,
+        gone={"embeddings", "search", "assistant"},
+        ports=(config.retriever_port, config.retriever_metrics_port),
+    )
 
 
 def _settled_count(http: httpx.Client) -> int:
     """The tenant's counted requests once no more arrive (the events of earlier calls are all in)."""
     last = -1
-    while (count := _requests_counted(http)) != last:
+    while (count := requests_counted(http)) != last:
         last = count
         time.sleep(3)
     return count
@@ -444,22 +455,15 @@ def test_analytics(under: Under) -> None:
         _request("feedback", "POST", "/v1/feedback", json=feedback),
         _request("summary", "GET", "/v1/analytics/summary"),
     ]
-    with Load(http, operations) as load:
-        load.wait_for(10)
-        signalled = _sigterm(stack, "analytics")
-        _assert_drained(stack, "analytics", some_in_flight=False)
-        _ports_free(stack.config.analytics_port, stack.config.analytics_metrics_port)
-        time.sleep(3)
-        _restart_and_serve(under, "analytics", load, {"summary"})
-    _assert_clean(load.outcomes, signalled, gone={"summary"})
-    assert [o for o in load.outcomes if o.operation == "summary" and o.status == 503]
-    chats = sum(o.ok for o in load.outcomes if o.operation == "chat")
+    ports = (stack.config.analytics_port, stack.config.analytics_metrics_port)
+    outcomes, _ = _stop_under_load(under, "analytics", operations, gone={"summary"}, ports=ports)
+    chats = sum(o.ok for o in outcomes if o.operation == "chat")
     deadline = time.monotonic() + 120
-    while (counted := _requests_counted(http)) < before + chats:
+    while (counted := requests_counted(http)) < before + chats:
         assert time.monotonic() < deadline, f"{counted - before} of {chats} chats counted after 120 s"
         time.sleep(1)
     time.sleep(3)
-    assert _requests_counted(http) == before + chats
+    assert requests_counted(http) == before + chats
 
 
 def _step(message: str) -> int:
@@ -506,8 +510,7 @@ def test_trainer_worker(under: Under) -> None:
 
 
 def test_trainer_api(under: Under) -> None:
-    """Job reads, lists and event pages (the trainer API) under load."""
-    stack, http = under.stack, under.http
+    """Job reads, lists and event pages (the trainer API) under load; chats go on."""
     [job_id, *_] = under.jobs
     operations = [
         _request("jobs", "GET", "/v1/fine_tuning/jobs"),
@@ -515,16 +518,14 @@ def test_trainer_api(under: Under) -> None:
         _request("events", "GET", f"/v1/fine_tuning/jobs/{job_id}/events"),
         _chat("chat", BASE),
     ]
-    with Load(http, operations) as load:
-        load.wait_for(10)
-        signalled = _sigterm(stack, "trainer")
-        _assert_drained(stack, "trainer", some_in_flight=False)
-        _ports_free(stack.config.trainer_port, stack.config.trainer_metrics_port)
-        time.sleep(2)
-        _restart_and_serve(under, "trainer", load, {"jobs", "job", "events"})
-    _assert_clean(load.outcomes, signalled, gone={"jobs", "job", "events"})
-    assert [o for o in load.outcomes if o.status == 503]
-    assert all(o.ok for o in load.outcomes if o.operation == "chat")
+    config = under.stack.config
+    _stop_under_load(
+        under,
+        "trainer",
+        operations,
+        gone={"jobs", "job", "events"},
+        ports=(config.trainer_port, config.trainer_metrics_port),
+    )
 
 
 def _batch_line(custom_id: str) -> str:
@@ -591,8 +592,8 @@ def test_batch_worker(under: Under) -> None:
 
 def test_inference(under: Under) -> None:
     """Streamed and plain chats, with the base model and the assistant, under load: the generations in
-    flight at the signal finish; while inference is away every chat is a 503 with Retry-After."""
-    stack, http = under.stack, under.http
+    flight at the signal finish; while inference is away every chat is a 503 with Retry-After, and
+    prompt reads go on."""
     # Generations of a few seconds, well inside the drain window.
     operations = [
         _streamed("stream", BASE, 64),
@@ -601,18 +602,16 @@ def test_inference(under: Under) -> None:
         _chat("chat", BASE, 48),
         _request("prompt", "GET", "/v1/prompts/helper"),
     ]
-    chats = {"stream", "assistant stream", "chat"}
-    with Load(http, operations) as load:
-        load.wait_for(6)
-        signalled = _sigterm(stack, "inference")
-        _assert_drained(stack, "inference", some_in_flight=False)  # generations: below
-        _ports_free(stack.config.inference_port, stack.config.inference_metrics_port)
-        time.sleep(2)
-        _restart_and_serve(under, "inference", load, chats, timeout=420)
-    _assert_clean(load.outcomes, signalled, gone=chats)
-    _finished_in_flight(load.outcomes, signalled, {"stream", "assistant stream"})
-    assert [o for o in load.outcomes if o.operation in chats and o.status == 503]
-    assert all(o.ok for o in load.outcomes if o.operation == "prompt")
+    config = under.stack.config
+    outcomes, signalled = _stop_under_load(
+        under,
+        "inference",
+        operations,
+        gone={"stream", "assistant stream", "chat"},
+        ports=(config.inference_port, config.inference_metrics_port),
+    )
+    # The drain's count leaves out generations (they share one long stream per gateway): these say it.
+    _finished_in_flight(outcomes, signalled, {"stream", "assistant stream"})
 
 
 def test_gateway(under: Under) -> None:
@@ -632,9 +631,13 @@ def test_gateway(under: Under) -> None:
 
         return call
 
-    operations = [fresh(_streamed("stream", BASE, 96)) for _ in range(3)] + [fresh(_chat("chat", BASE))]
-    with Load(http, operations) as load:
+    generating = threading.Event()
+    streams = [fresh(_streamed("stream", BASE, 256, generating)) for _ in range(3)]
+    with Load(http, [*streams, fresh(_chat("chat", BASE))]) as load:
         load.wait_for(6)
+        # Signalled just as a stream starts to arrive: it is mid-generation, a second or more from its end.
+        generating.clear()
+        assert generating.wait(60), "no stream started"
         signalled = _sigterm(stack, "gateway")
         _ports_free(port, stack.config.gateway_metrics_port)
         time.sleep(1)
@@ -648,8 +651,8 @@ def test_gateway(under: Under) -> None:
     _finished_in_flight(outcomes, signalled, {"stream"})
     served = sum(o.ok for o in outcomes)
     deadline = time.monotonic() + 120
-    while (counted := _requests_counted(http)) < before + served:
+    while (counted := requests_counted(http)) < before + served:
         assert time.monotonic() < deadline, f"{counted - before} of {served} calls counted after 120 s"
         time.sleep(1)
     time.sleep(3)
-    assert _requests_counted(http) == before + served
+    assert requests_counted(http) == before + served

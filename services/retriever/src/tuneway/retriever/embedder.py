@@ -14,7 +14,6 @@ import numpy as np
 from tokenizers import Tokenizer
 
 from tuneway.core.errors import NotFoundError
-from tuneway.retriever.background_lane import BackgroundLane
 from tuneway.retriever.cpu_threads import release_confined_threads
 
 MODEL_ID = "all-MiniLM-L6-v2"
@@ -50,15 +49,7 @@ def resolve_model(name: str) -> str:
 class Embedder:
     """Batched, normalised embeddings; the tokenizer is shared with chunking so token counts agree."""
 
-    def __init__(
-        self,
-        path: Path,
-        backend: str,
-        forward: Forward,
-        batch_size: int,
-        background_forward: Forward | None = None,
-        background_nice: int = 0,
-    ) -> None:
+    def __init__(self, path: Path, backend: str, forward: Forward, batch_size: int) -> None:
         self.model_id = MODEL_ID
         self.backend = backend
         self.batch_size = batch_size
@@ -77,11 +68,6 @@ class Embedder:
         # Called from worker threads; one forward at a time keeps each backend's own thread pool busy
         # without oversubscribing the cores.
         self._lock = threading.Lock()
-        # Ingestion's embedding: a one-thread copy of the model on a niced thread (background_lane.py),
-        # or, where the backend has none, the same model under the same lock, at the lane's priority.
-        self._background_forward = background_forward or forward
-        self._background_lock = threading.Lock() if background_forward else self._lock
-        self._lane = BackgroundLane(background_nice, "embed-background")
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Tokens of each text, without the special tokens and without truncation."""
@@ -100,37 +86,10 @@ class Embedder:
             stop.set()
             raise
 
-    async def embed_in_background(self, texts: Sequence[str]) -> np.ndarray:
-        """`embed` at a lower CPU priority, for work no request waits on (ingestion): it gets the cores
-        that requests leave. Cancelling the caller stops it after the batch in progress."""
-        stop = threading.Event()
-        future = self._lane.submit(
-            lambda: self._embed(texts, stop, self._background_forward, self._background_lock)
-        )
-        try:
-            return await asyncio.wrap_future(future)
-        except asyncio.CancelledError:
-            stop.set()
-            raise
-
-    @property
-    def background_thread_id(self) -> int | None:
-        """The kernel's id of the thread background embedding runs on."""
-        return self._lane.native_id
-
-    def close(self) -> None:
-        """Ends the background thread (the process may exit without it)."""
-        self._lane.close()
-
     def embed(self, texts: Sequence[str], stop: threading.Event | None = None) -> np.ndarray:
         """(len(texts), dimensions) float32 unit vectors; inputs past the model's limit are truncated.
 
         Raises EmbeddingStopped before the next batch once `stop` is set."""
-        return self._embed(texts, stop, self._forward, self._lock)
-
-    def _embed(
-        self, texts: Sequence[str], stop: threading.Event | None, forward: Forward, lock: threading.Lock
-    ) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimensions), dtype=np.float32)
         # Batches of similar length pad less.
@@ -145,32 +104,26 @@ class Embedder:
                 "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
             }
             # Locked per batch, not per call: a query waits for one batch of a big ingestion, not all.
-            with lock:
+            with self._lock:
                 if stop is not None and stop.is_set():
                     raise EmbeddingStopped
-                out[index] = forward(features)
+                out[index] = self._forward(features)
         return out
 
 
-def load_embedder(backend: str, batch_size: int, cache_dir: Path, background_nice: int = 0) -> Embedder:
-    """The embedder on `backend` (torch, onnx, onnx-int8, openvino), loaded with no network access;
-    its background embedding (ingestion) runs at nice `background_nice`."""
+def load_embedder(backend: str, batch_size: int, cache_dir: Path) -> Embedder:
+    """The embedder on `backend` (torch, onnx, onnx-int8, openvino), loaded with no network access."""
     # The weights are local; this keeps transformers from asking a hub we cannot reach.
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     path = model_dir()
-    background: Forward | None = None
     if backend == "torch":
-        # torch's thread count is per process: its background embedding shares the model and its pool.
         forward = _torch_forward(path)
     else:
         from tuneway.retriever.onnx_export import export_onnx, onnx_forward, openvino_forward
 
         onnx_file = export_onnx(path, cache_dir, quantized=backend == "onnx-int8")
-        build = openvino_forward if backend == "openvino" else onnx_forward
-        forward = build(onnx_file)
-        # One thread: the work stays on the lane's niced thread instead of the backend's pool.
-        background = build(onnx_file, threads=1)
-    embedder = Embedder(path, backend, forward, batch_size, background, background_nice)
+        forward = openvino_forward(onnx_file) if backend == "openvino" else onnx_forward(onnx_file)
+    embedder = Embedder(path, backend, forward, batch_size)
     # The first forward pass starts the backend's thread pool; none of its threads may be left confined
     # to some cores (cpu_threads.py), whatever a backend's version does by default.
     embedder.embed(["warm-up"])

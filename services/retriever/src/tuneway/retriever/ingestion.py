@@ -215,7 +215,7 @@ class Ingestor:
             size = self._limits.batch_size
             for start in range(0, len(job.chunks), size):
                 batch = job.chunks[start : start + size]
-                vectors = await self._embedder.embed_in_background([c.text for c in batch])
+                vectors = await self._embedder.embed_in_thread([c.text for c in batch])
                 await self._vectors.upsert([self._point(job, c) for c in batch], vectors)
                 CHUNKS_INGESTED.inc(len(batch))
                 await self._transition(job, chunks_done=start + len(batch), updated_at=int(time.time()))

@@ -33,10 +33,8 @@ class RetrieverServer:
 
     def __init__(self, settings: RetrieverSettings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        # A test may share one embedder among replicas; only one this replica loaded is closed with it.
-        self._owns_embedder = embedder is None
         self.embedder = embedder or load_embedder(
-            settings.embedder_backend, settings.embed_batch_size, settings.cache_dir(), settings.ingest_nice
+            settings.embedder_backend, settings.embed_batch_size, settings.cache_dir()
         )
         self._engine = create_engine(settings.db_url())
         self.vectors = VectorStore.connect(
@@ -101,8 +99,6 @@ class RetrieverServer:
         await self.service.ingestor.close()
         await self.vectors.close()
         await self._engine.dispose()
-        if self._owns_embedder:
-            self.embedder.close()
 
 
 def main() -> None:

@@ -92,15 +92,15 @@ def _export(path: Path, target: Path) -> None:
         os.replace(partial, target)
 
 
-def onnx_forward(onnx_file: Path, threads: int | None = None) -> Any:
-    """A forward function over an ONNX Runtime CPU session (`threads`: its pool; default one per core)."""
+def onnx_forward(onnx_file: Path) -> Any:
+    """A forward function over an ONNX Runtime CPU session."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Left to choose its thread count, ONNX Runtime also pins each pool thread to one core (as OpenVINO
     # does, see openvino_forward); given one, it leaves them to the kernel.
-    options.intra_op_num_threads = threads or len(os.sched_getaffinity(0))
+    options.intra_op_num_threads = len(os.sched_getaffinity(0))
     session = ort.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
 
     def forward(features: dict[str, np.ndarray]) -> np.ndarray:
@@ -109,19 +109,17 @@ def onnx_forward(onnx_file: Path, threads: int | None = None) -> Any:
     return forward
 
 
-def openvino_forward(onnx_file: Path, threads: int | None = None) -> Any:
-    """A forward function over the same graph compiled by OpenVINO for the CPU (`threads`: its pool;
-    default OpenVINO's choice; with one, the calling thread does the work)."""
+def openvino_forward(onnx_file: Path) -> Any:
+    """A forward function over the same graph compiled by OpenVINO for the CPU."""
     import openvino
 
     core = openvino.Core()
     # By default OpenVINO pins each thread of its pool to one core, and a forward pass waits for all
     # of them: one pinned to a core that inference's engine keeps busy stalled every embedding for
     # minutes under chat load (cpu_threads.py). Unpinned, the kernel runs them where there is time.
-    config: dict[str, Any] = {"ENABLE_CPU_PINNING": False, "ENABLE_CPU_RESERVATION": False}
-    if threads:
-        config["INFERENCE_NUM_THREADS"] = threads
-    compiled = core.compile_model(core.read_model(str(onnx_file)), "CPU", config)
+    compiled = core.compile_model(
+        core.read_model(str(onnx_file)), "CPU", {"ENABLE_CPU_PINNING": False, "ENABLE_CPU_RESERVATION": False}
+    )
 
     def forward(features: dict[str, np.ndarray]) -> np.ndarray:
         return np.asarray(compiled(features)[0], dtype=np.float32)

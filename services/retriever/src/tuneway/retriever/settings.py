@@ -5,8 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
-
 from tuneway.core.settings import DatabaseSettings, GrpcServiceSettings, service_config
 
 Backend = Literal["torch", "onnx", "onnx-int8", "openvino"]
@@ -37,9 +35,6 @@ class RetrieverSettings(GrpcServiceSettings, DatabaseSettings):
     # Largest document accepted (direct upload or artifact), and most chunks from one file.
     max_document_bytes: int = 64 * 1024 * 1024
     max_chunks_per_file: int = 200_000
-    # Nice value of ingestion's embedding thread (0-19): higher leaves more of the cores to requests
-    # (chats, searches, /v1/embeddings) while a knowledge base ingests; it runs at full speed when idle.
-    ingest_nice: int = Field(10, ge=0, le=19)
     # Chunks embedded and written per step of an ingestion (the unit of progress).
     ingest_batch_size: int = 64
     # Most inputs of one Embed call (OpenAI allows 2048).

@@ -10,6 +10,14 @@ from typing import Any
 
 import aiohttp
 
+# What the benches' customers ask.
+QUESTIONS = (
+    "Where is my parcel? It should have arrived on Monday.",
+    "How do I reset my password?",
+    "Can I return shoes I bought three weeks ago?",
+    "Why was I charged twice this month?",
+)
+
 
 @dataclass(frozen=True)
 class StreamOutcome:

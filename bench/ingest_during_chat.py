@@ -33,18 +33,12 @@ from typing import Any
 
 import aiohttp
 from bench_stack import member_key, temporary_stack
-from chat_load import summary
+from chat_load import QUESTIONS, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "ingest_during_chat.json"
 BOOTSTRAP_KEY = "tw-bench-ingest-000000000000000000000"
 RATIO_GOAL = 1.5
-QUESTIONS = (
-    "Where is my parcel? It should have arrived on Monday.",
-    "How do I reset my password?",
-    "Can I return shoes I bought three weeks ago?",
-    "Why was I charged twice this month?",
-)
 _SUBJECTS = "Employees|Contractors|Team leads|New joiners|Managers|Support agents|Engineers|Interns".split(
     "|"
 )

@@ -41,6 +41,7 @@ import aiohttp
 import httpx
 import psutil
 from bench_stack import member_key, temporary_stack
+from chat_load import QUESTIONS
 
 from tuneway.devstack.launcher import Stack
 
@@ -55,12 +56,6 @@ ASSISTANT_QUESTIONS = [
     for line in (ROOT / "examples" / "knowledge" / "questions.jsonl").read_text().splitlines()
     if line.strip()
 ]
-QUESTIONS = (
-    "Where is my parcel? It should have arrived on Monday.",
-    "How do I reset my password?",
-    "Can I return shoes I bought three weeks ago?",
-    "Why was I charged twice this month?",
-)
 
 
 def summed_over_tree(pid: int, measure: Callable[[psutil.Process], int]) -> int:

@@ -27,17 +27,11 @@ from pathlib import Path
 
 import aiohttp
 from bench_stack import member_key, temporary_stack
-from chat_load import StreamOutcome, stream_chat, summary
+from chat_load import QUESTIONS, StreamOutcome, stream_chat, summary
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "stream_load.json"
 BOOTSTRAP_KEY = "tw-bench-streams-00000000000000000000"
-QUESTIONS = (
-    "Where is my parcel? It should have arrived on Monday.",
-    "How do I reset my password?",
-    "Can I return shoes I bought three weeks ago?",
-    "Why was I charged twice this month?",
-)
 
 
 async def drive(

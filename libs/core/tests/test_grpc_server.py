@@ -143,11 +143,18 @@ async def test_not_serving_until_marked() -> None:
 
 
 class SlowServicer(inference_pb2_grpc.InferenceServiceServicer):
-    """ListModels takes as many seconds as its tenant id says."""
+    """ListModels takes as many seconds as its tenant id says; `started` counts the calls it began."""
+
+    def __init__(self) -> None:
+        self.started = 0
+        self.two_started = asyncio.Event()
 
     async def ListModels(
         self, request: pb.ListModelsRequest, context: grpc.aio.ServicerContext
     ) -> pb.ListModelsResponse:
+        self.started += 1
+        if self.started == 2:
+            self.two_started.set()
         await asyncio.sleep(float(request.tenant_id))
         return pb.ListModelsResponse(models=[pb.ModelInfo(id="m")])
 
@@ -158,9 +165,10 @@ async def test_the_drain_finishes_calls_in_its_grace_and_reports_the_ones_it_cut
     """SIGTERM's drain: a call that ends within the grace is answered, one that does not is cut, and the
     drain's log line counts both (what the fault tests read to tell calls in flight from late ones)."""
     port = free_port()
+    servicer = SlowServicer()
     server = build_server(
         service="coretest-drain",
-        registrars=[lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(SlowServicer(), s)],
+        registrars=[lambda s: inference_pb2_grpc.add_InferenceServiceServicer_to_server(servicer, s)],
         service_names=[SERVICE],
         bind=f"127.0.0.1:{port}",
     )
@@ -170,8 +178,7 @@ async def test_the_drain_finishes_calls_in_its_grace_and_reports_the_ones_it_cut
         stub = inference_pb2_grpc.InferenceServiceStub(chan)
         short = asyncio.ensure_future(stub.ListModels(pb.ListModelsRequest(tenant_id="0.5")))
         long = asyncio.ensure_future(stub.ListModels(pb.ListModelsRequest(tenant_id="60")))
-        answered = await stub.ListModels(pb.ListModelsRequest(tenant_id="0"))  # both are running by now
-        assert answered.models
+        await servicer.two_started.wait()  # both running in the server before the drain begins
         with caplog.at_level(logging.INFO, logger="tuneway.core.grpc_server"):
             await server.stop(2)
         assert (await short).models[0].id == "m"

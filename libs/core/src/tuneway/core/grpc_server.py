@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -68,11 +69,20 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
         self._metrics = metrics
         self.in_flight = 0
         self.cancelled = 0
+        # Set while no call runs: the drain waits on it for the calls it cancelled to count themselves.
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+    def _started(self) -> None:
+        self.in_flight += 1
+        self.idle.clear()
 
     def _ended(self, code: str) -> None:
         self.in_flight -= 1
         if code == "CANCELLED":
             self.cancelled += 1
+        if self.in_flight == 0:
+            self.idle.set()
 
     async def intercept_service(
         self,
@@ -91,7 +101,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
 
             async def unary(request: Any, context: grpc.aio.ServicerContext) -> Any:
                 started, code = time.perf_counter(), "OK"
-                self.in_flight += 1
+                self._started()
                 try:
                     _bind_context(request)
                     return await inner(request, context)
@@ -123,7 +133,7 @@ class ServiceInterceptor(grpc.aio.ServerInterceptor):
             # A suspended generator that grpc merely drops is finalised only by the garbage collector.
             async def stream(request: Any, context: grpc.aio.ServicerContext) -> None:
                 started, code = time.perf_counter(), "OK"
-                self.in_flight += 1
+                self._started()
                 try:
                     _bind_context(request)
                     async with aclosing(inner_stream(request, context)) as items:
@@ -182,6 +192,9 @@ class GrpcServer:
         in_flight, cancelled = (calls.in_flight, calls.cancelled) if calls else (0, 0)
         await self.server.stop(grace_seconds)
         if calls is not None:
+            # The calls the stop cancelled count themselves as they unwind, which is after it returns.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(calls.idle.wait(), 1.0)
             cut = calls.cancelled - cancelled
             log.info("drained", extra={"in_flight": in_flight, "cut": cut, "grace_seconds": grace_seconds})
 

@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from nats.js import JetStreamContext
 
 from tuneway.api.analytics.v1 import analytics_pb2 as pb
@@ -17,6 +18,8 @@ from tuneway.api.events.v1 import events_pb2
 from tuneway.core.grpc_client import create_channel
 from tuneway.core.testing.processes import free_port
 
+# It kills and restarts a replica (seconds each): make faults, not make test.
+pytestmark = pytest.mark.faults
 MakeCompletion = Callable[..., events_pb2.CompletionEvent]
 EPOCH_MS = 1_767_225_600_000
 FROM, TO = EPOCH_MS - 86_400_000, EPOCH_MS + 86_400_000

@@ -167,6 +167,7 @@ async def test_killed_worker_is_resumed_from_its_checkpoint_by_another(
     assert registration is not None and registration.sha256 == versions[0].sha256
 
 
+@pytest.mark.faults
 async def test_a_job_whose_worker_keeps_dying_fails_with_the_reason(
     trainer: Any, tenant: str, example_dataset: Path
 ) -> None:

@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import httpx
 import orjson
 
 from tuneway.core import nats as tnats
+from tuneway.core.testing.processes import NatsServer
 from tuneway.devstack.launcher import Stack, StackConfig
 
 BASE = "tuneway-tiny"
@@ -28,6 +30,23 @@ def private_stack(root: Path, admin_key: str, **values: Any) -> Stack:
     stack = Stack(config)
     stack.data_dir.mkdir(parents=True, exist_ok=True)
     return stack
+
+
+@contextmanager
+def stack_on_own_nats(root: Path, admin_key: str, **values: Any) -> Iterator[tuple[Stack, NatsServer]]:
+    """A private stack (`private_stack`, nothing started) on a NATS server of its own, under `root`: a
+    module that restarts NATS, or needs its work queues to hold only its own jobs, cannot share the
+    session's. Stops whatever the stack started, then the NATS server."""
+    nats = NatsServer(root / "nats")
+    nats.start()
+    try:
+        stack = private_stack(root / "stack", admin_key, nats_url=nats.url, **values)
+        try:
+            yield stack, nats
+        finally:
+            stack.stop()
+    finally:
+        nats.stop()
 
 
 def wait_until_served(

@@ -18,10 +18,10 @@ import pytest
 from tests.faults.stack_helpers import (
     create_job,
     member_client,
-    private_stack,
     read_job,
     registered_adapters,
     requests_counted,
+    stack_on_own_nats,
     stream_chat,
     upload_training_file,
     wait_job,
@@ -66,16 +66,8 @@ def _chat_until(http: httpx.Client, stop: threading.Event, chats: Chats) -> None
 def restartable(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Restartable]:
     """The whole stack on a NATS of its own (not the session's: this module stops it)."""
     root = tmp_path_factory.mktemp("nats-restart")
-    nats = NatsServer(root / "nats")
-    nats.start()
-    stack = private_stack(
-        root / "stack",
-        ADMIN_KEY,
-        nats_url=nats.url,
-        model=str(demo_model),
-        env={"TRAINER_CHECKPOINT_STEPS": "50"},
-    )
-    try:
+    env = {"TRAINER_CHECKPOINT_STEPS": "50"}
+    with stack_on_own_nats(root, ADMIN_KEY, model=str(demo_model), env=env) as (stack, nats):
         stack.start(timeout=300)
         tenant_id, http = member_client(stack, ADMIN_KEY, "nats-restart", timeout=120)
         deadline = time.monotonic() + 300
@@ -86,9 +78,6 @@ def restartable(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> I
         file_id = upload_training_file(http)
         yield Restartable(stack, nats, http, tenant_id, file_id)
         http.close()
-    finally:
-        stack.stop()
-        nats.stop()
 
 
 def test_nats_restart_under_chats_and_training_loses_nothing(restartable: Restartable) -> None:

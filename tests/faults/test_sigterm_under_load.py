@@ -35,10 +35,10 @@ from tests.faults.stack_helpers import (
     create_job,
     job_events,
     member_client,
-    private_stack,
     read_job,
     requests_counted,
     serves_a_chat,
+    stack_on_own_nats,
     upload_training_file,
     wait_for_checkpoint,
     wait_job,
@@ -46,7 +46,7 @@ from tests.faults.stack_helpers import (
 )
 from tuneway.analytics.settings import AnalyticsSettings
 from tuneway.core.lifecycle import THREAD_GRACE_SECONDS
-from tuneway.core.testing.processes import NatsServer, port_open
+from tuneway.core.testing.processes import port_open
 from tuneway.devstack.launcher import Stack
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.inference.main import ENGINE_STOP_SECONDS
@@ -351,17 +351,9 @@ def under(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     """The whole stack on a NATS of its own (its work queues hold only this module's jobs and batches), a
     tenant with a knowledge base, a prompt, an assistant that uses both, and a training file."""
     root = tmp_path_factory.mktemp("sigterm")
-    nats = NatsServer(root / "nats")
-    nats.start()
-    stack = private_stack(
-        root / "stack",
-        ADMIN_KEY,
-        nats_url=nats.url,
-        model=str(demo_model),
-        # A checkpoint every 5 steps: the job trains past one before its worker is stopped.
-        env={"TRAINER_CHECKPOINT_STEPS": "5"},
-    )
-    try:
+    # A checkpoint every 5 steps: the job trains past one before its worker is stopped.
+    env = {"TRAINER_CHECKPOINT_STEPS": "5"}
+    with stack_on_own_nats(root, ADMIN_KEY, model=str(demo_model), env=env) as (stack, nats):
         stack.start(timeout=300)
         wait_until_served(stack, ADMIN_KEY, serves_a_chat)
         tenant_id, http = member_client(stack, ADMIN_KEY, "sigterm", timeout=60)
@@ -391,9 +383,6 @@ def under(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         file_id = upload_training_file(http)
         yield Under(stack, http, tenant_id, nats.url, kb_id, file_id, answer.json()["id"])
         http.close()
-    finally:
-        stack.stop()
-        nats.stop()
 
 
 def test_prompt_svc(under: Under) -> None:

@@ -20,15 +20,14 @@ from tests.faults.stack_helpers import (
     create_job,
     job_events,
     member_client,
-    private_stack,
     registered_adapters,
+    stack_on_own_nats,
     upload_training_file,
     wait_for_checkpoint,
     wait_for_pullers,
     wait_job,
 )
 from tuneway.core import nats as tnats
-from tuneway.core.testing.processes import NatsServer
 from tuneway.devstack.launcher import REPLICATED, Stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.faults]
@@ -76,13 +75,9 @@ def killable(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     """The trainer API, two workers and the gateway on a NATS of their own (the queue's consumer gets this
     module's short ack wait, and no other module's jobs are in its stream)."""
     root = tmp_path_factory.mktemp("kills")
-    nats = NatsServer(root / "nats")
-    nats.start()
-    nats_url = nats.url
-    stack = private_stack(
-        root / "stack",
+    with stack_on_own_nats(
+        root,
         ADMIN_KEY,
-        nats_url=nats_url,
         model=str(demo_model),
         replicas={"trainer-worker": 2},
         env={
@@ -97,20 +92,16 @@ def killable(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             # Two workers on a small machine: one core each.
             "TRAINER_TORCH_THREADS": "1",
         },
-    )
-    try:
+    ) as (stack, nats):
         stack.start_service("trainer", "tuneway.trainer", "api")
         stack.start_replicas("trainer-worker")
         stack.start_service("gateway", "tuneway.gateway")
         tenant_id, http = member_client(stack, ADMIN_KEY, "kills")
         file_id = upload_training_file(http)
         # Both workers pull from the queue before the first job (each has loaded torch by then).
-        wait_for_pullers(stack, nats_url, tnats.TRAINING_STREAM.name or "", "trainer", 2)
-        yield Killable(stack, http, tenant_id, file_id, nats_url)
+        wait_for_pullers(stack, nats.url, tnats.TRAINING_STREAM.name or "", "trainer", 2)
+        yield Killable(stack, http, tenant_id, file_id, nats.url)
         http.close()
-    finally:
-        stack.stop()
-        nats.stop()
 
 
 def _kill_mid_training(killable: Killable, job_id: str, before: dict[str, float]) -> str:

@@ -5,7 +5,7 @@ by the trainer's own registry, as the worker does once training is done, with a 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,10 @@ import pytest
 from tuneway.core.artifacts import directory_sha256
 from tuneway.core.db import create_engine, session_factory
 from tuneway.core.testing.lora import write_random_lora
-from tuneway.core.testing.processes import free_port, start_nats_server, stop_process
 
-trainer_main = pytest.importorskip("tuneway.trainer.api.main")
+pytest.importorskip("tuneway.trainer.api.main")
 pytestmark = pytest.mark.integration
+Entries = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 Gateway = Any
 ALIASES = "/v1/fine_tuning/aliases"
@@ -26,31 +26,6 @@ LINES = "".join(
     json.dumps({"messages": [{"role": "user", "content": f"Question {i}?"}, ANSWER]}) + "\n"
     for i in range(12)
 ).encode()
-
-
-@pytest.fixture
-async def trainer(tmp_path: Path, demo_model: Path) -> AsyncIterator[Any]:
-    """A trainer API (no scheduler, no worker) whose artifact store is the gateway's (`tmp_path/data`)."""
-    from tuneway.trainer.settings import TrainerSettings
-
-    nats_port = free_port()
-    nats = start_nats_server(nats_port, tmp_path / "nats", tmp_path / "nats.log")
-    settings = TrainerSettings(
-        db_url=f"sqlite+aiosqlite:///{(tmp_path / 'trainer.db').as_posix()}",
-        nats_url=f"nats://127.0.0.1:{nats_port}",
-        grpc_port=free_port(),
-        host="127.0.0.1",
-        data_dir=tmp_path / "data",
-        base_model=str(demo_model),
-        drain_seconds=0.5,
-    )
-    api = trainer_main.TrainerApi(settings)
-    await api.start(scheduler=False)
-    try:
-        yield api
-    finally:
-        await api.stop()
-        stop_process(nats)
 
 
 @pytest.fixture
@@ -99,17 +74,8 @@ async def _key(gateway: Gateway, name: str) -> tuple[str, str]:
     return response.json()["id"], response.json()["key"]
 
 
-async def _entries(gateway: Gateway, key: str, **query: Any) -> list[dict[str, Any]]:
-    response = await gateway.app_client.get(
-        "/v1/audit", params={"limit": 100, **query}, headers=gateway.auth(key)
-    )
-    assert response.status_code == 200, response.text
-    data: list[dict[str, Any]] = response.json()["data"]
-    return data
-
-
 async def test_alias_changes_and_retirement_are_recorded(
-    gateway: Gateway, trainer: Any, demo_model: Path, tmp_path: Path
+    gateway: Gateway, trainer: Any, audit_entries: Entries, demo_model: Path, tmp_path: Path
 ) -> None:
     adapter = write_random_lora(demo_model, tmp_path / "adapter", seed=5)
     v1, v2 = await _versions(gateway, trainer, adapter, 2)
@@ -142,7 +108,7 @@ async def test_alias_changes_and_retirement_are_recorded(
     retired = await client.post(retire_v1, headers=acme)
     assert retired.status_code == 200, retired.text
 
-    entries = await _entries(gateway, key, resource_type="adapter_alias")
+    entries = await audit_entries(gateway, key, resource_type="adapter_alias")
     assert [e["action"] for e in entries] == [
         "adapter_alias.deleted",
         "adapter_alias.rolled_back",
@@ -164,7 +130,7 @@ async def test_alias_changes_and_retirement_are_recorded(
     assert (deleted_entry["before"], deleted_entry["after"]) == (current, None)
     assert current == rolled_back.json()
 
-    [retired_entry] = await _entries(gateway, key, resource_type="adapter")
+    [retired_entry] = await audit_entries(gateway, key, resource_type="adapter")
     assert (retired_entry["action"], retired_entry["resource_id"]) == ("adapter.retired", v1)
     assert retired_entry["actor"] == {"key_id": key_id, "key_name": "release"}
     assert retired_entry["request_id"] == retired.headers["x-request-id"]
@@ -172,10 +138,10 @@ async def test_alias_changes_and_retirement_are_recorded(
     assert (retired_entry["before"]["status"], retired_entry["after"]["status"]) == ("active", "retired")
 
     # Nothing else was written for acme (the key's creation aside), and globex sees none of it.
-    everything = await _entries(gateway, key)
+    everything = await audit_entries(gateway, key)
     assert [e["action"] for e in everything] == [
         "adapter.retired",
         *(e["action"] for e in entries),
         "api_key.created",
     ]
-    assert await _entries(gateway, gateway.globex_key) == []
+    assert await audit_entries(gateway, gateway.globex_key) == []

@@ -3,7 +3,7 @@ local Qdrant, the real embedder)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +13,7 @@ from tuneway.core.testing.processes import free_port
 
 retriever_main = pytest.importorskip("tuneway.retriever.main")
 pytestmark = pytest.mark.integration
+Entries = Callable[..., Awaitable[list[dict[str, Any]]]]
 
 Gateway = Any
 LEAVE = b"# Leave\n\nFull-time employees receive 27 days of paid vacation per year.\n"
@@ -34,16 +35,7 @@ async def gateway(start_gateway: Callable[..., Any], tmp_path: Path) -> AsyncIte
         await server.stop()
 
 
-async def _entries(gateway: Gateway, key: str, **query: Any) -> list[dict[str, Any]]:
-    response = await gateway.app_client.get(
-        "/v1/audit", params={"limit": 100, **query}, headers=gateway.auth(key)
-    )
-    assert response.status_code == 200, response.text
-    data: list[dict[str, Any]] = response.json()["data"]
-    return data
-
-
-async def test_knowledge_changes_are_recorded(gateway: Gateway) -> None:
+async def test_knowledge_changes_are_recorded(gateway: Gateway, audit_entries: Entries) -> None:
     client, acme = gateway.app_client, gateway.auth(gateway.acme_key)
     kb = (await client.post("/v1/knowledge_bases", json={"name": "hr"}, headers=acme)).json()
     base = f"/v1/knowledge_bases/{kb['id']}"
@@ -74,13 +66,13 @@ async def test_knowledge_changes_are_recorded(gateway: Gateway) -> None:
     )
     assert jsonl.status_code == 201, jsonl.text
     rules = jsonl.json()["data"]
-    added = await _entries(gateway, gateway.acme_key, action="knowledge.document.added", limit=3)
+    added = await audit_entries(gateway, gateway.acme_key, action="knowledge.document.added", limit=3)
     assert [e["after"] for e in added] == rules[::-1]
     assert [e["resource_id"] for e in added] == [f"{kb['id']}/documents/{r['id']}" for r in rules[::-1]]
     kb_now = (await client.get(base, headers=acme)).json()
     assert (await client.delete(base, headers=acme)).status_code == 200
 
-    entries = await _entries(gateway, gateway.acme_key)
+    entries = await audit_entries(gateway, gateway.acme_key)
     assert [(e["action"], e["resource_type"]) for e in entries] == [
         ("knowledge_base.deleted", "knowledge_base"),
         *[("knowledge.document.added", "knowledge.document")] * 3,
@@ -98,4 +90,4 @@ async def test_knowledge_changes_are_recorded(gateway: Gateway) -> None:
     assert doc_replaced["after"]["revision"] == 2
     assert (doc_deleted["before"], doc_deleted["after"]) == (current, None)
     assert (kb_deleted["before"], kb_deleted["after"]) == (kb_now, None)
-    assert await _entries(gateway, gateway.globex_key) == []
+    assert await audit_entries(gateway, gateway.globex_key) == []

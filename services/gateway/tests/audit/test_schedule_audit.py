@@ -4,14 +4,11 @@ NATS of its own, the demo model)."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tuneway.core.testing.processes import free_port, start_nats_server, stop_process
-
-trainer_main = pytest.importorskip("tuneway.trainer.api.main")
+pytest.importorskip("tuneway.trainer.api.main")
 pytestmark = pytest.mark.integration
 
 Gateway = Any
@@ -19,31 +16,10 @@ SCHEDULES = "/v1/fine_tuning/schedules"
 
 
 @pytest.fixture
-async def gateway(
-    start_gateway: Callable[..., Any], tmp_path: Path, demo_model: Path
-) -> AsyncIterator[Gateway]:
+async def gateway(start_gateway: Callable[..., Any], trainer: Any) -> AsyncIterator[Gateway]:
     """The gateway and a trainer API (no scheduler: nothing fires, nothing trains)."""
-    from tuneway.trainer.settings import TrainerSettings
-
-    nats_port, port = free_port(), free_port()
-    nats = start_nats_server(nats_port, tmp_path / "nats", tmp_path / "nats.log")
-    settings = TrainerSettings(
-        db_url=f"sqlite+aiosqlite:///{(tmp_path / 'trainer.db').as_posix()}",
-        nats_url=f"nats://127.0.0.1:{nats_port}",
-        grpc_port=port,
-        host="127.0.0.1",
-        data_dir=tmp_path / "trainer",
-        base_model=str(demo_model),
-        drain_seconds=0.5,
-    )
-    api = trainer_main.TrainerApi(settings)
-    await api.start(scheduler=False)
-    try:
-        async with start_gateway(trainer_target=f"127.0.0.1:{port}") as running:
-            yield running
-    finally:
-        await api.stop()
-        stop_process(nats)
+    async with start_gateway(trainer_target=f"127.0.0.1:{trainer.settings.grpc_port}") as running:
+        yield running
 
 
 async def test_schedule_changes_are_recorded(gateway: Gateway) -> None:

@@ -21,21 +21,19 @@ import datetime as dt
 import json
 import os
 import platform
-import shutil
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import httpx
+from bench_stack import temporary_stack
 
 from tuneway.api.prompt.v1 import prompt_pb2 as pb
 from tuneway.api.prompt.v1 import prompt_pb2_grpc
 from tuneway.core.grpc_client import create_channel
-from tuneway.devstack.launcher import Stack, StackConfig
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "assistant_overhead.json"
@@ -186,26 +184,13 @@ def main() -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when the goal is missed")
     args = parser.parse_args()
 
-    data_dir = Path(tempfile.mkdtemp(prefix="tw-bench-assistant-"))
-    config = StackConfig.on_free_ports(data_dir, model=args.model, bootstrap_key=BOOTSTRAP_KEY)
-    stack = Stack(config)
-    failed = True
-    try:
-        print("starting the stack ...", flush=True)
-        stack.start()
+    with temporary_stack("tw-bench-assistant-", model=args.model, bootstrap_key=BOOTSTRAP_KEY) as stack:
         tenant, key, rendered = setup(stack.gateway_url)
         print(f"measuring {args.requests} requests per kind at concurrency 1 ...", flush=True)
         pids = {role: stack.processes[role].pid for role in ("gateway", "prompt-svc")}
         kinds = bodies(rendered)
         result = asyncio.run(measure(stack.gateway_url, key, kinds, args.requests, args.round_size, pids))
-        render = asyncio.run(render_only(f"127.0.0.1:{config.prompt_port}", tenant, args.requests))
-        failed = False
-    finally:
-        stack.stop()
-        if failed:
-            print(f"logs kept in {data_dir / 'logs'}", file=sys.stderr)
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
+        render = asyncio.run(render_only(f"127.0.0.1:{stack.config.prompt_port}", tenant, args.requests))
 
     summary = {name: _summary(values) for name, values in result["latencies"].items()}
     added = summary["assistant"]["p50_ms"] - summary["rendered"]["p50_ms"]

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench_stack import temporary_stack
 
-from tuneway.devstack.launcher import Stack, StackConfig
 from tuneway.trainer.datasets import PrepareOptions, prepare_dataset
 from tuneway.trainer.domain import Hyperparameters, LoraSpec
 from tuneway.trainer.hyperparams import DECAY_SHARE, Resolved, checkpoint_every, resolve, resolve_lora
@@ -222,13 +222,8 @@ def measure_registration(model: str, jobs: int, epochs: int) -> list[dict[str, A
     client starts asking for chat completions with the job's model every 20 ms once the events show
     the last tenth of training, and notes when the first one succeeds.
     """
-    data_dir = Path(tempfile.mkdtemp(prefix="tw-bench-trainer-"))
-    stack = Stack(StackConfig.on_free_ports(data_dir, model=model, bootstrap_key=BOOTSTRAP_KEY))
-    failed = True
     results = []
-    try:
-        print("starting the stack ...", flush=True)
-        stack.start()
+    with temporary_stack("tw-bench-trainer-", model=model, bootstrap_key=BOOTSTRAP_KEY) as stack:
         admin = httpx.Client(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {BOOTSTRAP_KEY}"})
         tenant = admin.post("/admin/tenants", json={"name": "bench"}).json()["id"]
         key = admin.post("/admin/keys", json={"tenant_id": tenant, "role": "member"}).json()["key"]
@@ -275,13 +270,6 @@ def measure_registration(model: str, jobs: int, epochs: int) -> list[dict[str, A
                 flush=True,
             )
             results.append({"job": job["id"], "first_answer_s": round(latency, 3), "chat_attempts": asked})
-        failed = False
-    finally:
-        stack.stop()
-        if failed:
-            print(f"logs kept in {data_dir / 'logs'}", file=sys.stderr)
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
     return results
 
 

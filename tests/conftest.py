@@ -104,6 +104,9 @@ def stack(
         "GATEWAY_BATCH_WORKER_METRICS_PORT": str(batch_worker_metrics_port),
         # A killed batch worker's batch goes to the next worker within seconds.
         "GATEWAY_BATCH_ACK_WAIT_SECONDS": "6",
+        # Likewise a killed analytics replica's unacknowledged batch (120 s by default): the consumer is
+        # idempotent, so an early redelivery cannot count an event twice.
+        "ANALYTICS_ACK_WAIT_SECONDS": "10",
         "TUNEWAY_PROMETHEUS_PORT": str(free_port()),
         # Small enough that the e2e tests can upload one byte past it.
         "GATEWAY_MAX_FILE_BYTES": str(2 * 1024 * 1024),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -75,21 +76,29 @@ def inference(demo_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     process = subprocess.Popen(
         [sys.executable, "-m", "tuneway.inference"], env=env, stdout=log, stderr=log, start_new_session=True
     )
-    deadline = time.monotonic() + 180
-    while b"waiting for NATS" not in (root / "inference.log").read_bytes():
-        assert process.poll() is None, "inference died instead of waiting for NATS"
-        assert time.monotonic() < deadline, "inference never tried to reach NATS"
-        time.sleep(0.2)
-    nats = start_nats_server(nats_port, root / "nats", root / "nats.log")
-    asyncio.run(_put(nats_url, PRE_KEY, registration.SerializeToString()))
-    target = f"127.0.0.1:{port}"
-    deadline = time.monotonic() + 240
-    while not asyncio.run(grpc_serving(target)):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
+    nats: subprocess.Popen[bytes] | None = None
+    try:
+        deadline = time.monotonic() + 180
+        while b"waiting for NATS" not in (root / "inference.log").read_bytes():
+            assert process.poll() is None, "inference died instead of waiting for NATS"
+            assert time.monotonic() < deadline, "inference never tried to reach NATS"
+            time.sleep(0.2)
+        nats = start_nats_server(nats_port, root / "nats", root / "nats.log")
+        asyncio.run(_put(nats_url, PRE_KEY, registration.SerializeToString()))
+        target = f"127.0.0.1:{port}"
+        deadline = time.monotonic() + 240
+        while not asyncio.run(grpc_serving(target)):
+            if process.poll() is not None or time.monotonic() > deadline:
+                tail = (root / "inference.log").read_text()[-4000:]
+                pytest.fail(f"inference did not become ready:\n{tail}")
+            time.sleep(0.5)
+    except BaseException:
+        # Its whole session: vLLM's engine core would outlive a service killed alone.
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        if nats is not None:
             stop_process(nats)
-            pytest.fail("inference did not become ready:\n" + (root / "inference.log").read_text()[-4000:])
-        time.sleep(0.5)
+        raise
     yield RunningInference(target, f"http://127.0.0.1:{metrics_port}/metrics", process.pid)
     process.terminate()
     code = process.wait(60)
@@ -334,10 +343,11 @@ async def test_closing_the_stream_aborts_its_generations(
 
 async def test_tokens_stream_as_they_are_generated(stub: inference_pb2_grpc.InferenceServiceStub) -> None:
     # A regression guard: with vLLM's busy-waiting engine core on a serving core, the gRPC threads
-    # starved and whole generations arrived in one burst at the end (cpu_affinity.py).
+    # starved and whole generations arrived in one burst at the end (cpu_affinity.py). 600 tokens take
+    # seconds here, far longer than the first token.
     for _ in range(3):
         started = time.monotonic()
-        arrivals = [time.monotonic() async for _ in stub.Generate(_request(max_tokens=1500, ignore_eos=True))]
+        arrivals = [time.monotonic() async for _ in stub.Generate(_request(max_tokens=600, ignore_eos=True))]
         total = arrivals[-1] - started
         assert arrivals[0] - started < total / 4, "the first tokens came only near the end"
         assert arrivals[len(arrivals) // 2] - started < total * 3 / 4, "tokens arrived in a burst"

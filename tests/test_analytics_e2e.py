@@ -287,6 +287,10 @@ def test_analytics_killed_mid_stream_loses_and_doubles_nothing(stack: RunningSta
         lambda: pid_file.exists() and int(pid_file.read_text()) != killed[0], 30, "analytics restarted"
     )
     with _http(stack, tenant) as http:
+        # The new pid is written at spawn; until its gRPC server listens the gateway answers 503.
+        _eventually(
+            lambda: http.get("/v1/analytics/summary").status_code == 200, 60, "analytics serving again"
+        )
         _eventually(
             lambda: _requests_counted(http) == sent, 120, f"all {sent} chats counted after the restart"
         )

@@ -41,7 +41,6 @@ async def _clear_of_a_minute_boundary() -> None:
         await asyncio.sleep(60 - into_minute + 0.1)
 
 
-
 async def _key_id(gateway: Gateway, raw_key: str) -> str:
     listed = await gateway.app_client.get("/admin/keys", headers=ADMIN)
     redacted = raw_key[-4:]

@@ -10,10 +10,12 @@ from typing import Any
 import pytest
 from nats.js import JetStreamContext
 
+from tuneway.analytics.consumer import DURABLE
 from tuneway.api.analytics.v1 import analytics_pb2 as pb
 from tuneway.api.analytics.v1 import analytics_pb2_grpc
 from tuneway.api.events.v1 import events_pb2
 from tuneway.core.errors import DomainError
+from tuneway.core.nats import EVENTS_STREAM
 
 Stub = analytics_pb2_grpc.AnalyticsServiceStub
 MakeCompletion = Callable[..., events_pb2.CompletionEvent]
@@ -114,6 +116,21 @@ async def test_a_restarted_replica_counts_redelivered_messages_once(
     await requests_reach(stub, tenant, 300)
     await asyncio.sleep(0.5)
     assert (await summary(stub, tenant)).total.requests == 300
+
+
+async def test_a_replica_brings_the_durable_consumer_to_its_ack_wait(
+    replica: Any, js: JetStreamContext
+) -> None:
+    # The consumer outlives every replica: a changed ANALYTICS_ACK_WAIT_SECONDS must reach it at the next
+    # start, not be ignored because an earlier replica created it.
+    async def ack_wait() -> float:
+        return float((await js.consumer_info(EVENTS_STREAM.name or "", DURABLE)).config.ack_wait or 0)
+
+    assert await ack_wait() == replica.settings.ack_wait_seconds
+    await replica.stop()
+    replica.settings = replica.settings.model_copy(update={"ack_wait_seconds": 7.0})
+    await replica.start()
+    assert await ack_wait() == 7.0
 
 
 async def test_undecodable_messages_do_not_block_the_stream(

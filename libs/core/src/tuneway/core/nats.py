@@ -10,8 +10,8 @@ import nats
 from nats.aio.client import Client
 from nats.errors import ConnectionClosedError, ConnectionReconnectingError
 from nats.js import JetStreamContext
-from nats.js.api import KeyValueConfig, RetentionPolicy, StreamConfig
-from nats.js.errors import BucketNotFoundError, NotFoundError
+from nats.js.api import ConsumerConfig, KeyValueConfig, RetentionPolicy, StreamConfig
+from nats.js.errors import APIError, BucketNotFoundError, NotFoundError
 from nats.js.kv import KeyValue
 
 log = logging.getLogger(__name__)
@@ -88,6 +88,16 @@ async def ensure_stream(js: JetStreamContext, config: StreamConfig) -> None:
         info.config.subjects = have + missing
         await js.update_stream(info.config)
         log.info("added subjects to stream", extra={"stream": config.name, "subjects": missing})
+
+
+async def ensure_consumer(js: JetStreamContext, stream: str, config: ConsumerConfig) -> None:
+    """Creates the durable consumer, or brings an existing one to `config` (its ack wait, delivery
+    limits): binding alone would keep the settings of whoever created it first, and a changed setting
+    would be silently ignored."""
+    try:
+        await js.add_consumer(stream, config)
+    except APIError as error:  # an older server refuses to change an existing consumer
+        log.warning("keeping the existing %s consumer: %s", config.durable_name, error)
 
 
 async def ensure_kv(js: JetStreamContext, bucket: str, *, history: int = 5) -> KeyValue:

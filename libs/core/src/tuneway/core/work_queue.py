@@ -17,9 +17,8 @@ from google.protobuf.message import Message
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js.api import AckPolicy, ConsumerConfig, StreamConfig
-from nats.js.errors import APIError
 
-from tuneway.core.nats import ensure_stream
+from tuneway.core.nats import ensure_consumer, ensure_stream
 
 log = logging.getLogger(__name__)
 
@@ -81,10 +80,7 @@ class WorkQueueConsumer(abc.ABC, Generic[Request]):
             max_ack_pending=self._max_ack_pending,
         )
         stream = self._stream.name or ""
-        try:
-            await self._js.add_consumer(stream, config)
-        except APIError as error:  # an older server refuses to change an existing consumer
-            log.warning("keeping the existing %s consumer: %s", self._durable, error)
+        await ensure_consumer(self._js, stream, config)
         return await self._js.pull_subscribe_bind(durable=self._durable, stream=stream)
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:

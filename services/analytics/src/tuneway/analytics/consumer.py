@@ -26,7 +26,7 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from tuneway.analytics import metrics
 from tuneway.analytics.ingest import ClassifiedCompletion, EventWriter
 from tuneway.api.events.v1 import events_pb2
-from tuneway.core.nats import EVENTS_STREAM
+from tuneway.core.nats import EVENTS_STREAM, ensure_consumer
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +72,17 @@ class EventConsumer:
         self._subscription: JetStreamContext.PullSubscription | None = None
 
     async def start(self) -> None:
-        """Binds the durable consumer (creating it on first use) and starts the loop."""
+        """Creates the durable consumer, or brings it to these settings, binds it and starts the loop."""
         config = ConsumerConfig(
             durable_name=DURABLE,
+            name=DURABLE,
             ack_policy=AckPolicy.EXPLICIT,
             ack_wait=self._settings.ack_wait_seconds,
             max_ack_pending=max(self._settings.batch_size * 4, 1000),
         )
-        self._subscription = await self._js.pull_subscribe(
-            "", durable=DURABLE, stream=EVENTS_STREAM.name, config=config
-        )
+        stream = EVENTS_STREAM.name or ""
+        await ensure_consumer(self._js, stream, config)
+        self._subscription = await self._js.pull_subscribe_bind(durable=DURABLE, stream=stream)
         self._task = asyncio.create_task(self._run(), name="analytics-consumer")
 
     async def stop(self) -> None:

@@ -1,7 +1,9 @@
-"""What the benches that drive a whole stack share: a stack in a temporary data dir and a tenant's key."""
+"""What the benches that drive a whole stack share: a stack in a temporary data dir, a tenant's key, and
+the arguments that say which model, which extra environment and where the results go."""
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import sys
 import tempfile
@@ -13,6 +15,23 @@ from typing import Any
 import httpx
 
 from tuneway.devstack.launcher import Stack, StackConfig
+
+DEMO_MODEL = Path(__file__).resolve().parent.parent / "var" / "models" / "tuneway-tiny"
+
+
+def add_stack_arguments(parser: argparse.ArgumentParser, results: Path) -> None:
+    """--model, --env NAME=VALUE (repeatable) and --output, read back with `stack_env`."""
+    parser.add_argument("--model", default=str(DEMO_MODEL))
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for every service")
+    parser.add_argument("--output", type=Path, default=results)
+
+
+def stack_env(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, str]:
+    """The --env pairs as variables; one without '=' is the parser's error."""
+    bad = [item for item in args.env if "=" not in item]
+    if bad:
+        parser.error(f"--env takes NAME=VALUE, not {bad[0]!r}")
+    return dict(item.split("=", 1) for item in args.env)
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from typing import Any
 
 import aiohttp
 import psutil
-from bench_stack import member_key, temporary_stack
+from bench_stack import add_stack_arguments, member_key, stack_env, temporary_stack
 from chat_load import summary
 from ingest_during_chat import Chats
 from soak import resident_bytes, summed_over_tree
@@ -118,12 +118,10 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=120, help="seconds per window")
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--request-timeout", type=float, default=120)
-    parser.add_argument("--model", default=str(ROOT / "var" / "models" / "tuneway-tiny"))
-    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for every service")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    add_stack_arguments(parser, RESULTS)
     args = parser.parse_args()
 
-    env = dict(item.split("=", 1) for item in args.env)
+    env = stack_env(parser, args)
     with temporary_stack("tw-bench-drift-", model=args.model, bootstrap_key=BOOTSTRAP_KEY, env=env) as stack:
         key = member_key(stack.gateway_url, BOOTSTRAP_KEY, "drift")
         results = asyncio.run(windows(stack, key, Path(args.model).name, args))

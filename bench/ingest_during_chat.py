@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from bench_stack import member_key, temporary_stack
+from bench_stack import add_stack_arguments, member_key, stack_env, temporary_stack
 from chat_load import QUESTIONS, summary
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -198,12 +198,10 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--idle-seconds", type=float, default=60)
     parser.add_argument("--request-timeout", type=float, default=120)
-    parser.add_argument("--model", default=str(ROOT / "var" / "models" / "tuneway-tiny"))
-    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for every service")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    add_stack_arguments(parser, RESULTS)
     args = parser.parse_args()
 
-    env = dict(item.split("=", 1) for item in args.env)
+    env = stack_env(parser, args)
     config = {"model": args.model, "bootstrap_key": BOOTSTRAP_KEY, "env": env}
     with temporary_stack("tw-bench-ingest-", **config) as stack:
         key = member_key(stack.gateway_url, BOOTSTRAP_KEY, "ingest")

@@ -40,7 +40,7 @@ from typing import Any
 import aiohttp
 import httpx
 import psutil
-from bench_stack import member_key, temporary_stack
+from bench_stack import add_stack_arguments, member_key, stack_env, temporary_stack
 from chat_load import QUESTIONS
 
 from tuneway.devstack.launcher import Stack
@@ -311,12 +311,10 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=0.2, help="fraction of the run not judged")
     parser.add_argument("--rest", type=float, default=5, help="seconds without load before a reading at rest")
     parser.add_argument("--fd-slack", type=int, default=4, help="descriptors a service may gain (pools)")
-    parser.add_argument("--model", default=str(ROOT / "var" / "models" / "tuneway-tiny"))
-    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for every service")
-    parser.add_argument("--output", type=Path, default=RESULTS)
+    add_stack_arguments(parser, RESULTS)
     args = parser.parse_args()
 
-    env = dict(item.split("=", 1) for item in args.env)
+    env = stack_env(parser, args)
     with temporary_stack("tw-bench-soak-", model=args.model, bootstrap_key=BOOTSTRAP_KEY, env=env) as stack:
         key = member_key(stack.gateway_url, BOOTSTRAP_KEY, "soak")
         model = Path(args.model).name

@@ -41,14 +41,13 @@ BOOTSTRAP_KEY = "tw-bench-drift-00000000000000000000000"
 
 
 def cpu_seconds(pid: int) -> float:
-    """User and system CPU seconds of the process and all its descendants (summed in whole ms, the
-    helper adding integers)."""
+    """User and system CPU seconds of the process and all its descendants."""
 
-    def used(process: psutil.Process) -> int:
+    def used(process: psutil.Process) -> float:
         times = process.cpu_times()
-        return round((times.user + times.system) * 1000)
+        return times.user + times.system
 
-    return summed_over_tree(pid, used) / 1000
+    return summed_over_tree(pid, used)
 
 
 def reading(stack: Stack) -> dict[str, Any]:

@@ -58,7 +58,7 @@ ASSISTANT_QUESTIONS = [
 ]
 
 
-def summed_over_tree(pid: int, measure: Callable[[psutil.Process], int]) -> int:
+def summed_over_tree(pid: int, measure: Callable[[psutil.Process], float]) -> float:
     """`measure` of the process and all its descendants, added up (vLLM's engine core is a child of
     the inference service)."""
     try:
@@ -66,7 +66,7 @@ def summed_over_tree(pid: int, measure: Callable[[psutil.Process], int]) -> int:
         processes = [process, *process.children(recursive=True)]
     except psutil.NoSuchProcess:
         return 0
-    total = 0
+    total = 0.0
     for each in processes:
         try:
             total += measure(each)
@@ -77,7 +77,7 @@ def summed_over_tree(pid: int, measure: Callable[[psutil.Process], int]) -> int:
 
 def resident_bytes(pid: int) -> int:
     """RSS of the process and all its descendants."""
-    return summed_over_tree(pid, lambda process: process.memory_info().rss)
+    return int(summed_over_tree(pid, lambda process: process.memory_info().rss))
 
 
 class Load:
@@ -177,7 +177,7 @@ def give_an_assistant_knowledge(gateway: str, key: str, model: str) -> None:
 
 def open_descriptors(pid: int) -> int:
     """Open file descriptors of the process and all its descendants."""
-    return summed_over_tree(pid, lambda process: process.num_fds())
+    return int(summed_over_tree(pid, lambda process: process.num_fds()))
 
 
 def event_loop_tasks(metrics_url: str) -> int | None:

@@ -9,7 +9,9 @@ completions (--rate per second, open loop, non-streamed, --max-tokens each), the
    searchable, the chats going on;
 3. idle again: --idle-seconds of chats alone, so drift shows as a gap between the two idle phases.
 
-Reports chat p50/p90/p99 per phase, the ratio of p50 during ingestion to the idle p50 (both idle phases
+Every --window seconds it prints (and records under "windows") that window's chat p50 and how many
+chunks are searchable by then, so a slowdown can be read against the collection's size. Reports chat
+p50/p90/p99 per phase, the ratio of p50 during ingestion to the idle p50 (both idle phases
 pooled; goal ≤ 1.5), failed chats (goal 0), and ingestion MB/s and chunks/s; writes
 bench/results/ingest_during_chat.json.
 
@@ -80,6 +82,8 @@ class Chats:
         self.phase = "warm-up"
         self.seconds: dict[str, list[float]] = {}
         self.failures: Counter[str] = Counter()
+        self.started = time.monotonic()
+        self.timeline: list[tuple[float, float]] = []  # (seconds since start, latency) per chat
         self._sequence = 0
 
     async def one(self, session: aiohttp.ClientSession) -> None:
@@ -102,7 +106,9 @@ class Chats:
         except (TimeoutError, aiohttp.ClientError) as error:
             self.failures[f"{phase}: {type(error).__name__}"] += 1
             return
-        self.seconds.setdefault(phase, []).append(time.perf_counter() - started)
+        latency = time.perf_counter() - started
+        self.seconds.setdefault(phase, []).append(latency)
+        self.timeline.append((time.monotonic() - self.started, latency))
 
     async def run(self, session: aiohttp.ClientSession, rate: float, stop: asyncio.Event) -> None:
         tasks: set[asyncio.Task[None]] = set()
@@ -117,8 +123,43 @@ class Chats:
         await asyncio.gather(*tasks)
 
 
+class Progress:
+    """Chunks made searchable so far, so each window can be read against the collection's size."""
+
+    def __init__(self) -> None:
+        self.chunks = 0
+
+
+async def report_windows(
+    chats: Chats, progress: Progress, every: float, windows: list[dict[str, Any]]
+) -> None:
+    """Every `every` seconds: the window's chat p50 and the chunks searchable at its end."""
+    while True:
+        await asyncio.sleep(every)
+        end = time.monotonic() - chats.started
+        latencies = [latency for at, latency in chats.timeline if end - every <= at < end]
+        window = (
+            {
+                "minute": round(end / 60, 1),
+                "phase": chats.phase,
+                "chunks": progress.chunks,
+                "chats": len(latencies),
+                **summary(latencies),
+            }
+            if latencies
+            else None
+        )
+        if window:
+            windows.append(window)
+            print(
+                f"minute {window['minute']} ({window['phase']}): p50 {window['p50_ms']} ms, "
+                f"{window['chunks']} chunks searchable",
+                flush=True,
+            )
+
+
 async def ingest(
-    session: aiohttp.ClientSession, gateway: str, key: str, args: argparse.Namespace
+    session: aiohttp.ClientSession, gateway: str, key: str, args: argparse.Namespace, progress: Progress
 ) -> dict[str, Any]:
     """Uploads the document set, --uploads at a time, and waits until each is searchable."""
     headers = {"Authorization": f"Bearer {key}"}
@@ -150,6 +191,7 @@ async def ingest(
             if document["status"] != "completed":
                 raise RuntimeError(f"upload {number}: {document['status']}: {document['last_error']}")
             chunks += document["chunk_count"]
+            progress.chunks = chunks
 
     started = time.monotonic()
     await asyncio.gather(*(upload(n + 1, data) for n, data in enumerate(documents)))
@@ -167,25 +209,29 @@ async def ingest(
 
 async def phases(
     gateway: str, key: str, model: str, args: argparse.Namespace
-) -> tuple[Chats, dict[str, Any]]:
+) -> tuple[Chats, dict[str, Any], list[dict[str, Any]]]:
     chats = Chats(gateway, key, model, args.max_tokens)
+    progress = Progress()
+    windows: list[dict[str, Any]] = []
     stop = asyncio.Event()
     timeout = aiohttp.ClientTimeout(total=args.request_timeout)
     async with aiohttp.ClientSession(timeout=timeout, connector=aiohttp.TCPConnector(limit=0)) as session:
         load = asyncio.create_task(chats.run(session, args.rate, stop))
+        reporter = asyncio.create_task(report_windows(chats, progress, args.window, windows))
         await asyncio.sleep(10)
         chats.phase = "idle before"
         print(f"idle before: {args.idle_seconds:.0f} s of chats ...", flush=True)
         await asyncio.sleep(args.idle_seconds)
         chats.phase = "during ingestion"
         print(f"ingesting {args.megabytes} MB while chatting ...", flush=True)
-        ingestion = await ingest(session, gateway, key, args)
+        ingestion = await ingest(session, gateway, key, args, progress)
         chats.phase = "idle after"
         print(f"idle after: {args.idle_seconds:.0f} s of chats ...", flush=True)
         await asyncio.sleep(args.idle_seconds)
         stop.set()
         await load
-    return chats, ingestion
+        reporter.cancel()
+    return chats, ingestion, windows
 
 
 def main() -> int:
@@ -198,6 +244,7 @@ def main() -> int:
     parser.add_argument("--max-tokens", type=int, default=16)
     parser.add_argument("--idle-seconds", type=float, default=60)
     parser.add_argument("--request-timeout", type=float, default=120)
+    parser.add_argument("--window", type=float, default=300, help="seconds per reported window")
     add_stack_arguments(parser, RESULTS)
     args = parser.parse_args()
 
@@ -205,7 +252,7 @@ def main() -> int:
     config = {"model": args.model, "bootstrap_key": BOOTSTRAP_KEY, "env": env}
     with temporary_stack("tw-bench-ingest-", **config) as stack:
         key = member_key(stack.gateway_url, BOOTSTRAP_KEY, "ingest")
-        chats, ingestion = asyncio.run(phases(stack.gateway_url, key, Path(args.model).name, args))
+        chats, ingestion, windows = asyncio.run(phases(stack.gateway_url, key, Path(args.model).name, args))
         stack.check_alive()
 
     by_phase = {
@@ -224,10 +271,11 @@ def main() -> int:
         "ratio_goal": RATIO_GOAL,
         "failures": dict(chats.failures),
         "ingestion": ingestion,
+        "windows": windows,
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(report, indent=2))
-    print(json.dumps({k: v for k, v in report.items() if k != "machine"}, indent=2))
+    print(json.dumps({k: v for k, v in report.items() if k not in ("machine", "windows")}, indent=2))
     return 0 if ratio <= RATIO_GOAL and not chats.failures else 1
 
 

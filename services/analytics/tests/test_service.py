@@ -204,10 +204,20 @@ async def test_kept_message_text_is_scrubbed(
     )
     assert updated.settings.keep_message_text
     assert (await stub.GetSettings(pb.GetSettingsRequest(tenant_id=tenant))).settings.keep_message_text
-    await publish(js, completion(tenant, last_user_message="mail me at ann@example.com about order 1234"))
+    other = tenant + "-other"  # keeps no text: in the same batch, its text must not be stored
+    await publish_batch(
+        js,
+        f"kept-{tenant}",
+        completion(other, last_user_message="mail me at bob@example.com about order 99"),
+        completion(tenant, last_user_message="mail me at ann@example.com about order 1234"),
+        completion(other, last_user_message="where is order 77?"),
+    )
     await requests_reach(stub, tenant, 1)
     page = await stub.ListEvents(pb.ListEventsRequest(tenant_id=tenant, from_ms=FROM, to_ms=TO))
     assert page.events[0].event.last_user_message == "mail me at [email] about order 1234"
+    await requests_reach(stub, other, 2)
+    page = await stub.ListEvents(pb.ListEventsRequest(tenant_id=other, from_ms=FROM, to_ms=TO))
+    assert [e.event.last_user_message for e in page.events] == ["", ""]
 
 
 async def test_experiment_results(

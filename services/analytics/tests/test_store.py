@@ -12,9 +12,12 @@ import numpy as np
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from tuneway.analytics.dimensions import dimensions
 from tuneway.analytics.domain import Measures, Slice, Window
 from tuneway.analytics.histogram import GROWTH
 from tuneway.analytics.ingest import ClassifiedCompletion, EventWriter
+from tuneway.analytics.repository import rollups
+from tuneway.analytics.rollup_batch import RollupBatch
 from tuneway.analytics.summaries import SummaryReader
 from tuneway.api.events.v1 import events_pb2
 
@@ -141,6 +144,31 @@ async def test_a_redelivered_batch_counts_only_what_is_new(
     }
     measures = await total(sessions, tenant)
     assert (measures.requests, measures.feedback_count, measures.positive_count) == (2, 3, 2)
+
+
+@pytest.mark.parametrize("nulls_first", [True, False])
+async def test_rollup_rows_with_null_zeros_and_with_zeros_add_up(
+    sessions: Sessions, tenant: str, completion: MakeCompletion, nulls_first: bool
+) -> None:
+    # The writer leaves a zero measure NULL on PostgreSQL and 0 on SQLite (RollupBatch.rows), and a
+    # SQLite store written before that holds NULLs: rows of either kind must add to rows of the other.
+    first = [completion(tenant, EPOCH_MS + i, prompt_tokens=3, latency_ms=100.0) for i in range(5)]
+    second = [
+        completion(tenant, EPOCH_MS + 10 + i, prompt_tokens=4, status="error", error_code="x")
+        for i in range(3)
+    ]
+    for events, nulls in ((first, nulls_first), (second, not nulls_first)):
+        batch = RollupBatch()
+        batch.add_events(events, [dimensions(e, "orders") for e in events], [False] * len(events))
+        async with sessions() as session, session.begin():
+            await rollups.add(session, batch.rows(0, zeros_as_null=nulls))
+    measures = await total(sessions, tenant)
+    assert (measures.requests, measures.errors, measures.prompt_tokens) == (8, 3, 27)
+    assert measures.errors_by_code == {"x": 3}
+    # Five at 100 ms and three at the builder's 250: each side's latency histogram counts.
+    assert within_bucket(measures.latency_p50_ms, 100.0) and within_bucket(measures.latency_p95_ms, 250.0)
+    by_channel = await SummaryReader(sessions).summary(Slice(tenant, WHOLE_WEEK, group_by=("channel",)))
+    assert [(row.group, row.measures.requests) for row in by_channel.rows] == [({"channel": "web"}, 8)]
 
 
 async def test_feedback_after_before_and_replacing(

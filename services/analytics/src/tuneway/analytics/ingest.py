@@ -21,6 +21,7 @@ from tuneway.analytics.query_types.taxonomy import HUMAN
 from tuneway.analytics.repository import events as event_rows
 from tuneway.analytics.repository import feedback as feedback_rows
 from tuneway.analytics.repository import folds, rollups, tenants
+from tuneway.analytics.repository.bulk import is_postgresql
 from tuneway.analytics.repository.events import EVENT_COLUMNS
 from tuneway.analytics.rollup_batch import RollupBatch
 from tuneway.api.events.v1 import events_pb2
@@ -109,8 +110,12 @@ class EventWriter:
             # (where a stored one counts).
             placed = {key: self._placed(batch, key) for key in batch.judged & batch.unique.keys()}
             placed.update(stored)
+            # A zero measure is NULL on PostgreSQL only (RollupBatch.rows says why).
+            nulls = is_postgresql(session)
             building = asyncio.create_task(
-                asyncio.to_thread(self._rollups(batch, list(batch.unique), placed).rows, folded_until)
+                asyncio.to_thread(
+                    self._rollups(batch, list(batch.unique), placed).rows, folded_until, zeros_as_null=nulls
+                )
             )
             try:
                 inserted = await event_rows.insert_new(session, to_insert)
@@ -121,7 +126,7 @@ class EventWriter:
             if len(new) < len(batch.unique):
                 # Some were stored already (a redelivery): they and their feedback count nothing now.
                 placed = await event_rows.dimensions_of(session, batch.judged)
-                rows = self._rollups(batch, new, placed).rows(folded_until)
+                rows = self._rollups(batch, new, placed).rows(folded_until, zeros_as_null=nulls)
             await rollups.add(session, rows)
         self._report(batch, new, placed, result)
         return result

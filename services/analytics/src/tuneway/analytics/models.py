@@ -137,7 +137,8 @@ ERROR_WRITE_COLUMNS: tuple[str, ...] = (*ROLLUP_KEY, "error_code", "errors")
 # that no request of the row fell in, feedback counts of rows without feedback), and PostgreSQL keeps a
 # NULL as one bit of the row's null bitmap, where it writes 4 or 8 bytes for a 0: about half as wide
 # (500 -> 263 bytes a row on the ingest bench's live stream), less to COPY, sort, write and log. Sums
-# skip NULLs; a sum of NULLs only is NULL, which readers take as 0.
+# skip NULLs; a sum of NULLs only is NULL, which readers take as 0. The writer leaves zeros as 0 on
+# SQLite (RollupBatch.rows: no bytes to save there, and NULLs slowed its ingest); either reads the same.
 # A fillfactor of 70 leaves room on each page, so the next batch's addition to a row is a HOT update
 # (the new version on the same page, no new index entry) rather than a new PRIMARY KEY entry.
 rollups = Table(

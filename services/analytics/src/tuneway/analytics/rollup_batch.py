@@ -31,7 +31,8 @@ Ints = npt.NDArray[np.int64]
 # A measure column as the rows carry it: None for a zero, or the numbers as they are.
 _MeasureCells = Callable[[npt.NDArray[Any]], npt.NDArray[Any]]
 # (tenant_id, dimension_set, period_ms, bucket_start_ms, first_value, second_value, *COUNTERS,
-#  *latency buckets, *ttft buckets, score_sum): models.ROLLUP_WRITE_COLUMNS' order; None for a zero.
+#  *latency buckets, *ttft buckets, score_sum): models.ROLLUP_WRITE_COLUMNS' order; None for a zero where
+#  the rows are written that way (RollupBatch.rows: on PostgreSQL).
 RollupRow = tuple[Any, ...]
 # (tenant_id, dimension_set, period_ms, bucket_start_ms, first_value, second_value, error_code, errors)
 ErrorRow = tuple[Any, ...]

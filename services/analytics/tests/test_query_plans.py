@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tuneway.analytics.domain import DIMENSIONS
 from tuneway.analytics.ingest import ClassifiedCompletion, EventWriter
 from tuneway.analytics.main import MIGRATIONS
-from tuneway.analytics.models import events, feedback
+from tuneway.analytics.models import ROLLUP_KEY, events, feedback
 from tuneway.analytics.repository import event_sums
 from tuneway.analytics.repository.bulk import by_keys, driver_connection
 from tuneway.core.db import create_engine, session_factory, upgrade_database
@@ -67,3 +68,34 @@ async def test_raw_feedback_join_is_never_a_nested_loop(unanalyzed: Any) -> None
         assert len(rows) == 1000
         plan = await _plan(session, event_sums.judgements_statement(*args))
         assert "Nested Loop" not in plan, plan
+
+
+async def test_analyze_gathers_statistics_only_where_a_query_filters_or_groups(
+    unanalyzed: Any, completion: MakeCompletion
+) -> None:
+    # The measures are only summed: their statistics would guide no plan and were most of ANALYZE's work
+    # (migration 0005).
+    sessions, _ = unanalyzed
+    failed = completion(TENANT, EPOCH_MS, status="error", error_code="server_error")
+    await EventWriter(sessions).write([ClassifiedCompletion(failed, "billing")], [])
+    async with sessions() as session, session.begin():
+        connection = await driver_connection(session)
+        await connection.execute("ANALYZE events, rollups, rollup_errors")
+        rows = await connection.fetch(
+            "SELECT tablename, attname FROM pg_stats WHERE schemaname = 'public'"
+            " AND tablename IN ('events', 'rollups', 'rollup_errors')"
+        )
+    analyzed: dict[str, set[str]] = {}
+    for row in rows:
+        analyzed.setdefault(row["tablename"], set()).add(row["attname"])
+    assert analyzed["rollups"] == set(ROLLUP_KEY)
+    assert analyzed["rollup_errors"] == {*ROLLUP_KEY, "error_code"}
+    assert analyzed["events"] == {
+        "tenant_id",
+        "request_id",
+        "created_at_ms",
+        *DIMENSIONS,
+        "experiment_id",
+        "status",
+        "error_code",
+    }

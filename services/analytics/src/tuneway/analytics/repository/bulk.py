@@ -38,13 +38,13 @@ async def copy_to_scratch(
     """COPYs `rows` into a temporary copy of `table` emptied at commit; returns (connection, its name)."""
     connection = await driver_connection(session)
     scratch = f"scratch_{table}"
+    # TRUNCATE: another statement of this transaction may have used it already. Both in one round trip
+    # (a simple query). (Its ORDER BY sorts spill to disk with the default work_mem; a larger one cost
+    # PostgreSQL more CPU, not less, in the bench.)
     await connection.execute(
         f'CREATE TEMPORARY TABLE IF NOT EXISTS "{scratch}" (LIKE "{table}" INCLUDING DEFAULTS)'
-        " ON COMMIT DELETE ROWS"
+        f' ON COMMIT DELETE ROWS; TRUNCATE "{scratch}"'
     )
-    # Another statement of this transaction may have used it already. (Its ORDER BY sorts spill to disk
-    # with the default work_mem; a larger one cost PostgreSQL more CPU, not less, in the bench.)
-    await connection.execute(f'TRUNCATE "{scratch}"')
     await connection.copy_records_to_table(scratch, records=rows, columns=list(columns))
     return connection, scratch
 

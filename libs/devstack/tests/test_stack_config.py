@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tuneway.devstack.launcher import Stack, StackConfig
+from tuneway.devstack.launcher import CORES_VARIABLE, Stack, StackConfig
 from tuneway.gateway.settings import GatewaySettings
 from tuneway.inference.settings import InferenceSettings
 from tuneway.trainer.settings import TrainerSettings
@@ -62,17 +62,29 @@ def test_a_replica_count_below_one_names_its_variable(monkeypatch: pytest.Monkey
         StackConfig.from_env()
 
 
-def test_inference_replicas_get_a_share_of_the_cores_each(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_replicas_get_a_share_of_the_cores_each(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("VLLM_CPU_OMP_THREADS_BIND", raising=False)
     monkeypatch.setattr("tuneway.devstack.launcher.os.sched_getaffinity", lambda _: {0, 1, 2, 3, 4})
-    two = Stack(StackConfig.on_free_ports(tmp_path, replicas={"inference": 2}))
-    assert [r.env["VLLM_CPU_OMP_THREADS_BIND"] for r in two.replicas["inference"]] == ["0,1", "2,3"]
-    # One replica keeps vLLM's own binding; so does a choice made in the environment.
+    replicas = {"inference": 2, "gateway": 2, "trainer-worker": 3}
+    stack = Stack(StackConfig.on_free_ports(tmp_path, replicas=replicas))
+    inference = stack.replicas["inference"]
+    assert [r.env["VLLM_CPU_OMP_THREADS_BIND"] for r in inference] == ["0,1", "2,3"]
+    assert [r.env[CORES_VARIABLE] for r in inference] == ["0,1", "2,3"]
+    assert [r.env[CORES_VARIABLE] for r in stack.replicas["gateway"]] == ["0,1", "2,3"]
+    assert [r.env[CORES_VARIABLE] for r in stack.replicas["trainer-worker"]] == ["0", "1", "2"]
+    assert all("VLLM_CPU_OMP_THREADS_BIND" not in r.env for r in stack.replicas["gateway"])
+    # One replica keeps every core (and vLLM's own binding); so do more replicas than cores, and
+    # inference replicas whose binding the environment chose.
     one = Stack(StackConfig.on_free_ports(tmp_path))
-    assert "VLLM_CPU_OMP_THREADS_BIND" not in one.replicas["inference"][0].env
+    assert all(
+        not ({CORES_VARIABLE, "VLLM_CPU_OMP_THREADS_BIND"} & r.env.keys()) for r in one.replicas["inference"]
+    )
+    many = Stack(StackConfig.on_free_ports(tmp_path, replicas={"gateway": 6}))
+    assert all(CORES_VARIABLE not in r.env for r in many.replicas["gateway"])
     chosen = Stack(
         StackConfig.on_free_ports(tmp_path, replicas={"inference": 2}, env={"VLLM_CPU_OMP_THREADS_BIND": "0"})
     )
-    assert all("VLLM_CPU_OMP_THREADS_BIND" not in r.env for r in chosen.replicas["inference"])
+    assert all(
+        not ({CORES_VARIABLE, "VLLM_CPU_OMP_THREADS_BIND"} & r.env.keys())
+        for r in chosen.replicas["inference"]
+    )

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -150,19 +150,40 @@ def _replicas(service: str, count: int, ports: Mapping[str, int]) -> list[Replic
     return replicas
 
 
-def _engine_cores(count: int, env: Mapping[str, str]) -> list[dict[str, str]]:
-    """Each inference replica's cores for vLLM's CPU worker (VLLM_CPU_OMP_THREADS_BIND), one share of
-    this process's cores each, where there are at least as many cores as replicas and nobody chose.
+# The cores the launcher pins a replica's process (and every thread and child it starts) to.
+CORES_VARIABLE = "TUNEWAY_CPU_CORES"
 
-    vLLM's automatic binding would put every replica's worker (and our pinned engine core) on the same
-    cores; measured with two replicas on 2 cores, one engine then starved the other for seconds and the
-    gateways, rightly, sent it nothing. A share each keeps replicas alike. On GPUs vLLM ignores it."""
+
+def _core_shares(service: str, count: int, env: Mapping[str, str]) -> list[dict[str, str]]:
+    """Each replica's share of this process's cores, where there are at least as many cores as
+    replicas (and, for inference, nobody chose vLLM's binding): TUNEWAY_CPU_CORES, which start_service
+    pins the process to, and for inference VLLM_CPU_OMP_THREADS_BIND for vLLM's CPU worker.
+
+    Replicas on one machine otherwise share every core, and whichever the other processes happen to
+    land on beside it serves slower: with two inference replicas and two gateways on 2 cores, one engine
+    took 60 ms a request, the other 83 ms, and fewest-in-flight routing rightly gave the faster ~70% of
+    the requests (the same engines, each with its gateway on its own core: 199 and 201 of 400). A share
+    each is what pods get from their CPU requests on a cluster. vLLM's automatic binding, too, would put
+    every replica's worker (and our pinned engine core) on the same cores, where one engine starved the
+    other for seconds. On GPUs vLLM ignores the binding; the process keeps its share of the cores."""
     cores = sorted(os.sched_getaffinity(0))
-    if count < 2 or len(cores) < count or "VLLM_CPU_OMP_THREADS_BIND" in env:
+    chosen = service == "inference" and "VLLM_CPU_OMP_THREADS_BIND" in env
+    if count < 2 or len(cores) < count or chosen:
         return [{} for _ in range(count)]
     share = len(cores) // count
-    groups = [cores[n * share : (n + 1) * share] for n in range(count)]
-    return [{"VLLM_CPU_OMP_THREADS_BIND": ",".join(map(str, group))} for group in groups]
+    shares = [",".join(map(str, cores[n * share : (n + 1) * share])) for n in range(count)]
+    if service == "inference":
+        return [{CORES_VARIABLE: cores_of, "VLLM_CPU_OMP_THREADS_BIND": cores_of} for cores_of in shares]
+    return [{CORES_VARIABLE: cores_of} for cores_of in shares]
+
+
+def _pinned(cores: str | None) -> Callable[[], None] | None:
+    """What the child runs before exec to take the cores `cores` ("0,1"), if any: from its first
+    instruction, so every thread and process it starts inherits them."""
+    if not cores:
+        return None
+    chosen = {int(core) for core in cores.split(",")}
+    return lambda: os.sched_setaffinity(0, chosen)
 
 
 class StackError(RuntimeError):
@@ -183,34 +204,25 @@ class Stack:
         self._restarts: dict[str, list[float]] = {}
         self._nats: subprocess.Popen[bytes] | None = None
         self.prometheus: PrometheusServer | None = None
-        counts = config.replicas
-        self.replicas: dict[str, list[Replica]] = {
-            "inference": [
-                Replica(replica.name, {**replica.env, **cores})
-                for replica, cores in zip(
-                    _replicas(
-                        "inference",
-                        counts.get("inference", 1),
-                        {
-                            "INFERENCE_GRPC_PORT": config.inference_port,
-                            "INFERENCE_METRICS_PORT": config.inference_metrics_port,
-                        },
-                    ),
-                    _engine_cores(counts.get("inference", 1), {**os.environ, **config.env}),
-                    strict=True,
-                )
-            ],
-            "trainer-worker": _replicas(
-                "trainer-worker",
-                counts.get("trainer-worker", 1),
-                {"TRAINER_WORKER_METRICS_PORT": config.trainer_worker_metrics_port},
-            ),
-            "gateway": _replicas(
-                "gateway",
-                counts.get("gateway", 1),
-                {"GATEWAY_PORT": config.gateway_port, "GATEWAY_METRICS_PORT": config.gateway_metrics_port},
-            ),
+        ports: dict[str, dict[str, int]] = {
+            "inference": {
+                "INFERENCE_GRPC_PORT": config.inference_port,
+                "INFERENCE_METRICS_PORT": config.inference_metrics_port,
+            },
+            "trainer-worker": {"TRAINER_WORKER_METRICS_PORT": config.trainer_worker_metrics_port},
+            "gateway": {
+                "GATEWAY_PORT": config.gateway_port,
+                "GATEWAY_METRICS_PORT": config.gateway_metrics_port,
+            },
         }
+        self.replicas: dict[str, list[Replica]] = {}
+        for service, own_ports in ports.items():
+            count = config.replicas.get(service, 1)
+            shares = _core_shares(service, count, {**os.environ, **config.env})
+            self.replicas[service] = [
+                Replica(replica.name, {**replica.env, **share})
+                for replica, share in zip(_replicas(service, count, own_ports), shares, strict=True)
+            ]
 
     @property
     def gateway_url(self) -> str:
@@ -303,12 +315,14 @@ class Stack:
         self.pid_dir.mkdir(parents=True, exist_ok=True)
         log = (self.log_dir / f"{name}.log").open("ab")
         # Own process group: stopping a service also stops the engine processes vLLM spawned.
+        service_env = {**self._service_env(), **(env or {})}
         process = subprocess.Popen(
             [sys.executable, "-m", module, *args],
-            env={**self._service_env(), **(env or {})},
+            env=service_env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            preexec_fn=_pinned(service_env.get(CORES_VARIABLE)),
         )
         self.processes[name] = process
         self._commands[name] = ((module, *args), dict(env or {}))

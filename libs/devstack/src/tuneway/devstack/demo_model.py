@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -158,7 +159,14 @@ def is_current(directory: Path) -> bool:
 
 
 def _build_into(directory: Path) -> None:
-    """Writes the tokenizer, config, generation config and weights into `directory`."""
+    """The demo model into `directory`, its build stamp last."""
+    write_model(directory)
+    (directory / STAMP_FILE).write_text(json.dumps({"fingerprint": build_fingerprint()}) + "\n")
+
+
+def write_model(directory: Path, model_config: Mapping[str, Any] = MODEL_CONFIG) -> None:
+    """Writes the tokenizer, config, generation config and weights into `directory`: the demo model, or
+    with `model_config` a larger one of the same tokenizer and template (bench/wide_model.py)."""
     import torch
     from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM
 
@@ -171,7 +179,7 @@ def _build_into(directory: Path) -> None:
         eos_token_id=end_id,
         pad_token_id=pad_id,
         dtype=DTYPE,
-        **MODEL_CONFIG,
+        **model_config,
     )
     # Initialise on a private generator state so the weights depend on the seed alone.
     with torch.random.fork_rng(devices=[]):
@@ -181,7 +189,6 @@ def _build_into(directory: Path) -> None:
     model.generation_config = GenerationConfig(bos_token_id=None, eos_token_id=end_id, pad_token_id=pad_id)
     model.save_pretrained(directory, safe_serialization=True)
     tokenizer.save_pretrained(directory)
-    (directory / STAMP_FILE).write_text(json.dumps({"fingerprint": build_fingerprint()}) + "\n")
 
 
 def build_demo_model(out_dir: Path, *, force: bool = False) -> Path:

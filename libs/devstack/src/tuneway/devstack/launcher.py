@@ -162,8 +162,8 @@ def _core_shares(service: str, count: int, env: Mapping[str, str]) -> list[dict[
     Replicas on one machine otherwise share every core, and whichever the other processes happen to
     land on beside it serves slower: with two inference replicas and two gateways on 2 cores, one engine
     took 60 ms a request, the other 83 ms, and fewest-in-flight routing rightly gave the faster ~70% of
-    the requests (the same engines, each with its gateway on its own core: 199 and 201 of 400). A share
-    each is what pods get from their CPU requests on a cluster. vLLM's automatic binding, too, would put
+    the requests (each replica's processes, gateway included, on a core of their own: 199 and 201 of
+    400), much as pods get CPU of their own on a cluster. vLLM's automatic binding, too, would put
     every replica's worker (and our pinned engine core) on the same cores, where one engine starved the
     other for seconds. On GPUs vLLM ignores the binding; the process keeps its share of the cores."""
     cores = sorted(os.sched_getaffinity(0))

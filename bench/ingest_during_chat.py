@@ -138,24 +138,21 @@ async def report_windows(
         await asyncio.sleep(every)
         end = time.monotonic() - chats.started
         latencies = [latency for at, latency in chats.timeline if end - every <= at < end]
-        window = (
-            {
-                "minute": round(end / 60, 1),
-                "phase": chats.phase,
-                "chunks": progress.chunks,
-                "chats": len(latencies),
-                **summary(latencies),
-            }
-            if latencies
-            else None
+        if not latencies:
+            continue
+        window = {
+            "minute": round(end / 60, 1),
+            "phase": chats.phase,
+            "chunks": progress.chunks,
+            "chats": len(latencies),
+            **summary(latencies),
+        }
+        windows.append(window)
+        print(
+            f"minute {window['minute']} ({window['phase']}): p50 {window['p50_ms']} ms, "
+            f"{window['chunks']} chunks searchable",
+            flush=True,
         )
-        if window:
-            windows.append(window)
-            print(
-                f"minute {window['minute']} ({window['phase']}): p50 {window['p50_ms']} ms, "
-                f"{window['chunks']} chunks searchable",
-                flush=True,
-            )
 
 
 async def ingest(

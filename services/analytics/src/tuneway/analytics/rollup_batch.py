@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -220,8 +221,11 @@ class _Columns:
         part.error_codes, part.error_code_of = self.error_codes, self.error_code_of[kept]
         return part
 
+    @cached_property
+    def sparse_measures(self) -> _SparseMeasures:
+        return _SparseMeasures(self)
+
     def expand(self, period: int, result: RollupRows, measure_cells: _MeasureCells) -> None:
-        self._sparse = _SparseMeasures(self)
         bucket = self.created - self.created % period
         offset = (bucket - bucket.min()) // period
         base_groups, base = _number(self.tenant_codes * (int(offset.max()) + 1) + offset)
@@ -256,7 +260,7 @@ class _Columns:
         values = [self.values[name][self.codes[name][representative]].tolist() for name in names]
         firsts = values[0] if names else [""] * groups
         seconds = values[1] if len(names) == 2 else [""] * groups
-        counters, latency, ttft = self._sparse.per_group(group_of, groups)
+        counters, latency, ttft = self.sparse_measures.per_group(group_of, groups)
         # Column by column, then zipped: the rows are built in C, not one Python tuple at a time. A zero
         # is written as NULL where the store keeps a NULL in fewer bytes (`RollupBatch.rows`).
         measures = measure_cells(np.hstack([counters, latency, ttft]).astype(np.int64)).T.tolist()
